@@ -1,0 +1,84 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "fsexport",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fsexport", targets: ["fsexport"]),
+        .library(name: "FSExportClient", targets: ["FSExportClient"]),
+        .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
+        .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // C system libraries and the one shim for what Swift cannot call directly.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .target(name: "CFSExportShims", dependencies: ["CCurl", "CZlib"]),
+
+        // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
+        .target(name: "FSExportZlib", dependencies: ["CZlib", "CFSExportShims"], swiftSettings: strict),
+
+        // The export API client: LIST paging, GET to a verified spool file, rate limit, retries.
+        .target(
+            name: "FSExportClient",
+            dependencies: [
+                "CCurl", "CFSExportShims", "FSExportZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // A faithful stand-in for the export API, faults included. Shares no code with the client.
+        .target(
+            name: "FSExportSimulator",
+            dependencies: [
+                "FSExportZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // The command tree, reusable by a user's own binary.
+        .target(
+            name: "FSExportCommand",
+            dependencies: [
+                "FSExportClient", "FSExportSimulator", "FSExportZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand"], swiftSettings: strict),
+
+        .testTarget(
+            name: "FSExportClientTests",
+            dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FSExportCommandTests",
+            dependencies: ["FSExportCommand", "FSExportSimulator"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,137 @@
+/// How requests are sent: parameters in the URL query (GET) or as a JSON body (POST).
+public enum RequestMethod: String, Sendable, CaseIterable, Codable {
+    case get
+    case post
+}
+
+/// The client-side token bucket that keeps calls under the API's rate limit.
+///
+/// The API allows a burst of 50 calls, refilled at 2 a minute. Waiting here costs nothing;
+/// being refused costs a `Retry-After`.
+public struct RateLimit: Sendable, Equatable {
+    public var burst: Int
+    public var perMinute: Double
+
+    public init(burst: Int = 50, perMinute: Double = 2) {
+        self.burst = burst
+        self.perMinute = perMinute
+    }
+
+    /// The documented limits of the export API.
+    public static let fullstory = RateLimit()
+    /// No client-side limit (the server's 429 still applies).
+    public static let unlimited = RateLimit(burst: .max, perMinute: .infinity)
+}
+
+/// Exponential backoff with jitter for transient failures.
+///
+/// By default the client keeps trying, as the API documentation asks ("retry until the request
+/// succeeds"), with each wait capped at ``maxDelay``.
+public struct RetryPolicy: Sendable, Equatable {
+    public var initialDelay: Duration
+    public var maxDelay: Duration
+    /// Total attempts before giving up; `nil` keeps trying.
+    public var maxAttempts: Int?
+    /// Time since the first attempt after which no new attempt starts; `nil` keeps trying.
+    public var maxElapsed: Duration?
+    /// Consecutive downloads whose gzip data fails its checksum before the bundle is declared damaged.
+    public var maxCorruptDownloads: Int
+
+    public init(
+        initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60),
+        maxAttempts: Int? = nil, maxElapsed: Duration? = nil, maxCorruptDownloads: Int = 5
+    ) {
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.maxAttempts = maxAttempts
+        self.maxElapsed = maxElapsed
+        self.maxCorruptDownloads = maxCorruptDownloads
+    }
+
+    /// The wait before retry number `retry` (1-based): half fixed, half random, so that waits
+    /// still grow while many clients spread out.
+    func backoff(retry: Int, random: inout some RandomNumberGenerator) -> Duration {
+        let exponent = min(max(retry - 1, 0), 30)
+        let base = min(initialDelay * (1 << exponent), maxDelay)
+        let seconds = base / .seconds(1)
+        return .seconds(seconds / 2 + Double.random(in: 0...(seconds / 2), using: &random))
+    }
+}
+
+/// Timeouts that suit multi-gigabyte downloads: a stalled transfer fails, a slow one does not.
+public struct Timeouts: Sendable, Equatable {
+    public var connect: Duration
+    /// A transfer that moves fewer than ``stallBytesPerSecond`` for this long is abandoned (and retried).
+    public var stallWindow: Duration
+    public var stallBytesPerSecond: Int
+
+    public init(connect: Duration = .seconds(30), stallWindow: Duration = .seconds(120), stallBytesPerSecond: Int = 1) {
+        self.connect = connect
+        self.stallWindow = stallWindow
+        self.stallBytesPerSecond = stallBytesPerSecond
+    }
+}
+
+/// An extra request header, for corporate proxies that require one.
+public struct HTTPHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) throws(ExportError) {
+        let forbidden: Set<Character> = ["\r", "\n", ":"]
+        guard !name.isEmpty, !name.contains(where: { forbidden.contains($0) || $0 == " " }) else {
+            throw ExportError.configuration("invalid header name '\(name)'")
+        }
+        guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+            throw ExportError.configuration("the value of header '\(name)' contains a line break")
+        }
+        guard name.lowercased() != "authorization" else {
+            throw ExportError.configuration("the Authorization header is set from the API key; do not pass it as an extra header")
+        }
+        self.name = name
+        self.value = value
+    }
+
+    /// Parses `Name: value`.
+    public init(parsing line: String) throws(ExportError) {
+        guard let colon = line.firstIndex(of: ":") else {
+            throw ExportError.configuration("invalid header '\(line)': expected 'Name: value'")
+        }
+        try self.init(
+            name: String(line[..<colon]).trimmingWhitespace(),
+            value: String(line[line.index(after: colon)...]).trimmingWhitespace())
+    }
+}
+
+/// Everything the client needs to talk to the export API.
+public struct ExportClientConfiguration: Sendable {
+    public static let defaultBaseURL = "https://export.fullstory.com"
+
+    public var baseURL: String
+    public var apiKey: APIKey
+    public var method: RequestMethod
+    public var extraHeaders: [HTTPHeader]
+    public var rateLimit: RateLimit
+    public var retry: RetryPolicy
+    public var timeouts: Timeouts
+    public var userAgent: String
+
+    public init(
+        apiKey: APIKey, baseURL: String = ExportClientConfiguration.defaultBaseURL, method: RequestMethod = .get,
+        extraHeaders: [HTTPHeader] = [], rateLimit: RateLimit = .fullstory, retry: RetryPolicy = RetryPolicy(),
+        timeouts: Timeouts = Timeouts(), userAgent: String = "fsexport/\(FSExportVersion.current)"
+    ) {
+        self.apiKey = apiKey
+        self.baseURL = baseURL
+        self.method = method
+        self.extraHeaders = extraHeaders
+        self.rateLimit = rateLimit
+        self.retry = retry
+        self.timeouts = timeouts
+        self.userAgent = userAgent
+    }
+}
+
+public enum FSExportVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,57 @@
+/// Durations as options and pipeline files write them: `90s`, `10m`, `24h`, `7d`, `1h30m`, `500ms`,
+/// or plain seconds (`30`).
+public enum DurationText {
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var input: String
+        public var description: String {
+            "cannot read '\(input)' as a duration: use a number with a unit, such as 500ms, 30s, 10m, 24h, 7d or 1h30m"
+        }
+    }
+
+    public static func parse(_ text: String) throws(ParseError) -> Duration {
+        let trimmed = text.trimmingWhitespace()
+        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        var total: Duration = .zero
+        var number = ""
+        var unit = ""
+        func flush() throws(ParseError) {
+            guard let value = Double(number), value >= 0 else { throw ParseError(input: text) }
+            let milliseconds: Double
+            switch unit {
+            case "ms": milliseconds = value
+            case "s": milliseconds = value * 1000
+            case "m": milliseconds = value * 60_000
+            case "h": milliseconds = value * 3_600_000
+            case "d": milliseconds = value * 86_400_000
+            default: throw ParseError(input: text)
+            }
+            total += .milliseconds(Int64(milliseconds))
+            number = ""
+            unit = ""
+        }
+        for character in trimmed {
+            if character.isNumber || character == "." {
+                if !unit.isEmpty { try flush() }
+                number.append(character)
+            } else {
+                guard !number.isEmpty else { throw ParseError(input: text) }
+                unit.append(character)
+            }
+        }
+        guard !number.isEmpty else { throw ParseError(input: text) }
+        try flush()
+        return total
+    }
+
+    /// `1h30m`, `45s`, `250ms`
+    public static func format(_ duration: Duration) -> String {
+        var milliseconds = Int64(duration / .milliseconds(1))
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        var parts: [String] = []
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where milliseconds >= size {
+            parts.append("\(milliseconds / size)\(unit)")
+            milliseconds %= size
+        }
+        return parts.joined()
+    }
+}

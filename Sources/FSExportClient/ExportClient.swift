@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+
+/// A client for the Fullstory legacy Data Export API: LIST and GET, polite under the rate limit,
+/// patient with transient faults.
+///
+/// ```swift
+/// let client = ExportClient(configuration: .init(apiKey: try APIKey.load(keyFile: nil)))
+/// for try await bundle in client.bundles(from: 0) {
+///     let file = try await client.download(bundle.id, to: "/data/\(bundle.id).json.gz")
+///     print(file.path, file.byteCount)
+/// }
+/// ```
+///
+/// All calls of one client share one token bucket, so concurrent listing and downloading still
+/// respect the limit together.
+public final class ExportClient: Sendable {
+    public let configuration: ExportClientConfiguration
+    let bucket: TokenBucket
+    let logger: Logger
+
+    public init(configuration: ExportClientConfiguration, logger: Logger = Logger(label: "fsexport.client")) {
+        self.configuration = configuration
+        self.bucket = TokenBucket(configuration.rateLimit)
+        self.logger = logger
+    }
+
+    /// The first page (at most 20) of finished bundles whose Stop is after `start`, oldest first.
+    public func listPage(start: Int64) async throws -> [ExportBundle] {
+        let request = makeRequest(path: "/api/v1/export/list", parameter: ("start", start))
+        let loop = RetryLoop(policy: configuration.retry, bucket: bucket, logger: logger, operation: "LIST start=\(start)")
+        return try await loop.run { _ in
+            let (outcome, body) = try await Self.transfer(request) { MemoryReceiver() } extract: { $0.data }
+            switch outcome {
+            case .response(let status, _, _) where (200..<300).contains(status):
+                return try ListResponse.decode(body)
+            case .response(let status, let headers, let errorBody):
+                throw ResponseClassification.failure(
+                    status: status, headers: headers, body: errorBody, call: .list, url: request.url, now: Self.now())
+            case .transportFailure(let failure):
+                throw ResponseClassification.failure(transport: failure)
+            }
+        }
+    }
+
+    /// Every finished bundle whose Stop is after `start` (and, if given, not after `until`), oldest
+    /// first, across as many LIST pages as it takes. No bundle is yielded twice.
+    public func bundles(from start: Int64, until: Int64? = nil) -> BundleListing {
+        BundleListing(client: self, start: start, until: until)
+    }
+
+    // MARK: - Shared plumbing
+
+    func makeRequest(path: String, parameter: (name: String, value: Int64), resumeFrom: Int64 = 0) -> HTTPRequest {
+        let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
+        var headers = ["Authorization: Basic \(configuration.apiKey.secret)"]
+        headers += configuration.extraHeaders.map { "\($0.name): \($0.value)" }
+        if resumeFrom > 0 {
+            // A plain header rather than curl's resume option: we handle a 200 answer ourselves.
+            headers.append("Range: bytes=\(resumeFrom)-")
+        }
+        var url = base + path
+        var body: Data?
+        switch configuration.method {
+        case .get:
+            url += "?\(parameter.name)=\(parameter.value)"
+        case .post:
+            body = Data("{\"\(parameter.name)\":\(parameter.value)}".utf8)
+            headers.append("Content-Type: application/json")
+        }
+        return HTTPRequest(
+            url: url, postBody: body, headers: headers, resumeFrom: resumeFrom,
+            timeouts: configuration.timeouts, userAgent: configuration.userAgent)
+    }
+
+    /// Runs one transfer on its own thread; cancelling the task aborts it.
+    static func transfer<R: BodyReceiver, Extract: Sendable>(
+        _ request: HTTPRequest, progress: (@Sendable (TransferProgress) -> Void)? = nil,
+        receiver makeReceiver: @escaping @Sendable () throws -> R,
+        extract: @escaping @Sendable (R) throws -> Extract
+    ) async throws -> (TransferOutcome, Extract) {
+        let cancel = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await CurlTransfer.onTransferThread {
+                let receiver = try makeReceiver()
+                let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, progress: progress)
+                return (outcome, try extract(receiver))
+            }
+        } onCancel: {
+            cancel.set()
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}

@@ -1,0 +1,45 @@
+/// Everything that can end an export API call, each case with a message that says what to do.
+public enum ExportError: Error, Sendable, CustomStringConvertible {
+    /// Settings are wrong before any request is made.
+    case configuration(String)
+    /// 401: the key is not valid.
+    case unauthorized
+    /// 403: the key lacks the Admin or Architect role.
+    case forbidden
+    /// 404 for a GET: no bundle with this id.
+    case bundleNotFound(id: Int64)
+    /// Another status that retrying cannot fix (400, 404 on LIST, …).
+    case httpStatus(Int, url: String, body: String)
+    /// The response could not be understood.
+    case invalidResponse(String)
+    /// The downloaded data is damaged (after retries ran out) or not a bundle at all.
+    case corruptBundle(id: Int64, detail: String)
+    /// Retrying stopped (attempt or time limit) while the error was still transient.
+    case gaveUp(attempts: Int, lastError: String)
+    /// A local file could not be written or read.
+    case localIO(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let message):
+            return message
+        case .unauthorized:
+            return "the API key was rejected (HTTP 401): check FULLSTORY_API_KEY or the key file; keys are created under Settings > Integrations > API Keys"
+        case .forbidden:
+            return "the API key is not allowed to export (HTTP 403 Forbidden): the key needs the Admin or Architect role; a Standard key cannot use the export API"
+        case .bundleNotFound(let id):
+            return "bundle \(id) does not exist (HTTP 404): list the available bundles with `fsexport list`"
+        case .httpStatus(let status, let url, let body):
+            let excerpt = body.isEmpty ? "" : ": \(body.prefix(300))"
+            return "HTTP \(status) from \(url)\(excerpt)"
+        case .invalidResponse(let message):
+            return "unexpected response from the export API: \(message)"
+        case .corruptBundle(let id, let detail):
+            return "bundle \(id) is damaged: \(detail)"
+        case .gaveUp(let attempts, let lastError):
+            return "gave up after \(attempts) attempts; last error: \(lastError)"
+        case .localIO(let message):
+            return message
+        }
+    }
+}

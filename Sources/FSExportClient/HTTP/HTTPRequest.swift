@@ -1,0 +1,70 @@
+import Foundation
+
+/// One HTTP request as the transfer layer sends it. The API key travels only inside `headers`.
+struct HTTPRequest: Sendable {
+    var url: String
+    var postBody: Data?
+    var headers: [String]
+    /// Ask for the body from this offset on (HTTP Range), to resume a broken-off download.
+    var resumeFrom: Int64 = 0
+    var timeouts: Timeouts
+    var userAgent: String
+}
+
+/// Response header fields by lower-cased name (the last value wins).
+struct HeaderFields: Sendable {
+    private(set) var values: [String: String] = [:]
+
+    subscript(name: String) -> String? { values[name.lowercased()] }
+
+    mutating func add(line: String) {
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        values[name] = value
+    }
+
+    mutating func removeAll() { values.removeAll() }
+}
+
+/// What one transfer came to.
+enum TransferOutcome: Sendable {
+    /// The server answered. `errorBody` holds the start of a non-2xx body (2xx bodies go to the receiver).
+    case response(status: Int, headers: HeaderFields, errorBody: String)
+    /// The connection failed or broke off (reset, timeout, stall, short body…). `status` is set when
+    /// headers had arrived before the failure.
+    case transportFailure(TransportFailure)
+}
+
+struct TransportFailure: Error, Sendable, CustomStringConvertible {
+    var curlCode: Int
+    var message: String
+    var status: Int?
+    var headers: HeaderFields?
+
+    var description: String { "\(message) (curl error \(curlCode))" }
+}
+
+/// Receives the body of a 2xx response on the transfer thread.
+protocol BodyReceiver: AnyObject, SendableMetatype {
+    /// Called once before the first byte (or at the end, for an empty body).
+    func begin(status: Int, headers: HeaderFields) throws
+    func receive(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// Keeps a small body (a LIST page) in memory, refusing anything larger than `limit`.
+final class MemoryReceiver: BodyReceiver {
+    private(set) var data = Data()
+    private let limit: Int
+
+    init(limit: Int = 16 << 20) { self.limit = limit }
+
+    func begin(status: Int, headers: HeaderFields) throws {}
+
+    func receive(_ bytes: UnsafeRawBufferPointer) throws {
+        guard data.count + bytes.count <= limit else {
+            throw ExportError.invalidResponse("response larger than \(limit) bytes")
+        }
+        data.append(contentsOf: bytes)
+    }
+}

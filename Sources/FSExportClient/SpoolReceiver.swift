@@ -1,0 +1,75 @@
+import Foundation
+import SystemPackage
+
+/// Writes a GET body to the spool file (`….part`), appending when the server resumed at the
+/// requested offset (206) and starting over when it sent the whole body (200). Every byte goes
+/// through a ``BundleVerifier`` on the way, so no second pass is needed to know the data is whole.
+final class SpoolReceiver: BodyReceiver {
+    struct CorruptBody: Error { var detail: String }
+
+    let partPath: FilePath
+    let requestedOffset: Int64
+    let verifier = BundleVerifier()
+    private var descriptor: FileDescriptor?
+    private(set) var serverAcceptsRanges = false
+
+    init(partPath: FilePath, requestedOffset: Int64) {
+        self.partPath = partPath
+        self.requestedOffset = requestedOffset
+    }
+
+    deinit { try? descriptor?.close() }
+
+    func begin(status: Int, headers: HeaderFields) throws {
+        serverAcceptsRanges = status == 206 || (headers["accept-ranges"]?.lowercased().contains("bytes") ?? false)
+        if status == 206, requestedOffset > 0, Self.rangeStart(headers["content-range"]) == requestedOffset {
+            let fd = try FileDescriptor.open(partPath, .readWrite, options: [], permissions: nil)
+            descriptor = fd
+            try replayPrefix(fd)
+            _ = try fd.seek(offset: requestedOffset, from: .start)
+        } else {
+            descriptor = try FileDescriptor.open(
+                partPath, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead])
+        }
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) throws {
+        if case .corrupt(let detail) = verifier.feed(bytes) { throw CorruptBody(detail: detail) }
+        _ = try descriptor!.writeAll(bytes)
+    }
+
+    /// Flushes to stable storage and closes; returns the verdict on the bytes received.
+    func finish(sync: Bool) throws -> BundleVerifier.Verdict {
+        if let descriptor {
+            if sync, fsync(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
+            try descriptor.close()
+            self.descriptor = nil
+        }
+        return verifier.finish()
+    }
+
+    /// The verifier must see the bytes from before the break too.
+    private func replayPrefix(_ fd: FileDescriptor) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var remaining = requestedOffset
+        var offset: Int64 = 0
+        while remaining > 0 {
+            let count = try fd.read(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
+            guard count > 0 else { throw CorruptBody(detail: "the partial download is shorter than expected") }
+            if case .corrupt(let detail) = verifier.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
+                throw CorruptBody(detail: detail)
+            }
+            offset += Int64(count)
+            remaining -= Int64(count)
+        }
+    }
+
+    /// `bytes 100-199/200` → 100
+    static func rangeStart(_ value: String?) -> Int64? {
+        guard let value, let range = value.split(separator: " ").last,
+            let dash = range.firstIndex(of: "-")
+        else { return nil }
+        return Int64(range[..<dash])
+    }
+}

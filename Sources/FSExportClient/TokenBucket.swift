@@ -1,0 +1,46 @@
+/// A token bucket shared by every call of one client, so that in steady state the client waits
+/// for its turn instead of being refused by the server.
+public actor TokenBucket {
+    private let capacity: Double
+    private let refillPerSecond: Double
+    private var tokens: Double
+    private var lastRefill: ContinuousClock.Instant
+    private let clock = ContinuousClock()
+
+    public init(_ limit: RateLimit) {
+        capacity = Double(limit.burst)
+        refillPerSecond = limit.perMinute / 60
+        tokens = capacity
+        lastRefill = clock.now
+    }
+
+    /// Takes one token, waiting until one is available.
+    public func acquire() async throws {
+        while true {
+            refill()
+            if tokens >= 1 {
+                tokens -= 1
+                return
+            }
+            let wait = (1 - tokens) / refillPerSecond
+            try await Task.sleep(for: .seconds(wait))
+        }
+    }
+
+    /// The server said we are over its limit: our count was optimistic, so start again from empty.
+    public func drain() {
+        refill()
+        tokens = min(tokens, 0)
+    }
+
+    private func refill() {
+        let now = clock.now
+        let elapsed = (now - lastRefill) / .seconds(1)
+        lastRefill = now
+        guard refillPerSecond.isFinite else {
+            tokens = capacity
+            return
+        }
+        tokens = min(capacity, tokens + elapsed * refillPerSecond)
+    }
+}

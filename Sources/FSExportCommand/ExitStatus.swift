@@ -1,0 +1,59 @@
+import ArgumentParser
+import FSExportClient
+import FSExportZlib
+
+/// The exit codes of every command, as `fsexport --help` documents them.
+public enum ExitStatus: Int32, CaseIterable, Sendable {
+    case success = 0
+    case failure = 1
+    case authentication = 3
+    case notFound = 4
+    case networkGaveUp = 5
+    case dataError = 6
+    case usage = 64
+    case interrupted = 130
+
+    static let helpText = """
+        EXIT CODES
+          0    success
+          1    other failure (local files, configuration)
+          3    the API key was rejected (401) or lacks the Admin or Architect role (403)
+          4    the bundle does not exist (404)
+          5    the network or the API kept failing until the retry limit was reached
+          6    data error: a damaged bundle or a response that is not what the API sends
+          64   usage error (bad option or argument)
+          130  interrupted
+        """
+
+    static func of(_ error: any Error) -> ExitStatus {
+        switch error {
+        case let error as ExportError:
+            switch error {
+            case .unauthorized, .forbidden: return .authentication
+            case .bundleNotFound: return .notFound
+            case .gaveUp: return .networkGaveUp
+            case .corruptBundle, .invalidResponse: return .dataError
+            case .configuration, .httpStatus, .localIO: return .failure
+            }
+        case is ZlibError: return .dataError
+        case is CancellationError: return .interrupted
+        case is Timestamp.ParseError: return .usage
+        default: return .failure
+        }
+    }
+}
+
+/// Runs a command body, turning library errors into a one-line message and the documented exit code.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let status = ExitStatus.of(error)
+        Terminal.standardError.writeLine("fsexport: error: \(error)")
+        throw ExitCode(status.rawValue)
+    }
+}

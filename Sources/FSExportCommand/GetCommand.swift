@@ -1,0 +1,108 @@
+import ArgumentParser
+import FSExportClient
+import Foundation
+import SystemPackage
+
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Download one bundle, verified, as delivered (gzip) or decoded (JSON).",
+        discussion: """
+            The bundle is written to PATH.part and renamed into place only once its gzip CRC and \
+            length check out, so PATH is never a partial file. A download that breaks off resumes \
+            with a Range request; a damaged one starts over.
+
+            EXAMPLES
+              fsexport get 156314880048                      # writes 156314880048.json.gz
+              fsexport get 156314880048 --decode -o day.json
+              fsexport get 156314880048 --decode -o - | jq -c '.[]'
+            """)
+
+    @Argument(help: "The bundle id, as `fsexport list` prints it.")
+    var id: Int64
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the bundle; '-' for standard output. Default: ID.json.gz (ID.json with --decode).", valueName: "path"))
+    var output: String?
+
+    @Flag(help: "Write the decoded JSON document instead of the gzip bytes.")
+    var decode = false
+
+    @Option(help: ArgumentHelp("Folder for the temporary download when writing to standard output.", valueName: "path"))
+    var spoolDir: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if output == "-", !decode, Terminal.standardOutput.isInteractive {
+            throw ValidationError("refusing to write gzip bytes to a terminal: add --decode, or redirect standard output")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            try await global.withClient { client in
+                let target = output ?? (decode ? "\(id).json" : "\(id).json.gz")
+                let progress = ProgressDisplay(label: "bundle \(id)")
+                defer { progress.finish() }
+                if target != "-" && !decode {
+                    let bundle = try await client.download(id, to: target, progress: progress.reporter)
+                    global.logger.info("wrote \(bundle.path) (\(ByteFormat.string(bundle.byteCount)), \(bundle.encoding.rawValue))")
+                    return
+                }
+                let spool = spoolPath(for: target)
+                let bundle = try await client.download(id, to: spool, progress: progress.reporter)
+                defer { unlink(spool) }
+                progress.finish()
+                if target == "-" {
+                    try write(bundle, decoded: decode, to: .standardOutput)
+                } else {
+                    try writeAtomically(bundle, to: target)
+                }
+            }
+        }
+    }
+
+    /// Beside the target (same file system), or in the spool folder when writing to stdout.
+    private func spoolPath(for target: String) -> String {
+        if target == "-" {
+            let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+            return "\(folder)/fsexport-\(id)-\(getpid()).download"
+        }
+        let url = URL(fileURLWithPath: target)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).download").path
+    }
+
+    private func write(_ bundle: DownloadedBundle, decoded: Bool, to descriptor: FileDescriptor) throws {
+        do {
+            if decoded {
+                try bundle.readDecoded { _ = try descriptor.writeAll($0) }
+            } else {
+                let input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
+                defer { try? input.close() }
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                while true {
+                    let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                    if count == 0 { break }
+                    _ = try buffer[0..<count].withUnsafeBytes { try descriptor.writeAll($0) }
+                }
+            }
+        } catch Errno.brokenPipe {
+            // The reader (head, jq …) stopped early: not our failure.
+        }
+    }
+
+    private func writeAtomically(_ bundle: DownloadedBundle, to target: String) throws {
+        let part = target + ".part"
+        let fd = try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        do {
+            try fd.closeAfter { try write(bundle, decoded: true, to: fd) }
+        } catch {
+            unlink(part)
+            throw error
+        }
+        guard rename(part, target) == 0 else {
+            throw ExportError.localIO("cannot move \(part) to \(target): \(String(cString: strerror(errno)))")
+        }
+        global.logger.info("wrote \(target) (decoded JSON)")
+    }
+}

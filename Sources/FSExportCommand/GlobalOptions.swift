@@ -1,0 +1,105 @@
+import ArgumentParser
+import FSExportClient
+import FSExportSimulator
+import Foundation
+import Logging
+
+/// Options every command that talks to the API shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Base URL of the export API.", valueName: "url"))
+    var baseURL = ExportClientConfiguration.defaultBaseURL
+
+    @Option(
+        help: ArgumentHelp(
+            "Read the API key from this file instead of FULLSTORY_API_KEY.",
+            discussion: "The key is never accepted as an argument, so that it cannot show up in `ps` or shell history.",
+            valueName: "path"))
+    var apiKeyFile: String?
+
+    @Option(help: "Send parameters as URL query (get) or as a JSON body (post).")
+    var method: RequestMethod = .get
+
+    @Option(name: .customLong("header"), help: ArgumentHelp("Extra request header 'Name: value', for proxies. Repeatable.", valueName: "header"))
+    var headers: [String] = []
+
+    @Option(help: "Calls allowed in a burst before the client waits for the rate limit.")
+    var rateLimitBurst = RateLimit.fullstory.burst
+
+    @Option(help: "Calls a minute the rate limit refills.")
+    var rateLimitPerMinute = RateLimit.fullstory.perMinute
+
+    @Option(help: "Give up after this many attempts of one call (default: keep retrying transient failures).")
+    var maxAttempts: Int?
+
+    @Option(help: ArgumentHelp("Give up retrying one call after this long, e.g. 30m (default: no limit).", valueName: "duration"))
+    var maxRetryTime: String?
+
+    @Flag(help: "Run against a built-in simulator with generated data: no API key or network needed.")
+    var simulate = false
+
+    @Flag(name: .shortAndLong, help: "Log every request, retry and decision.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "Log only errors.")
+    var quiet = false
+
+    func validate() throws {
+        if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
+        if rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
+        if !(rateLimitPerMinute > 0) { throw ValidationError("--rate-limit-per-minute must be above 0") }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        _ = try retryPolicy()
+        for header in headers {
+            do { _ = try HTTPHeader(parsing: header) } catch { throw ValidationError("--header: \(error)") }
+        }
+    }
+
+    var logger: Logger {
+        let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
+        return Logger(label: "fsexport") { label in CLILogHandler(logLevel: level, label: label) }
+    }
+
+    func retryPolicy() throws -> RetryPolicy {
+        var policy = RetryPolicy(maxAttempts: maxAttempts)
+        if let maxRetryTime {
+            do { policy.maxElapsed = try DurationText.parse(maxRetryTime) } catch { throw ValidationError("--max-retry-time: \(error)") }
+        }
+        return policy
+    }
+
+    /// Builds the client; with `--simulate`, starts a simulator first and points the client at it.
+    func withClient<T>(_ body: (ExportClient) async throws -> T) async throws -> T {
+        let logger = self.logger
+        var simulator: ExportSimulator?
+        var configuration: ExportClientConfiguration
+        if simulate {
+            let started = try await ExportSimulator.start(try SimulatorOptions.parse([]).configuration(), logger: logger)
+            simulator = started
+            logger.info("using the built-in simulator at \(started.baseURL)")
+            configuration = ExportClientConfiguration(apiKey: try APIKey(started.configuration.apiKey), baseURL: started.baseURL)
+        } else {
+            configuration = ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: baseURL)
+        }
+        configuration.method = method
+        configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
+        configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)
+        configuration.retry = try retryPolicy()
+        let client = ExportClient(configuration: configuration, logger: logger)
+        do {
+            let result = try await body(client)
+            await simulator?.shutdown()
+            return result
+        } catch {
+            await simulator?.shutdown()
+            throw error
+        }
+    }
+}
+
+extension RequestMethod: ExpressibleByArgument {}
+
+/// Reads a time option, naming the option in the error.
+func parseTime(_ text: String?, option: String, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Int64? {
+    guard let text else { return nil }
+    do { return try Timestamp.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }
+}

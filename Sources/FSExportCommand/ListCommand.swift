@@ -1,0 +1,52 @@
+import ArgumentParser
+import FSExportClient
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the finished export bundles, oldest first.",
+        discussion: """
+            Pages through LIST until it is caught up. A bundle is listed when its Stop is after \
+            --start and, with --until, not after --until. Times are unix seconds, ISO 8601 (UTC \
+            unless an offset is given) or relative (-24h, -7d).
+
+            EXAMPLES
+              fsexport list --start -7d
+              fsexport list --start 2024-01-01 --until 2024-02-01 --json | jq .id
+              fsexport list --simulate
+            """)
+
+    @Option(help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
+    var start = "0"
+
+    @Option(help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
+    var until: String?
+
+    @Flag(help: "Print one JSON object a line: {\"id\":…,\"start\":…,\"stop\":…} (unix seconds).")
+    var json = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let start = try parseTime(start, option: "--start")!
+        let until = try parseTime(until, option: "--until")
+        try await reportingErrors {
+            try await global.withClient { client in
+                if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
+                for try await bundle in client.bundles(from: start, until: until) {
+                    Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))
+                }
+            }
+        }
+    }
+
+    static func jsonLine(_ bundle: ExportBundle) -> String {
+        #"{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}"#
+    }
+
+    static func tableLine(_ bundle: ExportBundle) -> String {
+        let id = String(bundle.id)
+        return id + String(repeating: " ", count: max(1, 16 - id.count))
+            + "\(Timestamp.iso8601(bundle.start))  \(Timestamp.iso8601(bundle.stop))"
+    }
+}

@@ -1,0 +1,46 @@
+import FSExportClient
+import Synchronization
+
+/// A one-line download progress display on stderr, shown only when stderr is a terminal.
+final class ProgressDisplay: Sendable {
+    private let label: String
+    private let enabled: Bool
+    private let started = ContinuousClock.now
+    private let shown = Atomic<Bool>(false)
+
+    init(label: String, enabled: Bool = Terminal.standardError.isInteractive) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    var reporter: (@Sendable (TransferProgress) -> Void)? {
+        guard enabled else { return nil }
+        return { [self] progress in self.show(progress) }
+    }
+
+    private func show(_ progress: TransferProgress) {
+        shown.store(true, ordering: .relaxed)
+        let seconds = max((ContinuousClock.now - started) / .seconds(1), 0.001)
+        let rate = ByteFormat.string(Int64(Double(progress.bytes) / seconds)) + "/s"
+        let amount = progress.total.map { "\(ByteFormat.string(progress.bytes)) / \(ByteFormat.string($0))" } ?? ByteFormat.string(progress.bytes)
+        Terminal.standardError.write("\r\u{1B}[2K\(label)  \(amount)  \(rate)")
+    }
+
+    /// Clears the line, if anything was shown.
+    func finish() {
+        if shown.load(ordering: .relaxed) { Terminal.standardError.write("\r\u{1B}[2K") }
+    }
+}
+
+enum ByteFormat {
+    static func string(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : "\((value * 10).rounded() / 10) \(units[unit])"
+    }
+}

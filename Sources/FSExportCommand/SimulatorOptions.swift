@@ -1,0 +1,58 @@
+import ArgumentParser
+import FSExportClient
+import FSExportSimulator
+
+/// How to shape the simulator, for `fsexport simulate` and for `--simulate`.
+struct SimulatorOptions: ParsableArguments {
+    @Option(help: "Number of bundles served.")
+    var bundles = 45
+
+    @Option(help: "Events in each bundle.")
+    var events = 200
+
+    @Option(help: "Period each bundle covers: 1d (daily, most organisations) or 30m (large ones).")
+    var bundleSpan = "1d"
+
+    @Option(help: "Start of the first bundle (unix seconds or ISO 8601).")
+    var firstStart = "2024-01-01T00:00:00Z"
+
+    @Option(help: "Seed for the generated events and random faults; the same seed serves the same bytes.")
+    var seed: UInt64 = 1
+
+    @Option(
+        name: .customLong("fault"),
+        help: ArgumentHelp(
+            "Inject a fault: FAULT[@list|get|any]:TRIGGER[:RETRY_AFTER]. Repeatable.",
+            discussion: "FAULT is 503, 429, reset, truncate, corrupt or slow; TRIGGER is request numbers (2,5), a rate (0.1) or 'always'. Example: --fault reset:0.2 --fault 503@list:1:2"))
+    var faults: [String] = []
+
+    @Option(help: "The simulator's burst of calls (the real API's is 50).")
+    var simulatorBurst = 50
+
+    @Option(help: "The simulator's refill rate, calls a minute (the real API's is 2).")
+    var simulatorPerMinute: Double = 2
+
+    @Flag(help: "Serve bundles with 'Content-Encoding: gzip', as some deployments do.")
+    var contentEncodingGzip = false
+
+    @Flag(help: "Serve bundles as plain JSON, as a proxy that already inflated them would.")
+    var plainJson = false
+
+    @Option(help: "Spelling of the id key in LIST responses: ID (as documented) or Id (as seen in real responses).")
+    var idKey = "ID"
+
+    func configuration(host: String = "127.0.0.1", port: Int = 0) throws -> SimulatorConfiguration {
+        let span = try DurationText.parse(bundleSpan)
+        guard span >= .seconds(1800) else { throw ValidationError("--bundle-span must be at least 30m") }
+        let start: Int64
+        do { start = try Timestamp.parse(firstStart, now: 0) } catch { throw ValidationError("--first-start: \(error)") }
+        let rules: [FaultRule]
+        do { rules = try faults.map(FaultRule.init(parsing:)) } catch { throw ValidationError("\(error)") }
+        return SimulatorConfiguration(
+            host: host, port: port,
+            dataset: SimulatedDataset(
+                seed: seed, bundleCount: bundles, firstStart: start, span: Int64(span / .seconds(1)), eventsPerBundle: events),
+            rateLimit: (simulatorBurst, simulatorPerMinute), faults: rules, idKey: idKey,
+            contentEncodingGzip: contentEncodingGzip, servePlainJSON: plainJson)
+    }
+}

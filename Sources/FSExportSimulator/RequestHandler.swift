@@ -1,0 +1,254 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import _NIOFileSystem
+
+typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+
+/// Serves the connections of one simulator: parses each request, applies auth, the rate limit and
+/// faults, and answers LIST and GET as the export API does.
+struct RequestHandler: Sendable {
+    let configuration: SimulatorConfiguration
+    let state: SimulatorState
+    let store: BundleStore
+    let logger: Logger
+
+    private static let maxRequestBody = 64 * 1024
+
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body.clear()
+                    case .body(var chunk):
+                        guard body.readableBytes + chunk.readableBytes <= Self.maxRequestBody else { return }
+                        body.writeBuffer(&chunk)
+                    case .end:
+                        guard let request = head else { return }
+                        let keepOpen = try await respond(to: request, body: body, outbound: outbound, channel: connection.channel)
+                        if !keepOpen || !request.isKeepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("simulator connection ended: \(error)")
+        }
+    }
+
+    // MARK: - Routing
+
+    /// Returns whether the connection may serve another request.
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer, outbound: Outbound, channel: any Channel) async throws -> Bool {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let endpoint: SimulatorRequestRecord.Endpoint =
+            switch path {
+            case "/api/v1/export/list": .list
+            case "/api/v1/export/get": .get
+            default: .other
+            }
+        var record = SimulatorRequestRecord(
+            endpoint: endpoint, method: head.method.rawValue, parameter: nil, status: 0, fault: nil,
+            rangeStart: nil, headers: Self.extraHeaders(head.headers))
+        defer { let finished = record; Task { await state.record(finished) } }
+
+        guard endpoint != .other else {
+            record.status = 404
+            return try await sendJSON(404, #"{"code":"not_found","message":"no such endpoint"}"#, outbound, head)
+        }
+        guard head.method == .GET || head.method == .POST else {
+            record.status = 405
+            return try await sendJSON(405, #"{"code":"method_not_allowed","message":"use GET or POST"}"#, outbound, head)
+        }
+        if let status = authorizationFailure(head.headers) {
+            record.status = status
+            let message = status == 401
+                ? #"{"code":"unauthorized","message":"Unauthorized"}"# : #"{"code":"forbidden","message":"Forbidden"}"#
+            return try await sendJSON(status, message, outbound, head)
+        }
+        if let wait = await state.takeToken() {
+            record.status = 429
+            return try await sendJSON(429, #"{"code":"rate_limited","message":"Too Many Requests"}"#, outbound, head, extra: [("Retry-After", "\(wait)")])
+        }
+        let name = endpoint == .list ? "start" : "id"
+        let parameter = head.method == .GET ? Self.queryParameter(name, in: head.uri) : Self.jsonParameter(name, in: body)
+        record.parameter = parameter
+        guard let value = parameter.flatMap({ Int64($0) }) else {
+            record.status = 400
+            return try await sendJSON(400, #"{"code":"invalid_argument","message":"missing or invalid parameter \#(name)"}"#, outbound, head)
+        }
+        let rule = await state.fault(for: endpoint == .list ? .list : .get)
+        record.fault = rule?.fault
+        if let rule, rule.fault == .unavailable || rule.fault == .tooManyRequests {
+            record.status = rule.fault == .unavailable ? 503 : 429
+            let retry = rule.retryAfter.map { [("Retry-After", "\($0)")] } ?? []
+            return try await sendJSON(record.status, #"{"code":"unavailable","message":"try again"}"#, outbound, head, extra: retry)
+        }
+        if endpoint == .list {
+            record.status = 200
+            let json = listJSON(start: value)
+            var buffer = ByteBuffer(string: json)
+            let fault = rule?.fault
+            if fault == .reset || fault == .truncate {
+                buffer = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!
+            }
+            try await writeHead(200, outbound, head, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")])
+            try await outbound.write(.body(.byteBuffer(buffer)))
+            if let fault, fault == .reset || fault == .truncate {
+                try await abort(channel, reset: fault == .reset)
+                return false
+            }
+            try await outbound.write(.end(nil))
+            return true
+        }
+        guard let bundle = configuration.dataset.bundle(id: value) else {
+            record.status = 404
+            return try await sendJSON(404, #"{"code":"not_found","message":"export \#(value) not found"}"#, outbound, head)
+        }
+        let served = try await store.body(for: bundle)
+        let range = configuration.supportsRanges ? Self.requestedRange(head.headers, size: served.size) : nil
+        record.rangeStart = range.flatMap { $0 }?.lowerBound
+        if case .some(.none) = range {
+            record.status = 416
+            return try await sendJSON(416, "", outbound, head, extra: [("Content-Range", "bytes */\(served.size)")])
+        }
+        let bytes = range.flatMap { $0 } ?? 0..<served.size
+        record.status = range == nil ? 200 : 206
+        return try await sendBundle(served, bytes: bytes, partial: range != nil, fault: rule?.fault, outbound: outbound, head: head, channel: channel)
+    }
+
+    // MARK: - GET bodies
+
+    private func sendBundle(
+        _ body: BundleStore.StoredBody, bytes: Range<Int64>, partial: Bool, fault: SimulatedFault?,
+        outbound: Outbound, head: HTTPRequestHead, channel: any Channel
+    ) async throws -> Bool {
+        var headers: [(String, String)] = [
+            ("Content-Disposition", #"attachment; filename="DataExport.json.gz""#),
+        ]
+        if configuration.servePlainJSON {
+            headers.append(("Content-Type", "application/json"))
+        } else if configuration.contentEncodingGzip {
+            headers += [("Content-Type", "application/json"), ("Content-Encoding", "gzip")]
+        } else {
+            headers.append(("Content-Type", "application/gzip"))
+        }
+        if configuration.supportsRanges { headers.append(("Accept-Ranges", "bytes")) }
+        if partial { headers.append(("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(body.size)")) }
+        try await writeHead(partial ? 206 : 200, outbound, head, length: Int64(bytes.count), extra: headers)
+
+        // Faults strike halfway through what this response carries.
+        let cut = fault == .reset || fault == .truncate ? bytes.lowerBound + Int64(bytes.count) / 2 : bytes.upperBound
+        let flip: Int64? = fault == .corrupt ? bytes.lowerBound + Int64(bytes.count) / 2 : nil
+        let chunkLength: ByteCount = fault == .slow ? .kibibytes(16) : .kibibytes(256)
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(body.path)) { file in
+            var offset = bytes.lowerBound
+            for try await var chunk in file.readChunks(in: bytes.lowerBound..<cut, chunkLength: chunkLength) {
+                if let flip, (offset..<offset + Int64(chunk.readableBytes)).contains(flip) {
+                    let index = chunk.readerIndex + Int(flip - offset)
+                    chunk.setInteger(chunk.getInteger(at: index, as: UInt8.self)! ^ 0x5A, at: index)
+                }
+                offset += Int64(chunk.readableBytes)
+                try await outbound.write(.body(.byteBuffer(chunk)))
+                if fault == .slow { try await Task.sleep(for: configuration.slowChunkDelay) }
+            }
+        }
+        if cut < bytes.upperBound {
+            try await abort(channel, reset: fault == .reset)
+            return false
+        }
+        try await outbound.write(.end(nil))
+        return true
+    }
+
+    /// Ends the connection mid-response: with a TCP reset, or a plain close short of the length.
+    private func abort(_ channel: any Channel, reset: Bool) async throws {
+        if reset, let provider = channel as? any SocketOptionProvider {
+            try await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close()
+    }
+
+    // MARK: - LIST bodies
+
+    func listJSON(start: Int64) -> String {
+        let page = configuration.dataset.bundles.filter { $0.stop > start }.prefix(configuration.pageSize)
+        let idKey = configuration.idKey
+        if configuration.documentationStyleJSON {
+            // Exactly the layout of the documentation's example, trailing comma included.
+            let entries = page.map { "{\n \"Start\": \($0.start),\n \"Stop\": \($0.stop),\n \"\(idKey)\": \($0.id),\n }" }
+            return "{\"exports\": [" + entries.joined(separator: ",") + "]\n}"
+        }
+        let entries = page.map { #"{"\#(idKey)":\#($0.id),"Start":\#($0.start),"Stop":\#($0.stop)}"# }
+        return #"{"exports":["# + entries.joined(separator: ",") + "]}"
+    }
+
+    // MARK: - Helpers
+
+    private func authorizationFailure(_ headers: HTTPHeaders) -> Int? {
+        guard let value = headers.first(name: "authorization"), value.hasPrefix("Basic ") else { return 401 }
+        let key = String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)
+        if key == configuration.apiKey { return nil }
+        return configuration.standardKeys.contains(key) ? 403 : 401
+    }
+
+    private func sendJSON(_ status: Int, _ json: String, _ outbound: Outbound, _ head: HTTPRequestHead, extra: [(String, String)] = []) async throws -> Bool {
+        try await writeHead(status, outbound, head, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")] + extra)
+        if !json.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: json)))) }
+        try await outbound.write(.end(nil))
+        return true
+    }
+
+    private func writeHead(_ status: Int, _ outbound: Outbound, _ head: HTTPRequestHead, length: Int64, extra: [(String, String)]) async throws {
+        var headers = HTTPHeaders(extra)
+        headers.add(name: "Content-Length", value: "\(length)")
+        headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
+        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)))
+    }
+
+    static func queryParameter(_ name: String, in uri: String) -> String? {
+        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.first == Substring(name) { return parts.count > 1 ? String(parts[1]).removingPercentEncoding : "" }
+        }
+        return nil
+    }
+
+    static func jsonParameter(_ name: String, in body: ByteBuffer) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else { return nil }
+        switch object[name] {
+        case let number as NSNumber: return number.stringValue
+        case let text as String: return text
+        default: return nil
+        }
+    }
+
+    /// nil: no usable Range header; .some(nil): unsatisfiable; otherwise the bytes to send.
+    static func requestedRange(_ headers: HTTPHeaders, size: Int64) -> Range<Int64>?? {
+        guard let value = headers.first(name: "range"), value.hasPrefix("bytes="), !value.contains(",") else { return nil }
+        let spec = value.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {  // suffix range: the last N bytes
+            guard let suffix = Int64(spec[1]), suffix > 0 else { return nil }
+            return .some(max(0, size - suffix)..<size)
+        }
+        guard let first = Int64(spec[0]) else { return nil }
+        let last = spec[1].isEmpty ? size - 1 : min(Int64(spec[1]) ?? -1, size - 1)
+        guard first < size, last >= first else { return .some(nil) }
+        return .some(first..<last + 1)
+    }
+
+    private static func extraHeaders(_ headers: HTTPHeaders) -> [String: String] {
+        var result: [String: String] = [:]
+        for (name, value) in headers where name.lowercased() != "authorization" {
+            result[name.lowercased()] = value
+        }
+        return result
+    }
+}

@@ -1,0 +1,84 @@
+/// A misbehaviour the simulator can inject, as real deployments and networks produce them.
+public enum SimulatedFault: String, Sendable, CaseIterable, Codable {
+    /// HTTP 503 Service Unavailable (with `Retry-After` when the rule sets one).
+    case unavailable = "503"
+    /// HTTP 429 Too Many Requests, with `Retry-After`.
+    case tooManyRequests = "429"
+    /// The connection is reset (TCP RST, the doc's "104") halfway through the body.
+    case reset
+    /// The body stops halfway and the connection closes, short of its Content-Length.
+    case truncate
+    /// A byte in the middle of the gzip data is flipped: the download's CRC cannot match.
+    case corrupt
+    /// The body trickles out in small pieces with pauses (slow, but never stalled).
+    case slow
+}
+
+/// When a fault fires: on particular requests, or at random at a rate (seeded, so repeatable).
+public struct FaultRule: Sendable, Equatable {
+    public enum Endpoint: String, Sendable { case list, get, any }
+
+    public enum Trigger: Sendable, Equatable {
+        /// The n-th matching requests, counted from 1.
+        case requests(Set<Int>)
+        /// Each matching request with this probability.
+        case rate(Double)
+        /// Every matching request.
+        case always
+    }
+
+    public var fault: SimulatedFault
+    public var endpoint: Endpoint
+    public var trigger: Trigger
+    /// Seconds sent in `Retry-After` with 429 and 503.
+    public var retryAfter: Int?
+
+    public init(_ fault: SimulatedFault, on endpoint: Endpoint = .get, _ trigger: Trigger, retryAfter: Int? = nil) {
+        self.fault = fault
+        self.endpoint = endpoint
+        self.trigger = trigger
+        self.retryAfter = retryAfter ?? (fault == .tooManyRequests ? 1 : nil)
+    }
+
+    /// Parses the command line form `FAULT[@ENDPOINT]:TRIGGER[:RETRY_AFTER]`, e.g. `503:0.1`,
+    /// `reset@get:2,5`, `429@list:always:3`. A trigger with a dot is a rate, otherwise request numbers.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3 else { throw SimulatorError.invalidFaultRule(text) }
+        let head = parts[0].split(separator: "@").map(String.init)
+        guard let fault = SimulatedFault(rawValue: head[0]) else { throw SimulatorError.invalidFaultRule(text) }
+        let endpoint = head.count > 1 ? Endpoint(rawValue: head[1]) : .get
+        guard let endpoint, head.count <= 2 else { throw SimulatorError.invalidFaultRule(text) }
+        let trigger: Trigger
+        if parts[1] == "always" {
+            trigger = .always
+        } else if parts[1].contains("."), let rate = Double(parts[1]), (0...1).contains(rate) {
+            trigger = .rate(rate)
+        } else {
+            let numbers = parts[1].split(separator: ",").compactMap { Int($0) }
+            guard !numbers.isEmpty, numbers.count == parts[1].split(separator: ",").count else {
+                throw SimulatorError.invalidFaultRule(text)
+            }
+            trigger = .requests(Set(numbers))
+        }
+        var retryAfter: Int?
+        if parts.count == 3 {
+            guard let seconds = Int(parts[2]), seconds >= 0 else { throw SimulatorError.invalidFaultRule(text) }
+            retryAfter = seconds
+        }
+        self.init(fault, on: endpoint, trigger, retryAfter: retryAfter)
+    }
+}
+
+public enum SimulatorError: Error, CustomStringConvertible {
+    case invalidFaultRule(String)
+
+    public var description: String {
+        switch self {
+        case .invalidFaultRule(let text):
+            "invalid fault rule '\(text)': expected FAULT[@list|get|any]:TRIGGER[:RETRY_AFTER], where FAULT is one of "
+                + SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")
+                + " and TRIGGER is request numbers (2,5), a rate (0.1) or 'always'"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import CFSExportShims
+import CZlib
+
+/// Streaming gzip decompression with bounded memory: feed compressed bytes in any chunking and
+/// receive the inflated bytes in chunks of at most ``outputChunkSize``.
+///
+/// Concatenated gzip members (allowed by RFC 1952) are inflated one after another. zlib checks
+/// each member's CRC-32 and length, so a stream that reaches ``isAtEnd`` was delivered intact.
+public final class Inflater {
+    public enum Framing: Sendable {
+        /// gzip only (RFC 1952).
+        case gzip
+        /// gzip or zlib, detected from the header.
+        case automatic
+    }
+
+    public static let outputChunkSize = 256 * 1024
+
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let output: UnsafeMutableRawBufferPointer
+    private let framing: Framing
+    /// Compressed bytes consumed so far.
+    public private(set) var compressedCount: Int64 = 0
+    /// Inflated bytes produced so far.
+    public private(set) var inflatedCount: Int64 = 0
+    /// True when the input so far ends exactly at the end of a gzip member.
+    public private(set) var isAtEnd = false
+
+    public init(framing: Framing = .gzip) throws {
+        self.framing = framing
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        output = .allocate(byteCount: Self.outputChunkSize, alignment: 16)
+        let code = framing == .gzip ? fsx_inflate_init_gzip(stream) : fsx_inflate_init_auto(stream)
+        guard code == Z_OK else {
+            output.deallocate()
+            stream.deallocate()
+            throw ZlibError(kind: .internalError, message: "inflateInit2 failed (\(code))", compressedOffset: 0)
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+        output.deallocate()
+    }
+
+    /// Inflates `input`, calling `sink` with each produced chunk (valid only during the call).
+    public func inflate(
+        _ input: UnsafeRawBufferPointer,
+        into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard let base = input.baseAddress, !input.isEmpty else { return }
+        var remaining = input.count
+        var cursor = base
+        while remaining > 0 {
+            if isAtEnd {
+                // Another gzip member follows the previous one.
+                inflateReset(stream)
+                isAtEnd = false
+            }
+            let chunk = min(remaining, Int(UInt32.max))
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: cursor.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.avail_in = uInt(chunk)
+            let consumed = try drain(inputCount: chunk, sink: sink)
+            cursor += consumed
+            remaining -= consumed
+        }
+    }
+
+    /// Throws unless the input seen so far ended exactly at the end of a gzip member.
+    public func finish() throws {
+        guard isAtEnd else {
+            throw ZlibError(kind: .truncated, message: "the gzip stream is incomplete", compressedOffset: compressedCount)
+        }
+    }
+
+    private func drain(inputCount: Int, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        repeat {
+            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(output.count)
+            let code = CZlib.inflate(stream, Z_NO_FLUSH)
+            let produced = output.count - Int(stream.pointee.avail_out)
+            let consumedSoFar = inputCount - Int(stream.pointee.avail_in)
+            if produced > 0 {
+                inflatedCount += Int64(produced)
+                try sink(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
+            }
+            switch code {
+            case Z_STREAM_END:
+                compressedCount += Int64(consumedSoFar)
+                isAtEnd = true
+                return consumedSoFar
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR where stream.pointee.avail_in == 0:
+                break
+            default:
+                throw ZlibError.from(code: code, stream: stream, offset: compressedCount + Int64(consumedSoFar))
+            }
+        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
+        compressedCount += Int64(inputCount)
+        return inputCount
+    }
+}

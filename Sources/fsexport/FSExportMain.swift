@@ -1,0 +1,8 @@
+import FSExportCommand
+
+@main
+enum FSExportMain {
+    static func main() async {
+        await FSExportCommand.main()
+    }
+}
