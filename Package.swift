@@ -78,7 +78,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",
-            dependencies: ["FSExportCommand", "FSExportSimulator"],
+            dependencies: ["FSExportCommand", "FSExportSimulator", "fsexport"],
             swiftSettings: strict),
     ]
 )

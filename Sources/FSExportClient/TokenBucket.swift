@@ -22,7 +22,8 @@ public actor TokenBucket {
                 tokens -= 1
                 return
             }
-            let wait = (1 - tokens) / refillPerSecond
+            // A little past the refill: the server's clock starts when our request arrives, not when we send it.
+            let wait = (1 - tokens) / refillPerSecond * 1.02 + 0.02
             try await Task.sleep(for: .seconds(wait))
         }
     }

@@ -32,6 +32,9 @@ struct SimulatorOptions: ParsableArguments {
     @Option(help: "The simulator's refill rate, calls a minute (the real API's is 2).")
     var simulatorPerMinute: Double = 2
 
+    @Option(help: "Deflate level of served bundles: 6 is realistic, 0 stores (large downloads without the CPU cost).")
+    var gzipLevel: Int32 = 6
+
     @Flag(help: "Serve bundles with 'Content-Encoding: gzip', as some deployments do.")
     var contentEncodingGzip = false
 
@@ -44,6 +47,7 @@ struct SimulatorOptions: ParsableArguments {
     func configuration(host: String = "127.0.0.1", port: Int = 0) throws -> SimulatorConfiguration {
         let span = try DurationText.parse(bundleSpan)
         guard span >= .seconds(1800) else { throw ValidationError("--bundle-span must be at least 30m") }
+        guard (0...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 0 to 9") }
         let start: Int64
         do { start = try Timestamp.parse(firstStart, now: 0) } catch { throw ValidationError("--first-start: \(error)") }
         let rules: [FaultRule]
@@ -53,6 +57,6 @@ struct SimulatorOptions: ParsableArguments {
             dataset: SimulatedDataset(
                 seed: seed, bundleCount: bundles, firstStart: start, span: Int64(span / .seconds(1)), eventsPerBundle: events),
             rateLimit: (simulatorBurst, simulatorPerMinute), faults: rules, idKey: idKey,
-            contentEncodingGzip: contentEncodingGzip, servePlainJSON: plainJson)
+            contentEncodingGzip: contentEncodingGzip, servePlainJSON: plainJson, gzipLevel: gzipLevel)
     }
 }

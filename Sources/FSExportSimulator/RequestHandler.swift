@@ -6,6 +6,32 @@ import _NIOFileSystem
 
 typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
 
+/// One request and its response in progress. The request is recorded before the response head
+/// goes out, so that a client never sees an answer the simulator has not yet recorded.
+struct Exchange {
+    let head: HTTPRequestHead
+    let outbound: Outbound
+    let state: SimulatorState
+    var record: SimulatorRequestRecord
+
+    mutating func writeHead(_ status: Int, length: Int64, extra: [(String, String)]) async throws {
+        record.status = status
+        await state.record(record)
+        var headers = HTTPHeaders(extra)
+        headers.add(name: "Content-Length", value: "\(length)")
+        headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
+        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)))
+    }
+
+    /// Sends a complete JSON response; returns true (the connection may go on).
+    mutating func sendJSON(_ status: Int, _ json: String, extra: [(String, String)] = []) async throws -> Bool {
+        try await writeHead(status, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")] + extra)
+        if !json.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: json)))) }
+        try await outbound.write(.end(nil))
+        return true
+    }
+}
+
 /// Serves the connections of one simulator: parses each request, applies auth, the rate limit and
 /// faults, and answers LIST and GET as the export API does.
 struct RequestHandler: Sendable {
@@ -52,52 +78,46 @@ struct RequestHandler: Sendable {
             case "/api/v1/export/get": .get
             default: .other
             }
-        var record = SimulatorRequestRecord(
-            endpoint: endpoint, method: head.method.rawValue, parameter: nil, status: 0, fault: nil,
-            rangeStart: nil, headers: Self.extraHeaders(head.headers))
-        defer { let finished = record; Task { await state.record(finished) } }
+        var exchange = Exchange(
+            head: head, outbound: outbound, state: state,
+            record: SimulatorRequestRecord(
+                endpoint: endpoint, method: head.method.rawValue, parameter: nil, status: 0, fault: nil,
+                rangeStart: nil, headers: Self.extraHeaders(head.headers), receivedAt: .now))
 
         guard endpoint != .other else {
-            record.status = 404
-            return try await sendJSON(404, #"{"code":"not_found","message":"no such endpoint"}"#, outbound, head)
+            return try await exchange.sendJSON(404, #"{"code":"not_found","message":"no such endpoint"}"#)
         }
         guard head.method == .GET || head.method == .POST else {
-            record.status = 405
-            return try await sendJSON(405, #"{"code":"method_not_allowed","message":"use GET or POST"}"#, outbound, head)
+            return try await exchange.sendJSON(405, #"{"code":"method_not_allowed","message":"use GET or POST"}"#)
         }
         if let status = authorizationFailure(head.headers) {
-            record.status = status
             let message = status == 401
                 ? #"{"code":"unauthorized","message":"Unauthorized"}"# : #"{"code":"forbidden","message":"Forbidden"}"#
-            return try await sendJSON(status, message, outbound, head)
+            return try await exchange.sendJSON(status, message)
         }
         if let wait = await state.takeToken() {
-            record.status = 429
-            return try await sendJSON(429, #"{"code":"rate_limited","message":"Too Many Requests"}"#, outbound, head, extra: [("Retry-After", "\(wait)")])
+            return try await exchange.sendJSON(429, #"{"code":"rate_limited","message":"Too Many Requests"}"#, extra: [("Retry-After", "\(wait)")])
         }
         let name = endpoint == .list ? "start" : "id"
         let parameter = head.method == .GET ? Self.queryParameter(name, in: head.uri) : Self.jsonParameter(name, in: body)
-        record.parameter = parameter
+        exchange.record.parameter = parameter
         guard let value = parameter.flatMap({ Int64($0) }) else {
-            record.status = 400
-            return try await sendJSON(400, #"{"code":"invalid_argument","message":"missing or invalid parameter \#(name)"}"#, outbound, head)
+            return try await exchange.sendJSON(400, #"{"code":"invalid_argument","message":"missing or invalid parameter \#(name)"}"#)
         }
         let rule = await state.fault(for: endpoint == .list ? .list : .get)
-        record.fault = rule?.fault
+        exchange.record.fault = rule?.fault
         if let rule, rule.fault == .unavailable || rule.fault == .tooManyRequests {
-            record.status = rule.fault == .unavailable ? 503 : 429
             let retry = rule.retryAfter.map { [("Retry-After", "\($0)")] } ?? []
-            return try await sendJSON(record.status, #"{"code":"unavailable","message":"try again"}"#, outbound, head, extra: retry)
+            return try await exchange.sendJSON(rule.fault == .unavailable ? 503 : 429, #"{"code":"unavailable","message":"try again"}"#, extra: retry)
         }
         if endpoint == .list {
-            record.status = 200
             let json = listJSON(start: value)
             var buffer = ByteBuffer(string: json)
             let fault = rule?.fault
             if fault == .reset || fault == .truncate {
                 buffer = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!
             }
-            try await writeHead(200, outbound, head, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")])
+            try await exchange.writeHead(200, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")])
             try await outbound.write(.body(.byteBuffer(buffer)))
             if let fault, fault == .reset || fault == .truncate {
                 try await abort(channel, reset: fault == .reset)
@@ -107,27 +127,25 @@ struct RequestHandler: Sendable {
             return true
         }
         guard let bundle = configuration.dataset.bundle(id: value) else {
-            record.status = 404
-            return try await sendJSON(404, #"{"code":"not_found","message":"export \#(value) not found"}"#, outbound, head)
+            return try await exchange.sendJSON(404, #"{"code":"not_found","message":"export \#(value) not found"}"#)
         }
         let served = try await store.body(for: bundle)
         let range = configuration.supportsRanges ? Self.requestedRange(head.headers, size: served.size) : nil
-        record.rangeStart = range.flatMap { $0 }?.lowerBound
+        exchange.record.rangeStart = range.flatMap { $0 }?.lowerBound
         if case .some(.none) = range {
-            record.status = 416
-            return try await sendJSON(416, "", outbound, head, extra: [("Content-Range", "bytes */\(served.size)")])
+            return try await exchange.sendJSON(416, "", extra: [("Content-Range", "bytes */\(served.size)")])
         }
         let bytes = range.flatMap { $0 } ?? 0..<served.size
-        record.status = range == nil ? 200 : 206
-        return try await sendBundle(served, bytes: bytes, partial: range != nil, fault: rule?.fault, outbound: outbound, head: head, channel: channel)
+        return try await sendBundle(served, bytes: bytes, partial: range != nil, fault: rule?.fault, exchange: &exchange, channel: channel)
     }
 
     // MARK: - GET bodies
 
     private func sendBundle(
         _ body: BundleStore.StoredBody, bytes: Range<Int64>, partial: Bool, fault: SimulatedFault?,
-        outbound: Outbound, head: HTTPRequestHead, channel: any Channel
+        exchange: inout Exchange, channel: any Channel
     ) async throws -> Bool {
+        let outbound = exchange.outbound
         var headers: [(String, String)] = [
             ("Content-Disposition", #"attachment; filename="DataExport.json.gz""#),
         ]
@@ -140,7 +158,7 @@ struct RequestHandler: Sendable {
         }
         if configuration.supportsRanges { headers.append(("Accept-Ranges", "bytes")) }
         if partial { headers.append(("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(body.size)")) }
-        try await writeHead(partial ? 206 : 200, outbound, head, length: Int64(bytes.count), extra: headers)
+        try await exchange.writeHead(partial ? 206 : 200, length: Int64(bytes.count), extra: headers)
 
         // Faults strike halfway through what this response carries.
         let cut = fault == .reset || fault == .truncate ? bytes.lowerBound + Int64(bytes.count) / 2 : bytes.upperBound
@@ -195,20 +213,6 @@ struct RequestHandler: Sendable {
         let key = String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)
         if key == configuration.apiKey { return nil }
         return configuration.standardKeys.contains(key) ? 403 : 401
-    }
-
-    private func sendJSON(_ status: Int, _ json: String, _ outbound: Outbound, _ head: HTTPRequestHead, extra: [(String, String)] = []) async throws -> Bool {
-        try await writeHead(status, outbound, head, length: Int64(json.utf8.count), extra: [("Content-Type", "application/json")] + extra)
-        if !json.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: json)))) }
-        try await outbound.write(.end(nil))
-        return true
-    }
-
-    private func writeHead(_ status: Int, _ outbound: Outbound, _ head: HTTPRequestHead, length: Int64, extra: [(String, String)]) async throws {
-        var headers = HTTPHeaders(extra)
-        headers.add(name: "Content-Length", value: "\(length)")
-        headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
-        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)))
     }
 
     static func queryParameter(_ name: String, in uri: String) -> String? {

@@ -11,6 +11,8 @@ public struct SimulatorRequestRecord: Sendable {
     public var rangeStart: Int64?
     /// Extra request headers the client sent (names lower-cased; `authorization` left out).
     public var headers: [String: String]
+    /// When the request arrived.
+    public var receivedAt: ContinuousClock.Instant
 }
 
 /// Counts requests, decides faults and keeps the rate limit: everything that changes per request.

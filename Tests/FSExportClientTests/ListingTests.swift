@@ -1,0 +1,130 @@
+import FSExportSimulator
+import Foundation
+import Testing
+
+@testable import FSExportClient
+
+@Suite("Listing bundles")
+struct ListingTests {
+    @Test("45 bundles come back in order, without duplicates, over 3 pages")
+    func pagesThroughAllBundles() async throws {
+        try await withSimulator { simulator in
+            let client = try makeClient(simulator)
+            var bundles: [ExportBundle] = []
+            for try await bundle in client.bundles(from: 0) { bundles.append(bundle) }
+
+            let expected = simulator.configuration.dataset.bundles.map { ExportBundle(id: $0.id, start: $0.start, stop: $0.stop) }
+            #expect(bundles == expected)
+            #expect(Set(bundles.map(\.id)).count == 45)
+            let starts = await simulator.requests.filter { $0.endpoint == .list }.map(\.parameter)
+            // Three pages of 20, 20 and 5, then one call that brings nothing new.
+            #expect(starts == ["0", "\(expected[19].stop)", "\(expected[39].stop)", "\(expected[44].stop)"])
+        }
+    }
+
+    @Test("Listing stops at the first bundle after --until")
+    func untilBoundsTheListing() async throws {
+        try await withSimulator { simulator in
+            let client = try makeClient(simulator)
+            let all = simulator.configuration.dataset.bundles
+            var ids: [Int64] = []
+            for try await bundle in client.bundles(from: all[2].stop, until: all[9].stop) { ids.append(bundle.id) }
+            #expect(ids == all[3...9].map(\.id))
+        }
+    }
+
+    @Test("POST sends the parameter as a JSON body")
+    func postMethod() async throws {
+        try await withSimulator { simulator in
+            let client = try makeClient(simulator, method: .post)
+            let page = try await client.listPage(start: 0)
+            #expect(page.count == 20)
+            let record = try #require(await simulator.requests.first)
+            #expect(record.method == "POST")
+            #expect(record.parameter == "0")
+        }
+    }
+
+    @Test("The documentation's own example parses: trailing comma, ID key")
+    func documentationExample() throws {
+        let example = """
+            {"exports": [{
+             "Start": 1447984800,
+             "Stop": 1448071200,
+             "ID": 123456789
+             },{
+             "Start": 1448071200,
+             "Stop": 1448157600,
+             "ID": 987654321
+             },{
+             "Start": 1448157600,
+             "Stop": 1448244000,
+             "ID": 456789123,
+             }]
+            }
+            """
+        let bundles = try ListResponse.decode(Data(example.utf8))
+        #expect(bundles.map(\.id) == [123_456_789, 987_654_321, 456_789_123])
+        #expect(bundles[2] == ExportBundle(id: 456_789_123, start: 1_448_157_600, stop: 1_448_244_000))
+    }
+
+    @Test("Keys in any case, ids as strings, large ids and unknown fields are accepted")
+    func lenientEntries() throws {
+        let body = #"{"exports":[{"Id":156314880048,"start":1563148800,"STOP":1563235200,"Extra":"x"},{"id":"9007199254740993","Start":1,"Stop":2}],"more":true}"#
+        let bundles = try ListResponse.decode(Data(body.utf8))
+        #expect(bundles == [
+            ExportBundle(id: 156_314_880_048, start: 1_563_148_800, stop: 1_563_235_200),
+            ExportBundle(id: 9_007_199_254_740_993, start: 1, stop: 2),
+        ])
+    }
+
+    @Test("An empty list means caught up")
+    func emptyList() throws {
+        #expect(try ListResponse.decode(Data(#"{"exports":[]}"#.utf8)).isEmpty)
+        #expect(try ListResponse.decode(Data(#"{"exports":null}"#.utf8)).isEmpty)
+    }
+
+    @Test("A body that is not an export list is a clear error")
+    func invalidList() {
+        #expect(throws: ExportError.self) { try ListResponse.decode(Data("<html>proxy error</html>".utf8)) }
+        do {
+            _ = try ListResponse.decode(Data(#"{"exports":[{"Start":1,"Stop":2}]}"#.utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("no ID field"))
+        }
+    }
+
+    @Test("The simulator's documentation-style output, with the Id spelling, lists end to end")
+    func documentationStyleSimulator() async throws {
+        let configuration = SimulatorConfiguration(
+            dataset: SimulatedDataset(bundleCount: 3), rateLimit: nil, idKey: "Id", documentationStyleJSON: true)
+        try await withSimulator(configuration) { simulator in
+            let client = try makeClient(simulator)
+            var count = 0
+            for try await _ in client.bundles(from: -5) { count += 1 }
+            #expect(count == 3)
+        }
+    }
+
+    @Test("A 503 on LIST is retried")
+    func listRetriesUnavailable() async throws {
+        let configuration = SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .list, .requests([1, 2]))])
+        try await withSimulator(configuration) { simulator in
+            let page = try await makeClient(simulator).listPage(start: 0)
+            #expect(page.count == 20)
+            let statuses = await simulator.requests.map(\.status)
+            #expect(statuses == [503, 503, 200])
+        }
+    }
+
+    @Test("Extra headers reach the server on every call")
+    func extraHeaders() async throws {
+        try await withSimulator { simulator in
+            let client = try makeClient(simulator, headers: [try HTTPHeader(parsing: "X-Proxy-Token: abc 123")])
+            _ = try await client.listPage(start: 0)
+            let record = try #require(await simulator.requests.first)
+            #expect(record.headers["x-proxy-token"] == "abc 123")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import FSExportSimulator
+import Foundation
+import Testing
+
+@testable import FSExportClient
+
+@Suite("Rate limits, retries and errors")
+struct PolitenessTests {
+    @Test("Retry-After is obeyed: the retry comes after the given seconds, and not much later")
+    func retryAfterObeyed() async throws {
+        let configuration = SimulatorConfiguration(
+            dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: nil,
+            faults: [FaultRule(.tooManyRequests, on: .list, .requests([1]), retryAfter: 2)])
+        try await withSimulator(configuration) { simulator in
+            _ = try await makeClient(simulator).listPage(start: 0)
+            let requests = await simulator.requests
+            #expect(requests.map(\.status) == [429, 200])
+            let gap = requests[1].receivedAt - requests[0].receivedAt
+            #expect(gap >= .seconds(2))
+            #expect(gap < .milliseconds(2600))
+        }
+    }
+
+    @Test("The server's own limit answers 429 with Retry-After, which the client waits out")
+    func serverRateLimit() async throws {
+        let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: (1, 60))
+        try await withSimulator(configuration) { simulator in
+            let client = try makeClient(simulator)
+            _ = try await client.listPage(start: 0)
+            _ = try await client.listPage(start: 0)
+            let requests = await simulator.requests
+            #expect(requests.map(\.status) == [200, 429, 200])
+            #expect(requests[2].receivedAt - requests[1].receivedAt >= .seconds(1))
+        }
+    }
+
+    @Test("The client's token bucket spaces calls once the burst is spent, so the server never refuses")
+    func clientTokenBucket() async throws {
+        let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: (2, 120))
+        try await withSimulator(configuration) { simulator in
+            let client = try makeClient(simulator, rateLimit: RateLimit(burst: 2, perMinute: 120))
+            for _ in 0..<4 { _ = try await client.listPage(start: 0) }
+            let requests = await simulator.requests
+            #expect(requests.allSatisfy { $0.status == 200 })
+            #expect(requests[1].receivedAt - requests[0].receivedAt < .milliseconds(300))
+            #expect(requests[2].receivedAt - requests[1].receivedAt >= .milliseconds(400))
+            #expect(requests[3].receivedAt - requests[2].receivedAt >= .milliseconds(400))
+        }
+    }
+
+    @Test("A transient failure that never ends gives up at the attempt limit")
+    func givesUp() async throws {
+        let configuration = SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .any, .always)])
+        try await withSimulator(configuration) { simulator in
+            let retry = RetryPolicy(initialDelay: .milliseconds(10), maxDelay: .milliseconds(20), maxAttempts: 3)
+            await #expect(throws: ExportError.self) { _ = try await makeClient(simulator, retry: retry).listPage(start: 0) }
+            do {
+                _ = try await makeClient(simulator, retry: retry).listPage(start: 0)
+            } catch ExportError.gaveUp(let attempts, let last) {
+                #expect(attempts == 3)
+                #expect(last.contains("503"))
+            }
+        }
+    }
+
+    @Test("401, 403 and 404 are not retried and say what to do, without the key")
+    func permanentErrors() async throws {
+        try await withSimulator { simulator in
+            let wrongKey = "wrong-key-SECRET-123"
+            let unauthorized = await Self.error { try await makeClient(simulator, key: wrongKey).listPage(start: 0) }
+            #expect(unauthorized.map { if case .unauthorized = $0 { true } else { false } } == true)
+            #expect("\(unauthorized!)".contains("API key was rejected"))
+            #expect(!"\(unauthorized!)".contains(wrongKey))
+
+            let forbidden = await Self.error { try await makeClient(simulator, key: "standard-key").listPage(start: 0) }
+            #expect("\(forbidden!)".contains("Admin or Architect"))
+
+            let folder = try TemporaryFolder()
+            let missing = await Self.error { try await makeClient(simulator).download(42, to: folder.file("x")) }
+            #expect("\(missing!)".contains("bundle 42 does not exist"))
+
+            #expect(await simulator.requests.map(\.status) == [401, 403, 404])
+        }
+    }
+
+    static func error(_ body: () async throws -> some Any) async -> ExportError? {
+        do {
+            _ = try await body()
+            return nil
+        } catch let error as ExportError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("Backoff grows, is capped and jitters")
+    func backoff() {
+        let policy = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+        var random = SystemRandomNumberGenerator()
+        let first = policy.backoff(retry: 1, random: &random)
+        let fourth = policy.backoff(retry: 4, random: &random)
+        let late = policy.backoff(retry: 40, random: &random)
+        #expect(first >= .milliseconds(500) && first <= .seconds(1))
+        #expect(fourth >= .seconds(4) && fourth <= .seconds(8))
+        #expect(late >= .seconds(30) && late <= .seconds(60))
+    }
+
+    @Test("Retry-After reads seconds and HTTP dates")
+    func retryAfterParsing() {
+        #expect(RetryAfter.parse("30", now: 0) == .seconds(30))
+        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:00 GMT", now: 1_445_412_470) == .seconds(10))
+        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:00 GMT", now: 1_445_412_490) == .zero)
+        #expect(RetryAfter.parse("soon", now: 0) == nil)
+    }
+
+    @Test("The API key never prints")
+    func keyRedacted() throws {
+        let key = try APIKey("very-secret")
+        #expect("\(key)" == "<redacted>")
+        #expect(String(reflecting: key) == "APIKey(<redacted>)")
+        var dumped = ""
+        dump(key, to: &dumped)
+        #expect(!dumped.contains("very-secret"))
+        #expect(throws: ExportError.self) { try APIKey("  \n") }
+    }
+}

@@ -1,0 +1,44 @@
+import FSExportClient
+import FSExportSimulator
+import Foundation
+
+/// Starts a simulator, runs `body` against it, and always shuts it down.
+func withSimulator<T>(
+    _ configuration: SimulatorConfiguration = SimulatorConfiguration(rateLimit: nil),
+    _ body: (ExportSimulator) async throws -> T
+) async throws -> T {
+    let simulator = try await ExportSimulator.start(configuration)
+    do {
+        let result = try await body(simulator)
+        await simulator.shutdown()
+        return result
+    } catch {
+        await simulator.shutdown()
+        throw error
+    }
+}
+
+/// A client for `simulator` with fast retries and no client-side limit unless asked.
+func makeClient(
+    _ simulator: ExportSimulator, key: String? = nil, method: RequestMethod = .get,
+    rateLimit: RateLimit = .unlimited, retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .milliseconds(200), maxAttempts: 20),
+    headers: [HTTPHeader] = []
+) throws -> ExportClient {
+    ExportClient(configuration: ExportClientConfiguration(
+        apiKey: try APIKey(key ?? simulator.configuration.apiKey), baseURL: simulator.baseURL, method: method,
+        extraHeaders: headers, rateLimit: rateLimit, retry: retry))
+}
+
+/// A fresh temporary folder, removed when the test ends.
+struct TemporaryFolder: ~Copyable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+}

@@ -1,0 +1,168 @@
+import FSExportSimulator
+import Foundation
+import Testing
+
+@Suite("The fsexport command", .serialized)
+struct CommandTests {
+    static let key = "sim-KEY-7f3a9c-never-print-me"
+
+    static func withSimulator<T>(faults: [FaultRule] = [], _ body: (ExportSimulator) async throws -> T) async throws -> T {
+        let configuration = SimulatorConfiguration(
+            apiKey: key, dataset: SimulatedDataset(eventsPerBundle: 500), rateLimit: nil, faults: faults)
+        let simulator = try await ExportSimulator.start(configuration)
+        do {
+            let result = try await body(simulator)
+            await simulator.shutdown()
+            return result
+        } catch {
+            await simulator.shutdown()
+            throw error
+        }
+    }
+
+    static func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("list --json prints every bundle as one JSON object a line")
+    func listJSON() async throws {
+        try await Self.withSimulator(faults: [FaultRule(.unavailable, on: .list, .requests([2]))]) { simulator in
+            let result = try FSExportBinary.run(["list", "--json", "--base-url", simulator.baseURL], key: Self.key)
+            #expect(result.status == 0)
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 45)
+            let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Int64])
+            let bundle = simulator.configuration.dataset.bundle(at: 0)
+            #expect(first == ["id": bundle.id, "start": bundle.start, "stop": bundle.stop])
+            #expect(result.stderr.contains("retry 1"))
+        }
+    }
+
+    @Test("get survives faults and writes the same bytes as a clean download; --decode writes the JSON")
+    func getWithFaults() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let id = String(SimulatedDataset().bundle(at: 5).id)
+        try await Self.withSimulator { simulator in
+            let clean = try FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            #expect(clean.status == 0)
+            await simulator.setFaults([FaultRule(.reset, .requests([1])), FaultRule(.corrupt, .requests([2])), FaultRule(.truncate, .requests([3]))])
+            let faulty = try FSExportBinary.run(["get", id, "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            #expect(faulty.status == 0)
+            let expected = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/clean.json.gz"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(id).json.gz")) == expected)
+
+            let decoded = try FSExportBinary.run(["get", id, "--decode", "-o", "-", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            #expect(decoded.status == 0)
+            let events = try #require(JSONSerialization.jsonObject(with: decoded.stdoutData) as? [[String: Any]])
+            #expect(events.count == 500)
+            #expect(events.first?["EventStart"] as? String == "2024-01-06T00:00:00.000Z")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".part") || $0.hasSuffix(".download") }
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    @Test("Exit codes and messages say what went wrong")
+    func exitCodes() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await Self.withSimulator { simulator in
+            let url = simulator.baseURL
+            let wrongKey = try FSExportBinary.run(["list", "--base-url", url], key: "not-the-key")
+            #expect(wrongKey.status == 3)
+            #expect(wrongKey.stderr.contains("API key was rejected"))
+
+            let standard = try FSExportBinary.run(["list", "--base-url", url], key: "standard-key")
+            #expect(standard.status == 3)
+            #expect(standard.stderr.contains("Admin or Architect"))
+
+            let missing = try FSExportBinary.run(["get", "12345", "--base-url", url], key: Self.key, directory: folder)
+            #expect(missing.status == 4)
+            #expect(missing.stderr.contains("bundle 12345 does not exist"))
+
+            let noKey = try FSExportBinary.run(["list", "--base-url", url])
+            #expect(noKey.status == 1)
+            #expect(noKey.stderr.contains("FULLSTORY_API_KEY"))
+
+            let badTime = try FSExportBinary.run(["list", "--start", "last tuesday", "--base-url", url], key: Self.key)
+            #expect(badTime.status == 64)
+            #expect(badTime.stderr.contains("--start"))
+
+            await simulator.setFaults([FaultRule(.unavailable, on: .any, .always)])
+            let gaveUp = try FSExportBinary.run(["list", "--max-attempts", "2", "--base-url", url], key: Self.key)
+            #expect(gaveUp.status == 5)
+            #expect(gaveUp.stderr.contains("gave up after 2 attempts"))
+
+            await simulator.setFaults([FaultRule(.corrupt, .always)])
+            let corrupt = try FSExportBinary.run(["get", String(simulator.configuration.dataset.bundle(at: 0).id), "--base-url", url], key: Self.key, directory: folder)
+            #expect(corrupt.status == 6)
+            #expect(corrupt.stderr.contains("is damaged"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        }
+    }
+
+    @Test("The API key appears in no output and no written file, even verbose and with faults")
+    func keyNeverLeaks() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let faults = [FaultRule(.unavailable, on: .any, .requests([1])), FaultRule(.reset, .requests([2]))]
+        try await Self.withSimulator(faults: faults) { simulator in
+            let id = String(simulator.configuration.dataset.bundle(at: 1).id)
+            let runs = [
+                try FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key),
+                try FSExportBinary.run(["get", id, "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
+                try FSExportBinary.run(["get", "1", "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
+                try FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key + "x"),
+            ]
+            #expect(runs.map(\.status) == [0, 0, 4, 3])
+            for run in runs {
+                #expect(!run.stdout.contains(Self.key))
+                #expect(!run.stderr.contains(Self.key))
+            }
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+                let contents = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name)"))
+                #expect(contents.range(of: Data(Self.key.utf8)) == nil)
+            }
+        }
+    }
+
+    @Test("fsexport simulate serves the API until interrupted")
+    func simulateCommand() async throws {
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = ["simulate", "--port", "0", "--bundles", "7", "--fault", "503@list:1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            guard !byte.isEmpty else { break }
+            line.append(byte)
+        }
+        let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let listed = try FSExportBinary.run(["list", "--json", "--base-url", url], key: "simulator-key")
+        #expect(listed.status == 0)
+        #expect(listed.stdout.split(separator: "\n").count == 7)
+
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test("--help teaches: examples, exit codes, where the key comes from")
+    func help() throws {
+        let root = try FSExportBinary.run(["--help"])
+        #expect(root.stdout.contains("FULLSTORY_API_KEY"))
+        #expect(root.stdout.contains("EXIT CODES"))
+        let get = try FSExportBinary.run(["get", "--help"])
+        #expect(get.stdout.contains("EXAMPLES"))
+        #expect(get.stdout.contains("--decode"))
+    }
+}
