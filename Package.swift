@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .executable(name: "fsexport", targets: ["fsexport"]),
         .library(name: "FSExportClient", targets: ["FSExportClient"]),
+        .library(name: "FSExportCore", targets: ["FSExportCore"]),
+        .library(name: "FSExportSinks", targets: ["FSExportSinks"]),
+        .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
     ],
@@ -20,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C system libraries and the one shim for what Swift cannot call directly.
@@ -47,6 +53,36 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The engine: streaming decode, events, the Sink protocol, templates, checkpoints.
+        .target(
+            name: "FSExportCore",
+            dependencies: [
+                "FSExportClient", "FSExportZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // The built-in sinks: files, ndjson, tar (libarchive), command (swift-subprocess).
+        .target(
+            name: "FSExportSinks",
+            dependencies: [
+                "FSExportCore", "FSExportClient", "FSExportZlib", "CArchive",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // The pipeline file: YAML with source locations, interpolation, validation, the sink registry.
+        .target(
+            name: "FSExportPipeline",
+            dependencies: [
+                "FSExportCore", "FSExportSinks", "FSExportClient",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+
         // A faithful stand-in for the export API, faults included. Shares no code with the client.
         .target(
             name: "FSExportSimulator",
@@ -65,16 +101,24 @@ let package = Package(
         .target(
             name: "FSExportCommand",
             dependencies: [
-                "FSExportClient", "FSExportSimulator", "FSExportZlib",
+                "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "fsexport", dependencies: ["FSExportCommand"], swiftSettings: strict),
 
+        .executableTarget(
+            name: "fsexport-benchmark", dependencies: ["FSExportCore", "FSExportClient"],
+            path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
+
         .testTarget(
             name: "FSExportClientTests",
             dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FSExportCoreTests",
+            dependencies: ["FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportZlib"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",

@@ -8,6 +8,13 @@ public struct DownloadedBundle: Sendable {
     public var path: String
     public var encoding: BodyEncoding
     public var byteCount: Int64
+
+    public init(id: Int64, path: String, encoding: BodyEncoding, byteCount: Int64) {
+        self.id = id
+        self.path = path
+        self.encoding = encoding
+        self.byteCount = byteCount
+    }
 }
 
 extension ExportClient {

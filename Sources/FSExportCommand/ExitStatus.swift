@@ -1,5 +1,7 @@
 import ArgumentParser
 import FSExportClient
+import FSExportCore
+import FSExportPipeline
 import FSExportZlib
 
 /// The exit codes of every command, as `fsexport --help` documents them.
@@ -11,6 +13,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case networkGaveUp = 5
     case dataError = 6
     case usage = 64
+    case invalidPipeline = 78
     case interrupted = 130
 
     static let helpText = """
@@ -22,7 +25,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           5    the network or the API kept failing until the retry limit was reached
           6    data error: a damaged bundle or a response that is not what the API sends
           64   usage error (bad option or argument)
-          130  interrupted
+          78   the pipeline file is invalid (fsexport validate shows where)
+          130  interrupted by SIGINT (143: SIGTERM); the state file stays consistent
         """
 
     static func of(_ error: any Error) -> ExitStatus {
@@ -35,7 +39,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             case .corruptBundle, .invalidResponse: return .dataError
             case .configuration, .httpStatus, .localIO: return .failure
             }
-        case is ZlibError: return .dataError
+        case is ZlibError, is BundleFormatError: return .dataError
+        case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure
+        case is PipelineFileError: return .invalidPipeline
         case is CancellationError: return .interrupted
         case is Timestamp.ParseError: return .usage
         default: return .failure

@@ -12,13 +12,16 @@ public struct FSExportCommand: AsyncParsableCommand {
             need the Admin or Architect role.
 
             Try it without a key against the built-in simulator:
+              fsexport run examples/raw-archive.fsexport.yml --simulate
+              fsexport events --simulate --until 2024-01-03 | jq -c 'select(.EventType == "click")'
               fsexport list --simulate
-              fsexport get 170406720048 --simulate --decode -o - | jq length
 
             \(ExitStatus.helpText)
             """,
         version: FSExportVersion.current,
-        subcommands: [ListCommand.self, GetCommand.self, SimulateCommand.self])
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, EventsCommand.self, ListCommand.self, GetCommand.self, SimulateCommand.self,
+        ])
 
     public init() {}
 }

@@ -54,10 +54,7 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    var logger: Logger {
-        let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
-        return Logger(label: "fsexport") { label in CLILogHandler(logLevel: level, label: label) }
-    }
+    var logger: Logger { makeLogger(verbose: verbose, quiet: quiet) }
 
     func retryPolicy() throws -> RetryPolicy {
         var policy = RetryPolicy(maxAttempts: maxAttempts)
@@ -97,6 +94,11 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension RequestMethod: ExpressibleByArgument {}
+
+func makeLogger(verbose: Bool, quiet: Bool) -> Logger {
+    let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
+    return Logger(label: "fsexport") { label in CLILogHandler(logLevel: level, label: label) }
+}
 
 /// Reads a time option, naming the option in the error.
 func parseTime(_ text: String?, option: String, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Int64? {

@@ -1,8 +1,11 @@
 import FSExportCommand
+import Foundation
 
 @main
 enum FSExportMain {
     static func main() async {
+        // A reader that goes away (`| head`) is an error to handle where it happens, not a reason to die.
+        signal(SIGPIPE, SIG_IGN)
         await FSExportCommand.main()
     }
 }

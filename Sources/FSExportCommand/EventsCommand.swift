@@ -1,0 +1,76 @@
+import ArgumentParser
+import FSExportClient
+import FSExportCore
+import Foundation
+import SystemPackage
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Print every event of every bundle as NDJSON on standard output, for jq and friends.",
+        discussion: """
+            Bundles are downloaded one at a time into a temporary folder, verified, decoded as a \
+            stream and removed. Nothing is recorded: use a pipeline for incremental exports.
+
+            EXAMPLES
+              fsexport events --since -2d | jq -c 'select(.EventType == "click")'
+              fsexport events --simulate --until 2024-01-03 | wc -l
+            """)
+
+    @Option(help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))
+    var since = "0"
+
+    @Option(help: ArgumentHelp("Only bundles whose Stop is not after this time.", valueName: "time"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("Folder for the temporary downloads.", valueName: "path"))
+    var spoolDir: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let since = try parseTime(since, option: "--since")!
+        let until = try parseTime(until, option: "--until")
+        let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        try await reportingErrors {
+            try await global.withClient { client in
+                let output = StandardOutputLines()
+                for try await bundle in client.bundles(from: since, until: until) {
+                    let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"
+                    defer { unlink(path) }
+                    let file = try await client.download(bundle.id, to: path)
+                    let decoder = try BundleDecoder(path: file.path, encoding: file.encoding, bundleID: bundle.id)
+                    while let batch = try decoder.next() {
+                        guard output.write(batch) else { return }  // the reader went away
+                    }
+                }
+                _ = output.flush()
+            }
+        }
+    }
+}
+
+/// NDJSON lines to standard output, in large writes. Returns false once the reader has gone.
+final class StandardOutputLines {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 20) }
+
+    func write(_ batch: EventBatch) -> Bool {
+        batch.forEachEvent { event in
+            buffer.append(contentsOf: event)
+            buffer.append(0x0A)
+        }
+        return buffer.count < 1 << 20 || flush()
+    }
+
+    func flush() -> Bool {
+        defer { buffer.removeAll(keepingCapacity: true) }
+        do {
+            _ = try buffer.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll($0) }
+            return true
+        } catch {
+            return false  // EPIPE: `head` or `jq` stopped reading
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import FSExportClient
+import FSExportCore
+import FSExportPipeline
+import FSExportSimulator
+import Foundation
+import Logging
+import Synchronization
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline: deliver every finished bundle after the last one delivered, then stop (or keep following).",
+        discussion: """
+            Each bundle is downloaded (the next one while the current is delivered), decoded once, \
+            and handed to every stage; when all stages have committed, the state file records it. \
+            A re-run resumes after the last committed bundle, so a run that is killed loses nothing \
+            and delivers nothing twice.
+
+            Ctrl-C (or SIGTERM) finishes the bundle in progress, then stops; a second one aborts \
+            the bundle (nothing of it is committed). Either way the state file stays consistent.
+
+            EXAMPLES
+              fsexport run examples/raw-archive.fsexport.yml --simulate
+              fsexport run nightly.fsexport.yml --dry-run
+              fsexport run nightly.fsexport.yml --follow --interval 1h
+              fsexport run nightly.fsexport.yml --since 2024-03-01 --until 2024-04-01
+            """)
+
+    @Argument(help: "The pipeline file (YAML or JSON).")
+    var file: String
+
+    @Flag(help: "Deliver what is available, then exit (the default).")
+    var once = false
+
+    @Flag(help: "Keep running: deliver, wait --interval, repeat; a failing bundle is retried with backoff.")
+    var follow = false
+
+    @Option(help: ArgumentHelp("How long --follow waits between runs.", valueName: "duration"))
+    var interval = "1h"
+
+    @Option(help: ArgumentHelp("Start here instead of after the state file's bundle (re-exports a period).", valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Deliver only bundles whose Stop is not after this time.", valueName: "time"))
+    var until: String?
+
+    @Flag(help: "List the bundles that would be downloaded and what each stage would write; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Run against a built-in simulator instead of the pipeline's source (no API key needed).")
+    var simulate = false
+
+    @Flag(name: .shortAndLong, help: "Log every request and decision.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "Log only errors.")
+    var quiet = false
+
+    func validate() throws {
+        if once && follow { throw ValidationError("--once and --follow cannot be used together") }
+        if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
+        do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
+    }
+
+    func run() async throws {
+        let logger = makeLogger(verbose: verbose, quiet: quiet)
+        var overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
+        try await reportingErrors {
+            let pipeline = try Pipeline.load(path: file)
+            for warning in pipeline.warnings { logger.warning("\(warning)") }
+            var simulator: ExportSimulator?
+            if simulate {
+                let started = try await ExportSimulator.start(try SimulatorOptions.parse([]).configuration(), logger: logger)
+                simulator = started
+                overrides.baseURL = started.baseURL
+                overrides.apiKey = try APIKey(started.configuration.apiKey)
+                logger.info("using the built-in simulator at \(started.baseURL)")
+            }
+            defer { if let simulator { Task { await simulator.shutdown() } } }
+            let engine = try pipeline.makeEngine(overrides: overrides, logger: logger)
+            if dryRun {
+                try await Self.dryRun(engine, since: overrides.since)
+            } else if follow {
+                try await Self.follow(engine, interval: try DurationText.parse(interval), since: overrides.since, logger: logger)
+            } else {
+                try await Self.runOnce(engine, since: overrides.since, logger: logger)
+            }
+        }
+    }
+
+    private static func runOnce(_ engine: Engine, since: Int64?, logger: Logger) async throws {
+        let stopSignal = SignalBox()
+        let task = Task { try await engine.runOnce(since: since) }
+        let relay = SignalRelay { signal, count in
+            stopSignal.set(signal)
+            if count == 1 {
+                logger.warning("stopping after the bundle in progress; interrupt again to abort it")
+                engine.requestStop()
+            } else {
+                logger.warning("aborting the bundle in progress")
+                task.cancel()
+            }
+        }
+        defer { relay.cancel() }
+        let summary: RunSummary
+        do {
+            summary = try await task.value
+        } catch is CancellationError {
+            logger.warning("aborted; the state file names the last committed bundle")
+            throw ExitCode(exitStatus(forSignal: stopSignal.value ?? SIGINT))
+        }
+        logger.info("\(summary.description)")
+        if summary.stoppedEarly, let signal = stopSignal.value {
+            logger.warning("stopped early; run again to continue")
+            throw ExitCode(exitStatus(forSignal: signal))
+        }
+    }
+
+    private static func follow(_ engine: Engine, interval: Duration, since: Int64?, logger: Logger) async throws {
+        let stopSignal = SignalBox()
+        let task = Task {
+            var failures = 0
+            var since = since
+            while !engine.isStopRequested {
+                do {
+                    let summary = try await engine.runOnce(since: since)
+                    since = nil  // after the first round, the state file leads
+                    failures = 0
+                    if !summary.bundles.isEmpty { logger.info("\(summary.description)") }
+                    try await Task.sleep(for: interval)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    failures += 1
+                    let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
+                    logger.error("\(error); retrying in \(DurationText.format(wait))")
+                    try await Task.sleep(for: wait)
+                }
+            }
+        }
+        let relay = SignalRelay { signal, count in
+            stopSignal.set(signal)
+            engine.requestStop()
+            if count == 1 {
+                logger.warning("stopping after the bundle in progress; interrupt again to abort it")
+            } else {
+                task.cancel()
+            }
+        }
+        defer { relay.cancel() }
+        _ = try? await task.value
+        throw ExitCode(exitStatus(forSignal: stopSignal.value ?? SIGINT))
+    }
+
+    private static func dryRun(_ engine: Engine, since: Int64?) async throws {
+        let bundles = try await engine.plannedBundles(since: since)
+        let output = Terminal.standardOutput
+        output.writeLine("would deliver \(bundles.count) bundle\(bundles.count == 1 ? "" : "s"):")
+        for bundle in bundles {
+            output.writeLine("  \(bundle)")
+            for stage in engine.configuration.stages {
+                let planned = (stage.sink as? any PlansOutput)?.plannedOutputs(for: bundle) ?? []
+                let inputs = stage.inputs.map(\.description).joined(separator: ", ")
+                output.writeLine("    \(stage.name) (from \(inputs))" + (planned.isEmpty ? "" : ": " + planned.joined(separator: ", ")))
+            }
+        }
+    }
+}
+
+/// The signal that ended a run, set from the signal handler.
+final class SignalBox: Sendable {
+    private let stored = Synchronization.Atomic<Int32>(0)
+    func set(_ signal: Int32) { stored.store(signal, ordering: .relaxed) }
+    var value: Int32? {
+        let signal = stored.load(ordering: .relaxed)
+        return signal == 0 ? nil : signal
+    }
+}

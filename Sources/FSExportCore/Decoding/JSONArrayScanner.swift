@@ -1,0 +1,258 @@
+/// Splits a JSON document of the form `[ {…}, {…}, … ]` into its elements as bytes arrive, and
+/// checks its structure on the way: string escapes and control characters, object and array
+/// grammar, nesting, literals and numbers, the closing bracket, and nothing after it.
+///
+/// The scanner keeps its state between calls, so the document may arrive in any chunking; the
+/// caller keeps the bytes of an unfinished element contiguous (see ``BundleDecoder``).
+/// It does not check that strings are valid UTF-8: they pass through byte for byte.
+struct JSONArrayScanner {
+    private enum TopLevel: UInt8 { case beforeArray, firstElementOrEnd, element, commaOrEnd, finished }
+    private enum Expect: UInt8 { case keyOrEnd, key, colon, value, valueOrEnd, commaOrEnd }
+
+    private var top = TopLevel.beforeArray
+    /// NDJSON: objects one after another, separated by white space, with no brackets or commas.
+    private let lines: Bool
+    private var expect = Expect.value
+    /// Open containers of the current element: true for an object.
+    private var stack: [Bool] = []
+    private var inString = false
+    private var stringIsKey = false
+    /// 0: none; 1: after a backslash; 2–5: that many hex digits of \uXXXX still to come, plus one.
+    private var escape = 0
+    private var scalarStart: Int?
+    /// Where the current element began, relative to the buffer being scanned.
+    private(set) var elementStart: Int?
+    private(set) var isFinished = false
+
+    init(ndjson: Bool = false) {
+        lines = ndjson
+        top = ndjson ? .firstElementOrEnd : .beforeArray
+    }
+
+    struct Failure: Error {
+        var position: Int
+        var message: String
+    }
+
+    /// Scans `bytes[from...]`, calling `element` with the range of each element that completes.
+    /// Positions are indexes into `bytes`.
+    mutating func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, element: (Range<Int>) -> Void) throws(Failure) {
+        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let end = bytes.count
+        var i = start
+        while i < end {
+            if inString {
+                i = try scanString(base, i, end)
+                continue
+            }
+            let byte = base[i]
+            if stack.isEmpty {
+                try topLevel(byte, at: i, element: element)
+                i += 1
+                continue
+            }
+            if scalarStart != nil {
+                if Self.isScalarByte(byte) { i += 1; continue }
+                try endScalar(base, at: i)
+            }
+            switch byte {
+            case 0x20, 0x0A, 0x0D, 0x09:
+                break
+            case UInt8(ascii: "\""):
+                switch expect {
+                case .key, .keyOrEnd: stringIsKey = true
+                case .value, .valueOrEnd: stringIsKey = false
+                default: throw Failure(position: i, message: "unexpected string")
+                }
+                inString = true
+            case UInt8(ascii: ":"):
+                guard expect == .colon else { throw Failure(position: i, message: "unexpected ':'") }
+                expect = .value
+            case UInt8(ascii: ","):
+                guard expect == .commaOrEnd else { throw Failure(position: i, message: "unexpected ','") }
+                expect = stack[stack.count - 1] ? .key : .value
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard expect == .value || expect == .valueOrEnd else {
+                    throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'")
+                }
+                stack.append(byte == UInt8(ascii: "{"))
+                expect = byte == UInt8(ascii: "{") ? .keyOrEnd : .valueOrEnd
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                let closesObject = byte == UInt8(ascii: "}")
+                guard stack[stack.count - 1] == closesObject,
+                    expect == .commaOrEnd || expect == (closesObject ? .keyOrEnd : .valueOrEnd)
+                else { throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'") }
+                stack.removeLast()
+                expect = .commaOrEnd
+                if stack.isEmpty {
+                    element(elementStart!..<i + 1)
+                    elementStart = nil
+                    top = .commaOrEnd
+                }
+            default:
+                guard expect == .value || expect == .valueOrEnd, Self.isScalarByte(byte) else {
+                    throw Failure(position: i, message: "unexpected character \(Self.show(byte))")
+                }
+                scalarStart = i
+                expect = .commaOrEnd
+            }
+            i += 1
+        }
+    }
+
+    /// Whether the document ended properly.
+    func finish(at position: Int) throws(Failure) {
+        if lines, !stack.isEmpty || inString {
+            throw Failure(position: position, message: "the last line ends inside an event")
+        }
+        if lines { return }
+        switch top {
+        case .finished: return
+        case .beforeArray: throw Failure(position: position, message: "the document is empty; expected a JSON array")
+        default: throw Failure(position: position, message: "the document ends before its closing ']'")
+        }
+    }
+
+    /// Moves positions after the caller dropped `count` bytes from the front of its buffer.
+    mutating func rebase(droppingFirst count: Int) {
+        if let start = elementStart { elementStart = start - count }
+        if let start = scalarStart { scalarStart = start - count }
+    }
+
+    // MARK: - Pieces
+
+    private mutating func topLevel(_ byte: UInt8, at i: Int, element: (Range<Int>) -> Void) throws(Failure) {
+        if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { return }
+        switch top {
+        case .beforeArray:
+            guard byte == UInt8(ascii: "[") else { throw Failure(position: i, message: "expected '[' to open the array of events, found \(Self.show(byte))") }
+            top = .firstElementOrEnd
+        case .firstElementOrEnd, .element:
+            if byte == UInt8(ascii: "]"), top == .firstElementOrEnd {
+                top = .finished
+                isFinished = true
+            } else if byte == UInt8(ascii: "{") {
+                elementStart = i
+                stack.append(true)
+                expect = .keyOrEnd
+            } else {
+                throw Failure(position: i, message: "expected an event object, found \(Self.show(byte))")
+            }
+        case .commaOrEnd where lines:
+            guard byte == UInt8(ascii: "{") else {
+                throw Failure(position: i, message: "expected an event object on the next line, found \(Self.show(byte))")
+            }
+            elementStart = i
+            stack.append(true)
+            expect = .keyOrEnd
+        case .commaOrEnd:
+            if byte == UInt8(ascii: ",") {
+                top = .element
+            } else if byte == UInt8(ascii: "]") {
+                top = .finished
+                isFinished = true
+            } else {
+                throw Failure(position: i, message: "expected ',' or ']' after an event, found \(Self.show(byte))")
+            }
+        case .finished:
+            throw Failure(position: i, message: "unexpected data after the closing ']'")
+        }
+    }
+
+    /// Runs through string content up to the next quote, backslash or control character.
+    private mutating func scanString(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) throws(Failure) -> Int {
+        var i = start
+        while i < end {
+            let byte = base[i]
+            if escape != 0 {
+                if escape == 1 {
+                    switch byte {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        escape = 0
+                    case UInt8(ascii: "u"):
+                        escape = 5
+                    default:
+                        throw Failure(position: i, message: "invalid escape '\\\(Character(Unicode.Scalar(byte)))' in a string")
+                    }
+                } else {
+                    guard Self.isHex(byte) else { throw Failure(position: i, message: "invalid \\u escape: \(Self.show(byte)) is not a hex digit") }
+                    escape = escape == 2 ? 0 : escape - 1
+                }
+                i += 1
+                continue
+            }
+            // The hot loop: most string bytes are plain.
+            while i < end {
+                let plain = base[i]
+                if plain == UInt8(ascii: "\"") || plain == UInt8(ascii: "\\") || plain < 0x20 { break }
+                i += 1
+            }
+            guard i < end else { return end }
+            let special = base[i]
+            if special == UInt8(ascii: "\"") {
+                inString = false
+                expect = stringIsKey ? .colon : .commaOrEnd
+                return i + 1
+            }
+            if special == UInt8(ascii: "\\") {
+                escape = 1
+                i += 1
+                continue
+            }
+            throw Failure(position: i, message: "unescaped control character \(Self.show(special)) in a string")
+        }
+        return end
+    }
+
+    private mutating func endScalar(_ base: UnsafePointer<UInt8>, at end: Int) throws(Failure) {
+        let start = scalarStart!
+        scalarStart = nil
+        let token = UnsafeBufferPointer(start: base + start, count: end - start)
+        guard Self.isLiteral(token) || Self.isNumber(token) else {
+            throw Failure(position: start, message: "invalid value '\(String(decoding: token, as: UTF8.self))'")
+        }
+    }
+
+    private static func isLiteral(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        token.elementsEqual("true".utf8) || token.elementsEqual("false".utf8) || token.elementsEqual("null".utf8)
+    }
+
+    /// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    private static func isNumber(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = token.count
+        func digits() -> Int {
+            let start = i
+            while i < n, token[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+            return i - start
+        }
+        if i < n, token[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < n else { return false }
+        if token[i] == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { return false }
+        if i < n, token[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
+        if i < n, token[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < n, token[i] == UInt8(ascii: "+") || token[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == n
+    }
+
+    @inline(__always)
+    private static func isScalarByte(_ byte: UInt8) -> Bool {
+        (byte &- UInt8(ascii: "0") < 10) || (byte | 0x20 &- UInt8(ascii: "a") < 26) || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+    }
+
+    private static func isHex(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10 || byte | 0x20 &- UInt8(ascii: "a") < 6
+    }
+
+    static func show(_ byte: UInt8) -> String {
+        (0x21..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+    }
+}

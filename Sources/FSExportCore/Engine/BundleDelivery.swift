@@ -1,0 +1,156 @@
+import AsyncAlgorithms
+import Foundation
+import Logging
+
+/// Delivers one bundle through every stage at once: the source decodes the bundle a single time
+/// and feeds the stages that read it; each stage's published files feed the stages downstream.
+/// When every stage has delivered, all commit; if any failed, all abort.
+struct BundleDelivery {
+    let stages: [Stage]
+    let stagingRoot: String
+    let logger: Logger
+
+    struct Outcome: Sendable {
+        var events: Int = 0
+        var stageTimes: [String: Duration] = [:]
+    }
+
+    private enum ChildResult: Sendable {
+        case stage(name: String, result: Result<Commit, any Error>, time: Duration)
+        case source(Result<Int, any Error>)
+    }
+
+    func deliver(_ bundle: BundleContext) async throws -> Outcome {
+        let staging = "\(stagingRoot)/\(bundle.id)"
+        try? FileManager.default.removeItem(atPath: staging)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+
+        let channels = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, AsyncThrowingChannel<SinkItem, any Error>()) })
+        let downstream = downstreamMap()
+        let producers = ProducerCount(stages.map { ($0.name, $0.inputs.count) })
+        @Sendable func producerFinished(_ producer: String) async {
+            for name in downstream[producer, default: []] where await producers.finishOne(name) {
+                channels[name]!.finish()
+            }
+        }
+
+        var outcome = Outcome()
+        var commits: [(String, Commit)] = []
+        var failure: (any Error)?
+        await withTaskGroup(of: ChildResult.self) { group in
+            for stage in stages {
+                group.addTask {
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    let result = await Result { () async throws -> Commit in
+                        let directory = "\(staging)/\(stage.name)"
+                        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                        let output = ArtifactOutput(directory: directory) { artifact in
+                            for name in downstream[stage.name, default: []] { await channels[name]!.send(.file(artifact)) }
+                        }
+                        let delivery = Delivery(
+                            bundle: bundle, input: SinkInput(channel: channels[stage.name]!), output: output,
+                            stage: stage.name, logger: logger)
+                        return try await stage.sink.deliver(delivery)
+                    }
+                    channels[stage.name]!.finish()  // the stage takes nothing more: release its producers
+                    await producerFinished(stage.name)
+                    return .stage(name: stage.name, result: result, time: clock.now - started)
+                }
+            }
+            group.addTask {
+                let result = await Result { try await feedSource(bundle, channels) }
+                if case .failure(let error) = result {
+                    for name in downstream["source", default: []] { channels[name]!.fail(error) }
+                }
+                await producerFinished("source")
+                return .source(result)
+            }
+            for await child in group {
+                switch child {
+                case .stage(let name, .success(let commit), let time):
+                    commits.append((name, commit))
+                    outcome.stageTimes[name] = time
+                case .stage(let name, .failure(let error), _):
+                    if failure == nil { failure = Self.describe(error, stage: name, bundle: bundle.id) }
+                    group.cancelAll()
+                case .source(.success(let events)):
+                    outcome.events = events
+                case .source(.failure(let error)):
+                    if failure == nil || failure is CancellationError { failure = error }
+                    group.cancelAll()
+                }
+            }
+        }
+        if let failure {
+            for (_, commit) in commits { await commit.abort() }
+            throw failure
+        }
+        try await commitAll(commits, bundle: bundle.id)
+        return outcome
+    }
+
+    /// Stage failures caused by the source (a damaged bundle) are reported as the source's.
+    private static func describe(_ error: any Error, stage: String, bundle: Int64) -> any Error {
+        if error is BundleFormatError || error is CancellationError { return error }
+        return StageFailure(stage: stage, bundleID: bundle, underlying: error)
+    }
+
+    private func commitAll(_ commits: [(String, Commit)], bundle: Int64) async throws {
+        let order = (stages.topologicallySorted() ?? stages).map(\.name)
+        let sorted = commits.sorted { order.firstIndex(of: $0.0)! < order.firstIndex(of: $1.0)! }
+        for (index, (name, commit)) in sorted.enumerated() {
+            do {
+                try await commit.commit()
+            } catch {
+                for (_, rest) in sorted[(index + 1)...] { await rest.abort() }
+                throw StageFailure(stage: name, bundleID: bundle, underlying: error)
+            }
+        }
+    }
+
+    /// Sends the bundle file to stages that read files, and the decoded events to those that read events.
+    private func feedSource(_ bundle: BundleContext, _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>]) async throws -> Int {
+        let roots = stages.filter { $0.inputs.contains(.source) }
+        for stage in roots where stage.sink.reads == .files {
+            await channels[stage.name]!.send(.file(bundle.file))
+        }
+        let readers = roots.filter { $0.sink.reads == .events }.map { channels[$0.name]! }
+        guard !readers.isEmpty else { return 0 }
+        let decoder = try bundle.makeDecoder()
+        var events = 0
+        while let batch = try decoder.next() {
+            try Task.checkCancellation()
+            events += batch.count
+            for channel in readers { await channel.send(.events(batch)) }
+        }
+        return events
+    }
+
+    private func downstreamMap() -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for stage in stages {
+            for input in stage.inputs { map[input.description, default: []].append(stage.name) }
+        }
+        return map
+    }
+}
+
+/// How many producers each stage still waits for; its input ends when the count reaches zero.
+private actor ProducerCount {
+    private var remaining: [String: Int]
+
+    init(_ counts: [(String, Int)]) { remaining = Dictionary(uniqueKeysWithValues: counts) }
+
+    /// Returns true when `stage` has no producers left.
+    func finishOne(_ stage: String) -> Bool {
+        remaining[stage, default: 0] -= 1
+        return remaining[stage] == 0
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

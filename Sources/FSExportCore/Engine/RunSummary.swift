@@ -1,0 +1,25 @@
+/// What a run did, for the summary line and for tests.
+public struct RunSummary: Sendable {
+    public var bundles: [Int64] = []
+    public var events = 0
+    public var downloadedBytes: Int64 = 0
+    public var stageTimes: [String: Duration] = [:]
+    public var elapsed: Duration = .zero
+    /// True when a stop was requested and the run ended early, with the state consistent.
+    public var stoppedEarly = false
+
+    public var description: String {
+        let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.seconds($0.value))" }.joined(separator: ", ")
+        return "\(bundles.count) bundles, \(events) events, \(Self.bytes(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
+            + (stages.isEmpty ? "" : " (stages: \(stages))")
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let value = duration / .seconds(1)
+        return "\((value * 10).rounded() / 10)s"
+    }
+
+    static func bytes(_ count: Int64) -> String {
+        count < 1 << 20 ? "\(count / 1024) KiB" : "\((Double(count) / Double(1 << 20) * 10).rounded() / 10) MiB"
+    }
+}

@@ -1,0 +1,146 @@
+/// The value of one top-level field of an event.
+public enum JSONField: Sendable, Equatable {
+    case string(String)
+    /// A number, as written (IDs can exceed what a Double holds exactly).
+    case number(String)
+    case bool(Bool)
+    case null
+    /// An object or array, as its JSON text.
+    case json(String)
+
+    /// The value as text: a string unescaped, anything else as its JSON.
+    public var text: String {
+        switch self {
+        case .string(let value), .number(let value), .json(let value): value
+        case .bool(let value): value ? "true" : "false"
+        case .null: "null"
+        }
+    }
+}
+
+/// Finds one key among an object's top-level keys without building the object.
+enum FieldLookup {
+    static func find(_ name: String, in object: UnsafeRawBufferPointer) -> JSONField? {
+        let bytes = object.bindMemory(to: UInt8.self)
+        var i = 1  // past '{'
+        let nameUTF8 = Array(name.utf8)
+        while let keyStart = nextQuote(bytes, from: i) {
+            let keyEnd = stringEnd(bytes, from: keyStart + 1)
+            let rawKey = UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<keyEnd])
+            i = keyEnd + 1
+            while i < bytes.count, bytes[i] != UInt8(ascii: ":") { i += 1 }
+            i += 1
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            let valueEnd = skipValue(bytes, from: i)
+            let matches = rawKey.contains(UInt8(ascii: "\\"))
+                ? unescape(rawKey) == name : rawKey.elementsEqual(nameUTF8)
+            if matches { return value(UnsafeBufferPointer(rebasing: bytes[i..<valueEnd])) }
+            i = valueEnd
+            while i < bytes.count, bytes[i] != UInt8(ascii: ",") && bytes[i] != UInt8(ascii: "}") { i += 1 }
+            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func value(_ raw: UnsafeBufferPointer<UInt8>) -> JSONField {
+        switch raw.first {
+        case UInt8(ascii: "\""): return .string(unescape(UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)])))
+        case UInt8(ascii: "t"): return .bool(true)
+        case UInt8(ascii: "f"): return .bool(false)
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return .json(String(decoding: raw, as: UTF8.self))
+        default: return .number(String(decoding: raw, as: UTF8.self))
+        }
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+
+    private static func nextQuote(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var i = start
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\"") { return i }
+            if bytes[i] == UInt8(ascii: "}") { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The index of the closing quote of a string whose content starts at `start`.
+    private static func stringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
+            if bytes[i] == UInt8(ascii: "\"") { return i }
+            i += 1
+        }
+        return bytes.count
+    }
+
+    /// The index just past the value starting at `start`.
+    private static func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard start < bytes.count else { return start }
+        if bytes[start] == UInt8(ascii: "\"") { return stringEnd(bytes, from: start + 1) + 1 }
+        var depth = 0
+        var i = start
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""): i = stringEnd(bytes, from: i + 1)
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return i }
+                depth -= 1
+                if depth == 0 { return i + 1 }
+            case UInt8(ascii: ","):
+                if depth == 0 { return i }
+            case 0x20, 0x0A, 0x0D, 0x09:
+                if depth == 0 { return i }
+            default: break
+            }
+            i += 1
+        }
+        return i
+    }
+
+    /// Decodes a JSON string's content (without its quotes).
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        var i = 0
+        func flush() {
+            if !utf8.isEmpty { scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars); utf8.removeAll() }
+        }
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= raw.count else { return nil }
+            return UInt32(String(decoding: raw[at..<at + 4], as: UTF8.self), radix: 16)
+        }
+        while i < raw.count {
+            let byte = raw[i]
+            guard byte == UInt8(ascii: "\\"), i + 1 < raw.count else { utf8.append(byte); i += 1; continue }
+            flush()
+            let kind = raw[i + 1]
+            i += 2
+            switch kind {
+            case UInt8(ascii: "n"): scalars.append("\n")
+            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "r"): scalars.append("\r")
+            case UInt8(ascii: "b"): scalars.append("\u{08}")
+            case UInt8(ascii: "f"): scalars.append("\u{0C}")
+            case UInt8(ascii: "u"):
+                guard var code = hex4(i) else { continue }
+                i += 4
+                if (0xD800..<0xDC00).contains(code), i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"),
+                    raw[i + 1] == UInt8(ascii: "u"), let low = hex4(i + 2), (0xDC00..<0xE000).contains(low)
+                {
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+            default: scalars.append(Unicode.Scalar(kind))
+            }
+        }
+        flush()
+        return String(scalars)
+    }
+}

@@ -1,0 +1,40 @@
+/// A file a stage produced for the stages downstream of it: NDJSON parts, an archive, a
+/// program's output. Its bytes live at ``path`` until the bundle is finished.
+public struct Artifact: Sendable, Hashable {
+    /// A relative name such as `click/part-0001.ndjson.gz`; `/` makes folders.
+    public let name: String
+    public let path: String
+    public let byteCount: Int64
+
+    public init(name: String, path: String, byteCount: Int64) {
+        self.name = name
+        self.path = path
+        self.byteCount = byteCount
+    }
+
+    /// Checks that a name stays below its folder: relative, no `..`, no empty parts.
+    public static func validate(name: String) throws(SinkError) {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard !name.isEmpty, !name.hasPrefix("/"), !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
+            !name.contains("\0")
+        else {
+            throw SinkError("'\(name)' is not a safe relative file name (no leading '/', no '..' or empty parts)")
+        }
+    }
+}
+
+/// A sink's own failure, with a message for the person running the pipeline.
+public struct SinkError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// The option the problem is about, so that a pipeline file error can point at it.
+    public var option: String?
+
+    public init(_ message: String) { self.message = message }
+
+    public init(option: String, _ message: String) {
+        self.option = option
+        self.message = message
+    }
+
+    public var description: String { option.map { "\($0): \(message)" } ?? message }
+}

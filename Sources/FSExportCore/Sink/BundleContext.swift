@@ -1,0 +1,26 @@
+import FSExportClient
+
+/// The bundle being delivered: what LIST said of it, and the verified file it was downloaded to.
+public struct BundleContext: Sendable {
+    public let id: Int64
+    /// Unix seconds.
+    public let start: Int64
+    /// Unix seconds.
+    public let stop: Int64
+    /// The downloaded bundle, as an artifact named `ID.json.gz` (or `ID.json` if it came inflated).
+    public let file: Artifact
+    public let encoding: BodyEncoding
+
+    public init(id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding) {
+        self.id = id
+        self.start = start
+        self.stop = stop
+        self.file = file
+        self.encoding = encoding
+    }
+
+    /// Reads the events of the bundle file directly (for sinks that want both the file and events).
+    public func makeDecoder() throws -> BundleDecoder {
+        try BundleDecoder(path: file.path, encoding: encoding, bundleID: id)
+    }
+}

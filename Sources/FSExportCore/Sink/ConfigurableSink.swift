@@ -1,0 +1,51 @@
+import FSExportClient
+
+/// A sink that a pipeline file can name by ``type`` and configure with its ``Options``.
+///
+/// ```swift
+/// struct CSVSink: ConfigurableSink {
+///     static let type = "csv"
+///     struct Options: Decodable, Sendable { var path: String; var columns: [String] }
+///     let options: Options
+///     init(options: Options, context: SinkContext) throws { self.options = options }
+///     func deliver(_ delivery: Delivery) async throws -> Commit { … }
+/// }
+/// ```
+/// Unknown keys, wrong types and missing options are reported with the pipeline file's line and
+/// column, like those of the built-in sinks.
+public protocol ConfigurableSink: Sink {
+    associatedtype Options: Decodable & Sendable
+    /// The name pipeline files use in `type:`.
+    static var type: String { get }
+    /// Builds the sink; throw ``SinkError`` for options that make no sense together.
+    init(options: Options, context: SinkContext) throws
+}
+
+/// What a sink may need to know about its place in the pipeline when it is built.
+public struct SinkContext: Sendable {
+    /// The stage's name.
+    public var stage: String
+    /// Where relative paths in options are resolved: the pipeline file's folder.
+    public var baseDirectory: String
+    /// True when the stage reads from the source; false when only from other stages.
+    public var readsSource: Bool
+    /// True when other stages read this stage's files.
+    public var hasDownstream: Bool
+
+    public init(stage: String, baseDirectory: String, readsSource: Bool, hasDownstream: Bool) {
+        self.stage = stage
+        self.baseDirectory = baseDirectory
+        self.readsSource = readsSource
+        self.hasDownstream = hasDownstream
+    }
+
+    /// `path` made absolute against ``baseDirectory``.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+    }
+}
+
+/// A sink that can say, before anything runs, which paths it would write for a bundle (for `--dry-run`).
+public protocol PlansOutput {
+    func plannedOutputs(for bundle: FSExportClient.ExportBundle) -> [String]
+}

@@ -1,0 +1,118 @@
+import FSExportZlib
+import Foundation
+import SystemPackage
+
+/// A file being written: buffered (1 MiB, so few system calls), optionally gzip-compressed on the
+/// way, with its byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
+/// ``OutputFile/init(path:compression:)``.
+public final class OutputFile {
+    public enum Compression: String, Sendable, Codable, CaseIterable {
+        case none
+        case gzip
+    }
+
+    public let path: String
+    /// The artifact name, for files made through ``ArtifactOutput``.
+    public let name: String
+    private let descriptor: FileDescriptor
+    private let deflater: Deflater?
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+    /// Bytes written to disk so far (compressed size for gzip).
+    public private(set) var byteCount: Int64 = 0
+    /// Bytes handed to ``write(_:)-(UnsafeRawBufferPointer)`` so far (before compression).
+    public private(set) var inputCount: Int64 = 0
+    private var closed = false
+
+    public init(path: String, name: String? = nil, compression: Compression = .none) throws {
+        self.path = path
+        self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
+        descriptor = try FileDescriptor.open(
+            FilePath(path), .writeOnly, options: [.create, .truncate],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        deflater = compression == .gzip ? try Deflater(level: 6) : nil
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    deinit { if !closed { try? descriptor.close() } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        inputCount += Int64(bytes.count)
+        if let deflater {
+            try deflater.deflate(bytes) { try append($0) }
+        } else {
+            try append(bytes)
+        }
+    }
+
+    public func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Writes each event of the batch followed by a newline: NDJSON.
+    public func writeLines(_ batch: EventBatch) throws {
+        try writeLines(batch, indices: batch.ranges.indices)
+    }
+
+    /// Writes the chosen events of a batch as NDJSON lines.
+    public func writeLines(_ batch: EventBatch, indices: some Sequence<Int>) throws {
+        // Lines are gathered so that the compressor or the disk sees one large write per batch.
+        var lines: [UInt8] = []
+        // Moved, not copied: the array's storage stays uniquely referenced while it grows.
+        if deflater == nil {
+            swap(&lines, &buffer)
+        } else {
+            swap(&lines, &scratch)
+            lines.removeAll(keepingCapacity: true)
+        }
+        let target = lines.count
+        batch.bytes.withUnsafeBytes { bytes in
+            for index in indices {
+                lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[batch.ranges[index]]))
+                lines.append(0x0A)
+            }
+        }
+        inputCount += Int64(lines.count - target)
+        if let deflater {
+            defer { swap(&lines, &scratch) }
+            try lines.withUnsafeBytes { try deflater.deflate($0) { try append($0) } }
+        } else {
+            swap(&lines, &buffer)
+            if buffer.count >= bufferLimit { try flush() }
+        }
+    }
+
+    private var scratch: [UInt8] = []
+
+    /// Flushes, finishes compression, optionally fsyncs, and closes.
+    public func close(sync: Bool = false) throws {
+        guard !closed else { return }
+        closed = true
+        defer { try? descriptor.close() }
+        if let deflater { try deflater.finish { try append($0) } }
+        try flush()
+        if sync, fsync(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > bufferLimit {
+            try flush()
+            if bytes.count >= bufferLimit {
+                byteCount += Int64(try descriptor.writeAll(bytes))
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        byteCount += Int64(try buffer.withUnsafeBytes { try descriptor.writeAll($0) })
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

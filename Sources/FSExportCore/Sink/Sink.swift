@@ -1,0 +1,75 @@
+import Logging
+
+/// A destination for bundles. Implement one method; the engine does the rest.
+///
+/// For each bundle, ``deliver(_:)`` consumes the bundle's input (its events, or the files an
+/// upstream stage produced), writes what it writes *out of sight* (temporary names, a staging
+/// folder), and returns a ``Commit`` that makes the result visible or takes it back. Throwing fails
+/// the bundle for the whole pipeline: no stage's commit runs, every stage's abort does.
+///
+/// ```swift
+/// struct LineCount: Sink {
+///     func deliver(_ delivery: Delivery) async throws -> Commit {
+///         var lines = 0
+///         for try await batch in delivery.input.events { lines += batch.count }
+///         var file = try delivery.output.makeFile(named: "\(delivery.bundle.id).count")
+///         try file.write("\(lines)\n")
+///         try await delivery.output.publish(file)
+///         return .nothing
+///     }
+/// }
+/// ```
+///
+/// Back-pressure is built in: the engine hands over the next batch only when the sink asks for it.
+public protocol Sink: Sendable {
+    /// What the sink reads from the source: the bundle's events (the default) or the bundle file.
+    /// Upstream stages always arrive as files.
+    var reads: SinkReads { get }
+
+    /// Delivers one bundle. Called once per bundle, never concurrently for the same sink.
+    func deliver(_ delivery: Delivery) async throws -> Commit
+}
+
+extension Sink {
+    public var reads: SinkReads { .events }
+}
+
+/// What a sink takes from the source.
+public enum SinkReads: Sendable {
+    /// Decoded events, in batches.
+    case events
+    /// The bundle file as downloaded, as one ``Artifact`` (gzip, or JSON if a proxy inflated it).
+    case files
+}
+
+/// Everything a sink gets for one bundle.
+public struct Delivery: Sendable {
+    public let bundle: BundleContext
+    public let input: SinkInput
+    public let output: ArtifactOutput
+    public let stage: String
+    public let logger: Logger
+
+    public init(bundle: BundleContext, input: SinkInput, output: ArtifactOutput, stage: String, logger: Logger) {
+        self.bundle = bundle
+        self.input = input
+        self.output = output
+        self.stage = stage
+        self.logger = logger
+    }
+}
+
+/// How to finish a delivery: ``commit`` makes it visible (renames into place), ``abort`` removes
+/// what was written. The engine calls exactly one of them, after every stage has delivered.
+public struct Commit: Sendable {
+    public var commit: @Sendable () async throws -> Void
+    public var abort: @Sendable () async -> Void
+
+    public init(commit: @escaping @Sendable () async throws -> Void, abort: @escaping @Sendable () async -> Void) {
+        self.commit = commit
+        self.abort = abort
+    }
+
+    /// For sinks whose only output is what they published (the engine cleans staged files).
+    public static let nothing = Commit(commit: {}, abort: {})
+}

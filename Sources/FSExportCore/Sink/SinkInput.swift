@@ -1,0 +1,71 @@
+import AsyncAlgorithms
+
+/// One thing a stage receives: a batch of the bundle's events, or a file.
+public enum SinkItem: Sendable {
+    case events(EventBatch)
+    case file(Artifact)
+}
+
+/// What flows into a stage for one bundle, with back-pressure: the producer waits until the stage
+/// takes the next item. Iterate it directly, or through ``events`` or ``files``.
+public struct SinkInput: AsyncSequence, Sendable {
+    public typealias Element = SinkItem
+    let channel: AsyncThrowingChannel<SinkItem, any Error>
+
+    init(channel: AsyncThrowingChannel<SinkItem, any Error>) { self.channel = channel }
+
+    public func makeAsyncIterator() -> AsyncThrowingChannel<SinkItem, any Error>.Iterator {
+        channel.makeAsyncIterator()
+    }
+
+    /// The events: batches from the bundle, and the events of NDJSON files from upstream stages
+    /// (each line one event object, gzip or plain).
+    public var events: Events { Events(input: self) }
+
+    /// The files: the bundle file or upstream stages' files (event batches are skipped).
+    public var files: Files { Files(input: self) }
+
+    public struct Events: AsyncSequence, Sendable {
+        public typealias Element = EventBatch
+        let input: SinkInput
+
+        public func makeAsyncIterator() -> Iterator { Iterator(items: input.makeAsyncIterator()) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            var items: AsyncThrowingChannel<SinkItem, any Error>.Iterator
+            var reading: BundleDecoder?
+
+            public mutating func next() async throws -> EventBatch? {
+                while true {
+                    if let decoder = reading {
+                        if let batch = try decoder.next() { return batch }
+                        reading = nil
+                    }
+                    switch try await items.next() {
+                    case .events(let batch)?: return batch
+                    case .file(let artifact)?: reading = try BundleDecoder.ndjson(path: artifact.path)
+                    case nil: return nil
+                    }
+                }
+            }
+        }
+    }
+
+    public struct Files: AsyncSequence, Sendable {
+        public typealias Element = Artifact
+        let input: SinkInput
+
+        public func makeAsyncIterator() -> Iterator { Iterator(items: input.makeAsyncIterator()) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            var items: AsyncThrowingChannel<SinkItem, any Error>.Iterator
+
+            public mutating func next() async throws -> Artifact? {
+                while let item = try await items.next() {
+                    if case .file(let artifact) = item { return artifact }
+                }
+                return nil
+            }
+        }
+    }
+}

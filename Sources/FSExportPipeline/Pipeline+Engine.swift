@@ -1,0 +1,68 @@
+import FSExportClient
+import FSExportCore
+import Foundation
+import Logging
+
+extension Pipeline {
+    /// What the command line may override in a pipeline's source.
+    public struct Overrides: Sendable {
+        public var baseURL: String?
+        public var apiKey: APIKey?
+        public var since: Int64?
+        public var until: Int64?
+
+        public init(baseURL: String? = nil, apiKey: APIKey? = nil, since: Int64? = nil, until: Int64? = nil) {
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+            self.since = since
+            self.until = until
+        }
+    }
+
+    /// The client settings the `source` section describes.
+    public func clientConfiguration(overrides: Overrides = Overrides(), environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExportClientConfiguration {
+        let key: APIKey
+        if let override = overrides.apiKey {
+            key = override
+        } else if let text = source.apiKey, !text.isEmpty {
+            key = try APIKey(text)
+        } else {
+            key = try APIKey.load(keyFile: source.apiKeyFile.map(resolve), environment: environment)
+        }
+        var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? source.baseURL ?? ExportClientConfiguration.defaultBaseURL)
+        if let method = source.method {
+            guard let parsed = RequestMethod(rawValue: method.lowercased()) else {
+                throw ExportError.configuration("source.method must be get or post, not '\(method)'")
+            }
+            configuration.method = parsed
+        }
+        configuration.extraHeaders = try (source.headers ?? [:]).sorted { $0.key < $1.key }.map { try HTTPHeader(name: $0.key, value: $0.value) }
+        if let limits = source.rateLimit {
+            configuration.rateLimit = RateLimit(burst: limits.burst ?? RateLimit.fullstory.burst, perMinute: limits.perMinute ?? RateLimit.fullstory.perMinute)
+        }
+        if let retry = source.retry {
+            configuration.retry.maxAttempts = retry.maxAttempts
+            configuration.retry.maxElapsed = try retry.maxTime.map { try DurationText.parse($0) }
+        }
+        return configuration
+    }
+
+    /// The engine settings the pipeline describes.
+    public func engineConfiguration(overrides: Overrides = Overrides(), now: Int64 = Engine.now()) throws -> Engine.Configuration {
+        let start = try source.start.map { try Timestamp.parse($0, now: now) } ?? 0
+        let until = try overrides.until ?? source.until.map { try Timestamp.parse($0, now: now) }
+        let settle = try DurationText.parse(source.settle ?? "24h")
+        return Engine.Configuration(
+            stages: stages, spoolDirectory: resolve(source.spool ?? ".fsexport/spool"),
+            statePath: resolve(source.state ?? ".fsexport/state.json"), start: start, until: until, settle: settle)
+    }
+
+    public func makeEngine(overrides: Overrides = Overrides(), logger: Logger) throws -> Engine {
+        let client = ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
+        return Engine(client: client, configuration: try engineConfiguration(overrides: overrides), logger: logger)
+    }
+
+    func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+    }
+}

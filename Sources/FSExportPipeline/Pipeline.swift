@@ -1,0 +1,96 @@
+import FSExportClient
+import FSExportCore
+import Foundation
+import Yams
+
+/// A pipeline file, loaded and checked: the source settings and the stages, their sinks built.
+///
+/// ```yaml
+/// source:
+///   api_key: ${FULLSTORY_API_KEY}
+///   start: 2024-01-01
+/// stages:
+///   by_type:
+///     type: ndjson
+///     inputs: [source]
+///     split_by: EventType
+///     compression: gzip
+///   parts:
+///     type: files
+///     inputs: [by_type]
+///     path: events/{start:%Y-%m-%d}/{name}
+/// ```
+public struct Pipeline: Sendable {
+    public let file: String
+    public let source: SourceSettings
+    public let stages: [Stage]
+    /// Warnings found while loading (an unset variable during `validate`, …).
+    public let warnings: [Diagnostic]
+    /// The folder relative paths are resolved against.
+    public let baseDirectory: String
+
+    public enum Mode: Sendable {
+        /// Everything must be runnable: an unset variable is an error.
+        case run
+        /// Checking only: an unset variable is a warning, and nothing is created on disk.
+        case validate
+    }
+
+    /// Loads and checks a pipeline file, reporting every problem at once as `file:line:column`.
+    public static func load(
+        path: String, registry: SinkRegistry = .builtIn, environment: [String: String] = ProcessInfo.processInfo.environment,
+        mode: Mode = .run
+    ) throws -> Pipeline {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw PipelineFileError(diagnostics: [Diagnostic(file: path, line: 1, column: 1, severity: .error, message: "cannot read the file: \(error.localizedDescription)")])
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        return try load(text: text, file: path, baseDirectory: base, registry: registry, environment: environment, mode: mode)
+    }
+
+    public static func load(
+        text: String, file: String, baseDirectory: String, registry: SinkRegistry = .builtIn,
+        environment: [String: String] = ProcessInfo.processInfo.environment, mode: Mode = .run
+    ) throws -> Pipeline {
+        let session = DecodingSession(file: file)
+        let parsed: Node?
+        do {
+            parsed = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw PipelineFileError(diagnostics: [Self.diagnostic(for: error, file: file)])
+        }
+        guard let document = parsed, case .mapping(let top) = document else {
+            throw PipelineFileError(diagnostics: [Diagnostic(file: file, line: 1, column: 1, severity: .error, message: "a pipeline file is a mapping with 'source' and 'stages'")])
+        }
+        let interpolated = Interpolation.apply(.mapping(top), environment: environment, undefined: mode == .run ? .error : .warning, session: session)
+        guard case .mapping(let root) = interpolated else { fatalError("interpolation keeps the node's kind") }
+        for (key, _) in root where !["source", "stages"].contains(key.string ?? "") {
+            session.error("unknown top-level key '\(key.string ?? "?")'\(Suggestion.didYouMean(key.string ?? "", in: ["source", "stages"]))", at: key.mark)
+        }
+        let sourceNode = root.first { $0.key.string == "source" }?.value
+        let source = sourceNode.flatMap { session.decode(SourceSettings.self, from: $0, path: ["source"]) }
+        if sourceNode == nil { session.error("missing 'source' section", at: root.mark) }
+        let builder = StageBuilder(session: session, registry: registry, baseDirectory: baseDirectory, mode: mode)
+        let stages = builder.build(root.first { $0.key.string == "stages" }?.value, in: root)
+        session.reportUnknownKeys()
+
+        let errors = session.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty, let source, let stages else {
+            throw PipelineFileError(diagnostics: session.diagnostics.sorted())
+        }
+        return Pipeline(file: file, source: source, stages: stages, warnings: session.diagnostics.filter { $0.severity == .warning }, baseDirectory: baseDirectory)
+    }
+
+    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            let detail = context.map { "\($0.text) " } ?? ""
+            return Diagnostic(file: file, line: mark.line, column: mark.column, severity: .error, message: "invalid YAML: \(detail)\(problem)")
+        default:
+            return Diagnostic(file: file, line: 1, column: 1, severity: .error, message: "invalid YAML: \(error)")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import FSExportCore
+import FSExportSinks
+import Yams
+
+/// The sink types a pipeline file may name: the built-in ones, plus any you register.
+///
+/// ```swift
+/// var registry = SinkRegistry.builtIn
+/// registry.register(CSVSink.self)
+/// ```
+public struct SinkRegistry: Sendable {
+    struct Entry: Sendable {
+        var build: @Sendable (_ decoder: any Decoder, _ context: SinkContext) throws -> any Sink
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    /// files, ndjson, tar and command.
+    public static var builtIn: SinkRegistry {
+        var registry = SinkRegistry()
+        registry.register(FilesSink.self)
+        registry.register(NDJSONSink.self)
+        registry.register(TarSink.self)
+        registry.register(CommandSink.self)
+        return registry
+    }
+
+    /// Makes `type: S.type` available to pipeline files (replacing a sink of the same name).
+    public mutating func register<S: ConfigurableSink>(_ sink: S.Type) {
+        entries[S.type] = Entry { decoder, context in
+            try S(options: try S.Options(from: decoder), context: context)
+        }
+    }
+
+    public var types: [String] { entries.keys.sorted() }
+}

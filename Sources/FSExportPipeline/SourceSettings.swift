@@ -1,0 +1,47 @@
+/// The `source` section of a pipeline file: where bundles come from and how politely.
+public struct SourceSettings: Decodable, Sendable {
+    public struct Limits: Decodable, Sendable {
+        public var burst: Int?
+        public var perMinute: Double?
+        enum CodingKeys: String, CodingKey {
+            case burst
+            case perMinute = "per_minute"
+        }
+    }
+
+    public struct Retry: Decodable, Sendable {
+        public var maxAttempts: Int?
+        public var maxTime: String?
+        enum CodingKeys: String, CodingKey {
+            case maxAttempts = "max_attempts"
+            case maxTime = "max_time"
+        }
+    }
+
+    /// Default `https://export.fullstory.com`.
+    public var baseURL: String?
+    /// Usually `${FULLSTORY_API_KEY}`; or give `api_key_file`.
+    public var apiKey: String?
+    public var apiKeyFile: String?
+    /// Where the first run begins (a time); later runs resume from the state file.
+    public var start: String?
+    public var until: String?
+    /// Leave bundles whose Stop is more recent than this for a later run. Default 24h.
+    public var settle: String?
+    public var method: String?
+    public var rateLimit: Limits?
+    public var retry: Retry?
+    public var headers: [String: String]?
+    /// The state file. Default `.fsexport/state.json` beside the pipeline file.
+    public var state: String?
+    /// The spool folder for downloads. Default `.fsexport/spool` beside the pipeline file.
+    public var spool: String?
+
+    enum CodingKeys: String, CodingKey {
+        case start, until, settle, method, retry, headers, state, spool
+        case baseURL = "base_url"
+        case apiKey = "api_key"
+        case apiKeyFile = "api_key_file"
+        case rateLimit = "rate_limit"
+    }
+}

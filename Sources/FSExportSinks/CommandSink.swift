@@ -1,0 +1,249 @@
+import FSExportClient
+import FSExportCore
+import FSExportZlib
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// `type: command`: pipes each bundle into a program's standard input: its events as NDJSON (the
+/// default), its JSON document, its gzip bytes, or each upstream file in a run of its own. The
+/// program gets the bundle's facts in its environment (`FSEXPORT_BUNDLE_ID`, `_START`, `_STOP`,
+/// `FSEXPORT_FILE_NAME`), never in its command line. Its standard output can become a file for
+/// downstream stages. A non-zero exit, a signal, a timeout, or a program that stops reading fails
+/// the bundle, with the end of the program's standard error in the message.
+public struct CommandSink: ConfigurableSink {
+    public static let type = "command"
+
+    public enum Input: String, Decodable, Sendable {
+        case ndjson, json, gzip, files
+    }
+
+    public struct Options: Decodable, Sendable {
+        /// The program and its arguments, run without a shell.
+        public var command: [String]?
+        /// A command line for `/bin/sh -c`, when shell features are wanted.
+        public var shell: String?
+        public var input: Input?
+        /// Make the program's standard output a file of this name (template: {id} {start} {stop} {name})
+        /// for downstream stages. Without it, the output goes to fsexport's own standard output.
+        public var output: String?
+        /// Longest a run may take, e.g. `10m`.
+        public var timeout: String?
+        /// Extra environment variables for the program.
+        public var environment: [String: String]?
+        /// Folder to run in; relative to the pipeline file.
+        public var workingDirectory: String?
+
+        enum CodingKeys: String, CodingKey {
+            case command, shell, input, output, timeout, environment
+            case workingDirectory = "working_directory"
+        }
+    }
+
+    let arguments: [String]
+    let input: Input
+    let outputName: PathTemplate?
+    let timeout: Duration?
+    let environment: [String: String]
+    let workingDirectory: String
+
+    public init(options: Options, context: SinkContext) throws {
+        switch (options.command, options.shell) {
+        case (let command?, nil):
+            guard !command.isEmpty else { throw SinkError("command is empty") }
+            arguments = command
+        case (nil, let shell?):
+            arguments = ["/bin/sh", "-c", shell]
+        case (nil, nil):
+            throw SinkError("give either command (a list: program and arguments) or shell (a command line)")
+        case (_?, _?):
+            throw SinkError("give command or shell, not both")
+        }
+        input = options.input ?? (context.readsSource ? .ndjson : .files)
+        if !context.readsSource, input != .files {
+            throw SinkError("input \(input.rawValue) needs 'inputs: [source]'; from other stages the input is their files")
+        }
+        do {
+            outputName = try options.output.map { try PathTemplate($0, allowed: [.id, .start, .stop, .name]) }
+        } catch { throw SinkError(option: "output", "\(error)") }
+        if context.hasDownstream, outputName == nil {
+            throw SinkError("stages read this command's files: set output to the name its standard output should have")
+        }
+        do { timeout = try options.timeout.map { try DurationText.parse($0) } } catch { throw SinkError(option: "timeout", "\(error)") }
+        environment = options.environment ?? [:]
+        workingDirectory = context.resolve(options.workingDirectory ?? ".")
+    }
+
+    public var reads: SinkReads { input == .ndjson ? .events : .files }
+
+    public func deliver(_ delivery: Delivery) async throws -> Commit {
+        let bundle = delivery.bundle
+        switch input {
+        case .ndjson:
+            try await runOnce(delivery, fileName: nil) { writer in
+                for try await batch in delivery.input.events {
+                    var lines: [UInt8] = []
+                    lines.reserveCapacity(batch.jsonByteCount + batch.count)
+                    batch.forEachEvent { lines.append(contentsOf: $0); lines.append(0x0A) }
+                    try await writer(lines)
+                }
+            }
+        case .json, .gzip:
+            for try await file in delivery.input.files {
+                try await runOnce(delivery, fileName: file.name) { writer in
+                    if input == .json {
+                        let decoded = DownloadedBundle(id: bundle.id, path: file.path, encoding: bundle.encoding, byteCount: file.byteCount)
+                        try await Self.stream(decoded, to: writer)
+                    } else {
+                        try await Self.stream(file.path, to: writer)
+                    }
+                }
+            }
+        case .files:
+            for try await file in delivery.input.files {
+                try await runOnce(delivery, fileName: file.name) { writer in try await Self.stream(file.path, to: writer) }
+            }
+        }
+        return .nothing
+    }
+
+    /// One run of the program: feeds it through `feed`, then checks how it ended.
+    private func runOnce(
+        _ delivery: Delivery, fileName: String?,
+        feed: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
+    ) async throws {
+        let bundle = delivery.bundle
+        let errorPath = "\(delivery.output.directory)/.stderr-\(UUID().uuidString)"
+        let stderrFile = try FileDescriptor.open(FilePath(errorPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        defer { unlink(errorPath) }
+        var outputFile: (descriptor: FileDescriptor, name: String, path: String)?
+        if let outputName {
+            let name = outputName.render(PathTemplate.Values(bundle, name: fileName))
+            try Artifact.validate(name: name)
+            let path = "\(delivery.output.directory)/\(name)"
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            outputFile = (try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead]), name, path)
+        }
+
+        var variables = ProcessInfo.processInfo.environment
+        variables["FULLSTORY_API_KEY"] = nil  // the key is fsexport's, not the program's
+        variables["FSEXPORT_BUNDLE_ID"] = String(bundle.id)
+        variables["FSEXPORT_BUNDLE_START"] = String(bundle.start)
+        variables["FSEXPORT_BUNDLE_STOP"] = String(bundle.stop)
+        variables["FSEXPORT_STAGE"] = delivery.stage
+        variables["FSEXPORT_FILE_NAME"] = fileName
+        variables.merge(environment) { $1 }
+        var configuration = Configuration(
+            executable: arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0]),
+            arguments: Arguments(Array(arguments.dropFirst())),
+            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
+            workingDirectory: FilePath(workingDirectory))
+        configuration.platformOptions.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+
+        let program = arguments.joined(separator: " ")
+        let outputTarget = outputFile
+        let processConfiguration = configuration
+        let status: TerminationStatus
+        do {
+            status = try await withTimeout(timeout, program: program) {
+                let output: FileDescriptorOutput = outputTarget.map { .fileDescriptor($0.descriptor, closeAfterSpawningProcess: true) }
+                    ?? .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false)
+                let result = try await Subprocess.run(
+                    processConfiguration, input: .inputWriter, output: output,
+                    error: .fileDescriptor(stderrFile, closeAfterSpawningProcess: true)
+                ) { execution in
+                    let writer = execution.standardInputWriter
+                    do {
+                        try await feed { bytes in _ = try await writer.write(bytes) }
+                        try await writer.finish()
+                    } catch let error as SubprocessError {
+                        throw SinkError("\(program) stopped reading its input (\(error))")
+                    }
+                }
+                return result.terminationStatus
+            }
+        } catch let error as SinkError {
+            throw SinkError("\(error.message)\(Self.tail(errorPath))")
+        } catch let error as SubprocessError {
+            throw SinkError("cannot run \(program): \(error)")
+        }
+        switch status {
+        case .exited(0): break
+        case .exited(let code): throw SinkError("\(program) exited with status \(code)\(Self.tail(errorPath))")
+        case .signaled(let signal): throw SinkError("\(program) was killed by signal \(signal)\(Self.tail(errorPath))")
+        }
+        if let outputFile {
+            await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileManagerSize.of(outputFile.path)) ?? 0))
+        }
+    }
+
+    private func withTimeout<T: Sendable>(_ limit: Duration?, program: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let limit else { return try await body() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let result = first else { throw SinkError("\(program) took longer than its timeout of \(DurationText.format(limit))") }
+            return result
+        }
+    }
+
+    /// The end of the program's standard error, for the failure message.
+    private static func tail(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return "" }
+        let text = String(decoding: data.suffix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "" : "; its standard error ends with:\n\(text)"
+    }
+
+    private static func stream(_ path: String, to write: @Sendable ([UInt8]) async throws -> Void) async throws {
+        let input = try FileDescriptor.open(FilePath(path), .readOnly)
+        defer { try? input.close() }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            if count == 0 { return }
+            try await write(Array(buffer[0..<count]))
+        }
+    }
+
+    private static func stream(_ bundle: DownloadedBundle, to write: @Sendable ([UInt8]) async throws -> Void) async throws {
+        // Inflate a piece at a time; each piece is written before the next is made.
+        let decoder = try BundleChunkReader(bundle)
+        while let chunk = try decoder.next() { try await write(chunk) }
+    }
+}
+
+/// Reads a bundle's JSON document in pieces (inflating gzip), for writing to a program.
+final class BundleChunkReader {
+    private let input: FileDescriptor
+    private let inflater: Inflater?
+    private var buffer = [UInt8](repeating: 0, count: 256 << 10)
+    private var done = false
+
+    init(_ bundle: DownloadedBundle) throws {
+        input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
+        inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
+    }
+
+    deinit { try? input.close() }
+
+    func next() throws -> [UInt8]? {
+        while !done {
+            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            if count == 0 {
+                try inflater?.finish()
+                done = true
+                return nil
+            }
+            guard let inflater else { return Array(buffer[0..<count]) }
+            var out: [UInt8] = []
+            try buffer.withUnsafeBytes { try inflater.inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) { out.append(contentsOf: $0) } }
+            if !out.isEmpty { return out }
+        }
+        return nil
+    }
+}

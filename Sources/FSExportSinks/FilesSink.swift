@@ -1,0 +1,155 @@
+import FSExportClient
+import FSExportCore
+import Foundation
+
+/// `type: files`: writes each bundle (as delivered, as JSON, or as NDJSON) or each file an
+/// upstream stage produced, under a root folder, by a path template. Output appears atomically at
+/// commit: written under `.fsexport-tmp` in the root, then renamed into place.
+public struct FilesSink: ConfigurableSink {
+    public static let type = "files"
+
+    public enum Format: String, Decodable, Sendable {
+        /// The bytes as they come: the bundle's gzip, or upstream files unchanged.
+        case raw
+        /// The bundle's JSON document, inflated.
+        case json
+        /// One event per line.
+        case ndjson
+    }
+
+    public enum ExistingFile: String, Decodable, Sendable {
+        case overwrite, skip, error
+    }
+
+    public struct Options: Decodable, Sendable {
+        /// Path template below `root`, e.g. `raw/{start:%Y/%m/%d}/{id}.json.gz`.
+        public var path: String
+        /// Folder the paths are relative to; relative to the pipeline file. Default: its folder.
+        public var root: String?
+        public var format: Format?
+        /// Compression of `json` and `ndjson` output.
+        public var compression: OutputFile.Compression?
+        public var ifExists: ExistingFile?
+        /// fsync each file and its folder at commit.
+        public var fsync: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case path, root, format, compression, fsync
+            case ifExists = "if_exists"
+        }
+    }
+
+    let template: PathTemplate
+    let root: SafeRoot
+    let format: Format
+    let compression: OutputFile.Compression
+    let ifExists: ExistingFile
+    let sync: Bool
+    let stage: String
+
+    public init(options: Options, context: SinkContext) throws {
+        format = options.format ?? .raw
+        compression = options.compression ?? .none
+        ifExists = options.ifExists ?? .overwrite
+        sync = options.fsync ?? false
+        stage = context.stage
+        var allowed: Set<PathTemplate.Placeholder> = [.id, .start, .stop]
+        if format == .raw { allowed.insert(.name) }
+        do { template = try PathTemplate(options.path, allowed: allowed) } catch { throw SinkError(option: "path", "\(error)") }
+        if format != .raw, !context.readsSource {
+            throw SinkError("format \(format.rawValue) turns the bundle's events into a file; it needs 'inputs: [source]'")
+        }
+        if format == .raw, compression != .none {
+            throw SinkError("compression applies to format json or ndjson; raw files are written as they come")
+        }
+        root = SafeRoot(context.resolve(options.root ?? "."))
+    }
+
+    public var reads: SinkReads { format == .ndjson ? .events : .files }
+
+    public func deliver(_ delivery: Delivery) async throws -> Commit {
+        let staging = "\(root.path)/.fsexport-tmp/\(stage)/\(delivery.bundle.id)"
+        try? FileManager.default.removeItem(atPath: staging)  // left by an interrupted run
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        var planned: [(temporary: String, target: String)] = []
+        var targets: Set<String> = []
+
+        func place(_ relative: String, write: (String) async throws -> Void) async throws {
+            let target = try root.prepare(relative)
+            guard targets.insert(target).inserted else {
+                throw SinkError("two files of bundle \(delivery.bundle.id) map to \(relative): add {name} to the path template")
+            }
+            if FileManager.default.fileExists(atPath: target) {
+                switch ifExists {
+                case .skip: return
+                case .error: throw SinkError("\(target) already exists (if_exists: error)")
+                case .overwrite: break
+                }
+            }
+            let temporary = "\(staging)/\(planned.count)"
+            try await write(temporary)
+            planned.append((temporary, target))
+        }
+
+        do {
+            let values = PathTemplate.Values(delivery.bundle)
+            switch format {
+            case .ndjson:
+                try await place(template.render(values)) { temporary in
+                    let file = try OutputFile(path: temporary, compression: compression)
+                    for try await batch in delivery.input.events { try file.writeLines(batch) }
+                    try file.close(sync: sync)
+                }
+            case .json:
+                for try await artifact in delivery.input.files {
+                    try await place(template.render(values)) { temporary in
+                        let file = try OutputFile(path: temporary, compression: compression)
+                        try DownloadedBundle(id: delivery.bundle.id, path: artifact.path, encoding: delivery.bundle.encoding, byteCount: artifact.byteCount)
+                            .readDecoded { try file.write($0) }
+                        try file.close(sync: sync)
+                    }
+                }
+            case .raw:
+                for try await artifact in delivery.input.files {
+                    var named = values
+                    named.name = artifact.name
+                    try await place(template.render(named)) { temporary in try FileCopy.linkOrCopy(artifact.path, to: temporary) }
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw error
+        }
+        let moves = planned
+        return Commit(
+            commit: { [root, sync, ifExists] in
+                for (temporary, target) in moves {
+                    if ifExists == .error {
+                        guard link(temporary, target) == 0 else { throw SinkError("cannot create \(target): \(String(cString: strerror(errno)))") }
+                        unlink(temporary)
+                    } else if rename(temporary, target) != 0 {
+                        throw SinkError("cannot move a file into \(target): \(String(cString: strerror(errno)))")
+                    }
+                    if sync { AtomicFile.syncDirectory(URL(fileURLWithPath: target).deletingLastPathComponent().path) }
+                }
+                Self.removeStaging(staging, root: root.path)
+            },
+            abort: { [root] in Self.removeStaging(staging, root: root.path) })
+    }
+
+    private static func removeStaging(_ staging: String, root: String) {
+        try? FileManager.default.removeItem(atPath: staging)
+        // Leave no empty scaffolding behind in the user's tree.
+        var folder = URL(fileURLWithPath: staging).deletingLastPathComponent()
+        while folder.path.hasPrefix(root + "/.fsexport-tmp"), rmdir(folder.path) == 0 {
+            folder.deleteLastPathComponent()
+        }
+    }
+}
+
+extension FilesSink: PlansOutput {
+    public func plannedOutputs(for bundle: ExportBundle) -> [String] {
+        let values = PathTemplate.Values(id: bundle.id, start: bundle.start, stop: bundle.stop, name: "\(bundle.id).json.gz")
+        return template.uses(.name) && format == .raw ? ["\(root.path)/\(template.render(values)) (for each file)"] : ["\(root.path)/\(template.render(values))"]
+    }
+}

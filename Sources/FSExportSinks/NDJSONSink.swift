@@ -1,0 +1,124 @@
+import FSExportCore
+
+/// `type: ndjson`: one event per line, in parts: split by a number of lines, a number of bytes,
+/// and/or the value of a field (one series of parts per value). Parts are files for downstream stages.
+public struct NDJSONSink: ConfigurableSink {
+    public static let type = "ndjson"
+
+    public struct Options: Decodable, Sendable {
+        /// Part name template: {id} {start} {stop} {part} {value}. Default `{id}-{part}.ndjson`,
+        /// or `{value}/{id}-{part}.ndjson` with split_by.
+        public var name: String?
+        public var maxLines: Int?
+        public var maxBytes: Int?
+        /// A top-level event field; each distinct value gets its own parts.
+        public var splitBy: String?
+        /// Parts kept open at once when splitting by a field (the least recently used is closed).
+        public var maxOpenFiles: Int?
+        public var compression: OutputFile.Compression?
+
+        enum CodingKeys: String, CodingKey {
+            case name, compression
+            case maxLines = "max_lines"
+            case maxBytes = "max_bytes"
+            case splitBy = "split_by"
+            case maxOpenFiles = "max_open_files"
+        }
+    }
+
+    let template: PathTemplate
+    let maxLines: Int
+    let maxBytes: Int
+    let splitBy: String?
+    let maxOpenFiles: Int
+    let compression: OutputFile.Compression
+
+    public init(options: Options, context: SinkContext) throws {
+        splitBy = options.splitBy
+        maxLines = options.maxLines ?? .max
+        maxBytes = options.maxBytes ?? .max
+        maxOpenFiles = options.maxOpenFiles ?? 32
+        compression = options.compression ?? .none
+        guard maxLines > 0, maxBytes > 0, maxOpenFiles > 0 else {
+            throw SinkError("max_lines, max_bytes and max_open_files must be above 0")
+        }
+        var name = options.name ?? (splitBy == nil ? "{id}-{part}.ndjson" : "{value}/{id}-{part}.ndjson")
+        if compression == .gzip, !name.hasSuffix(".gz") { name += ".gz" }
+        do { template = try PathTemplate(name, allowed: [.id, .start, .stop, .part, .value]) } catch { throw SinkError(option: "name", "\(error)") }
+        if splitBy != nil, !template.uses(.value) {
+            throw SinkError("name must contain {value} when split_by is set, or the parts of different values would collide")
+        }
+        if splitBy == nil, template.uses(.value) { throw SinkError("name uses {value}, which needs split_by") }
+        if (options.maxLines != nil || options.maxBytes != nil || splitBy != nil), !template.uses(.part) {
+            throw SinkError("name must contain {part} when parts are split by max_lines, max_bytes or split_by")
+        }
+        if !context.hasDownstream {
+            throw SinkError("the ndjson stage's parts go nowhere: name it in the inputs of a files, tar or command stage")
+        }
+    }
+
+    /// One open part.
+    private final class Part {
+        let file: OutputFile
+        var lines = 0
+        var bytes = 0
+        var pending: [Int] = []
+        init(file: OutputFile) { self.file = file }
+    }
+
+    public func deliver(_ delivery: Delivery) async throws -> Commit {
+        var open: [String: Part] = [:]
+        var recency: [String] = []  // least recently used first
+        var nextPart: [String: Int] = [:]
+        let output = delivery.output
+
+        func close(_ key: String) async throws {
+            guard let part = open.removeValue(forKey: key) else { return }
+            recency.removeAll { $0 == key }
+            try await output.publish(part.file)
+        }
+
+        for try await batch in delivery.input.events {
+            var touched: [(String, Part)] = []
+            for index in 0..<batch.count {
+                let key = splitBy.map { batch[index].field($0)?.text ?? "" } ?? ""
+                let size = batch.ranges[index].count + 1
+                if let part = open[key], part.lines > 0, part.lines >= maxLines || part.bytes + size > maxBytes {
+                    try part.file.writeLines(batch, indices: part.pending)
+                    part.pending.removeAll()
+                    try await close(key)
+                }
+                let part: Part
+                if let existing = open[key] {
+                    part = existing
+                    if recency.last != key { recency.removeAll { $0 == key }; recency.append(key) }
+                } else {
+                    if open.count >= maxOpenFiles, let oldest = recency.first {
+                        if let evicted = open[oldest], !evicted.pending.isEmpty {
+                            try evicted.file.writeLines(batch, indices: evicted.pending)
+                            evicted.pending.removeAll()
+                        }
+                        try await close(oldest)
+                    }
+                    let number = nextPart[key, default: 1]
+                    nextPart[key] = number + 1
+                    let name = template.render(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key))
+                    part = Part(file: try output.makeFile(named: name, compression: compression))
+                    open[key] = part
+                    recency.append(key)
+                }
+                if part.pending.isEmpty { touched.append((key, part)) }
+                part.pending.append(index)
+                part.lines += 1
+                part.bytes += size
+            }
+            for (_, part) in touched where !part.pending.isEmpty {
+                try part.file.writeLines(batch, indices: part.pending)
+                part.pending.removeAll(keepingCapacity: true)
+            }
+        }
+        // Publish in name order, so that downstream stages see a stable sequence.
+        for key in open.keys.sorted() { try await close(key) }
+        return .nothing
+    }
+}

@@ -1,0 +1,39 @@
+import FSExportCore
+import Foundation
+
+/// A folder that a sink's paths must stay inside: relative paths only, no `..`, and no symbolic
+/// link on the way that leads out.
+struct SafeRoot: Sendable {
+    let path: String
+
+    /// Nothing is created until the first file is prepared (so that validating a pipeline writes nothing).
+    init(_ path: String) { self.path = path }
+
+    /// The absolute path of `relative` below the root, its folders created and checked.
+    func prepare(_ relative: String) throws -> String {
+        guard !relative.hasPrefix("/") else { throw SinkError("'\(relative)' is an absolute path; paths are relative to the root \(path)") }
+        do { try Artifact.validate(name: relative) } catch { throw SinkError("'\(relative)' would leave the root \(path): \(error)") }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let full = "\(path)/\(relative)"
+        let folder = URL(fileURLWithPath: full).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let real = folder.resolvingSymlinksInPath().path
+        guard real == resolved || real.hasPrefix(resolved + "/") else {
+            throw SinkError("'\(relative)' leads out of the root \(path) through a symbolic link (to \(real))")
+        }
+        if let type = try? FileManager.default.attributesOfItem(atPath: full)[.type] as? FileAttributeType, type == .typeSymbolicLink {
+            throw SinkError("'\(relative)' is a symbolic link; fsexport does not write through links")
+        }
+        return full
+    }
+}
+
+/// Copies a file, or hard-links it when both sit on one file system (no bytes move).
+enum FileCopy {
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        unlink(destination)
+        if link(source, destination) == 0 { return }
+        try FileManager.default.copyItem(atPath: source, toPath: destination)
+    }
+}

@@ -1,0 +1,66 @@
+import FSExportCore
+import Foundation
+
+/// `type: tar`: packs a bundle's files (upstream stages' files, or the bundle file itself) into
+/// one archive per bundle, handed downstream. Entries are sorted by name and carry the bundle's
+/// Stop as their time, so a re-run produces the same bytes.
+public struct TarSink: ConfigurableSink {
+    public static let type = "tar"
+
+    public struct Options: Decodable, Sendable {
+        /// Archive name template: {id} {start} {stop}. Default `{id}.tar` plus the compression's extension.
+        public var name: String?
+        /// pax (default) or ustar.
+        public var format: String?
+        /// none (default), gzip, bzip2, xz or zstd.
+        public var compression: String?
+    }
+
+    let template: PathTemplate
+    let format: TarWriter.Format
+    let compression: TarWriter.Compression
+
+    public init(options: Options, context: SinkContext) throws {
+        guard let format = TarWriter.Format(rawValue: options.format ?? "pax") else {
+            throw SinkError("format must be pax or ustar, not '\(options.format!)'")
+        }
+        guard let compression = TarWriter.Compression(rawValue: options.compression ?? "none") else {
+            throw SinkError("compression must be one of \(TarWriter.Compression.allCases.map(\.rawValue).joined(separator: ", ")), not '\(options.compression!)'")
+        }
+        self.format = format
+        self.compression = compression
+        do {
+            template = try PathTemplate(options.name ?? "{id}.tar\(compression.fileExtension)", allowed: [.id, .start, .stop])
+        } catch { throw SinkError(option: "name", "\(error)") }
+        if !context.hasDownstream {
+            throw SinkError("the tar stage's archive goes nowhere: name it in the inputs of a files or command stage")
+        }
+    }
+
+    public var reads: SinkReads { .files }
+
+    public func deliver(_ delivery: Delivery) async throws -> Commit {
+        var files: [Artifact] = []
+        for try await file in delivery.input.files { files.append(file) }
+        files.sort { $0.name < $1.name }
+        let name = template.render(PathTemplate.Values(delivery.bundle))
+        try Artifact.validate(name: name)
+        let path = "\(delivery.output.directory)/\(name)"
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let writer = try TarWriter(path: path, format: format, compression: compression, mtime: delivery.bundle.stop)
+        for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
+        try writer.close()
+        let size = try FileManagerSize.of(path)
+        await delivery.output.publish(Artifact(name: name, path: path, byteCount: size))
+        return .nothing
+    }
+}
+
+enum FileManagerSize {
+    static func of(_ path: String) throws -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SinkError("cannot read the size of \(path)") }
+        return Int64(info.st_size)
+    }
+}

@@ -1,0 +1,87 @@
+import CArchive
+import FSExportCore
+import SystemPackage
+
+/// Writes a tar archive with libarchive, deterministically: entries as given, every mtime the same,
+/// owner 0/0 with no names, mode 0644, and no timestamp in a gzip header.
+final class TarWriter {
+    enum Format: String, Decodable, Sendable { case pax, ustar }
+    enum Compression: String, Decodable, Sendable, CaseIterable {
+        case none, gzip, bzip2, xz, zstd
+
+        var fileExtension: String {
+            switch self {
+            case .none: ""
+            case .gzip: ".gz"
+            case .bzip2: ".bz2"
+            case .xz: ".xz"
+            case .zstd: ".zst"
+            }
+        }
+    }
+
+    private let archive: OpaquePointer
+    private let mtime: Int64
+    private var closed = false
+
+    init(path: String, format: Format, compression: Compression, mtime: Int64) throws {
+        guard let archive = archive_write_new() else { throw SinkError("libarchive could not start an archive") }
+        self.archive = archive
+        self.mtime = mtime
+        try check(format == .pax ? archive_write_set_format_pax_restricted(archive) : archive_write_set_format_ustar(archive))
+        switch compression {
+        case .none: break
+        case .gzip:
+            try check(archive_write_add_filter_gzip(archive))
+            try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil))
+        case .bzip2: try check(archive_write_add_filter_bzip2(archive))
+        case .xz: try check(archive_write_add_filter_xz(archive))
+        case .zstd: try check(archive_write_add_filter_zstd(archive))
+        }
+        try check(archive_write_open_filename(archive, path))
+    }
+
+    deinit {
+        if !closed { archive_write_close(archive) }
+        archive_write_free(archive)
+    }
+
+    /// Adds a file's contents under `name`, streaming it in 1 MiB pieces.
+    func add(name: String, contentsOf path: String, size: Int64) throws {
+        guard let entry = archive_entry_new() else { throw SinkError("libarchive could not make an entry") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, name)
+        archive_entry_set_size(entry, size)
+        archive_entry_set_filetype(entry, 0o100000)  // AE_IFREG: a cast macro Swift cannot import
+        archive_entry_set_perm(entry, 0o644)
+        archive_entry_set_mtime(entry, time_t(mtime), 0)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        try check(archive_write_header(archive, entry))
+
+        let input = try FileDescriptor.open(FilePath(path), .readOnly)
+        defer { try? input.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var written: Int64 = 0
+        while true {
+            let count = try input.read(into: buffer)
+            if count == 0 { break }
+            guard archive_write_data(archive, buffer.baseAddress, count) == count else { try check(ARCHIVE_FATAL) ; return }
+            written += Int64(count)
+        }
+        guard written == size else { throw SinkError("\(name) changed size while it was archived") }
+    }
+
+    func close() throws {
+        closed = true
+        try check(archive_write_close(archive))
+    }
+
+    private func check(_ status: Int32) throws {
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+            let message = archive_error_string(archive).map { String(cString: $0) } ?? "status \(status)"
+            throw SinkError("libarchive: \(message)")
+        }
+    }
+}
