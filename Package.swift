@@ -121,6 +121,10 @@ let package = Package(
             dependencies: ["FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportZlib"],
             swiftSettings: strict),
         .testTarget(
+            name: "FSExportPipelineTests",
+            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks"],
+            swiftSettings: strict),
+        .testTarget(
             name: "FSExportCommandTests",
             dependencies: ["FSExportCommand", "FSExportSimulator", "fsexport"],
             swiftSettings: strict),

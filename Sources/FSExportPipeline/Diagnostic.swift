@@ -8,6 +8,14 @@ public struct Diagnostic: Sendable, Comparable, CustomStringConvertible {
     public var severity: Severity
     public var message: String
 
+    public init(file: String, line: Int, column: Int, severity: Severity, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.severity = severity
+        self.message = message
+    }
+
     public var description: String { "\(file):\(line):\(column): \(severity.rawValue): \(message)" }
 
     public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {

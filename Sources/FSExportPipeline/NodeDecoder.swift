@@ -31,6 +31,10 @@ final class DecodingSession {
         diagnostics.append(Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, severity: .error, message: message))
     }
 
+    func error(_ message: String, line: Int, column: Int) {
+        diagnostics.append(Diagnostic(file: file, line: line, column: column, severity: .error, message: message))
+    }
+
     func warning(_ message: String, at mark: Mark?) {
         diagnostics.append(Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, severity: .warning, message: message))
     }

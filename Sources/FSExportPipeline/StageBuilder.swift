@@ -119,6 +119,16 @@ struct StageBuilder {
         return valid
     }
 
+    /// The position of a character inside a scalar (past its opening quote, if any).
+    static func position(of value: Node?, offset: Int?) -> (line: Int, column: Int)? {
+        guard let value, let mark = value.mark else { return nil }
+        guard let offset, case .scalar(let scalar) = value, !scalar.string.contains("\n") else { return (mark.line, mark.column) }
+        let quote = scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0
+        return (mark.line, mark.column + quote + offset)
+    }
+
+    static func position(of mark: Mark?) -> (line: Int, column: Int) { (mark?.line ?? 1, mark?.column ?? 1) }
+
     private func makeStage(_ declaration: Declaration, all: [Declaration]) -> Stage? {
         guard let type = declaration.type else { return nil }
         guard let entry = registry.entries[type] else {
@@ -142,8 +152,9 @@ struct StageBuilder {
             let path = DecodingSession.codingPath(of: error).dropFirst()
             session.error(DecodingSession.describe(error), at: DecodingSession.node(at: path, in: .mapping(declaration.mapping))?.mark)
         } catch let error as SinkError {
-            let mark = error.option.flatMap { option in declaration.mapping.first { $0.key.string == option }?.value.mark }
-            session.error("stage '\(declaration.name)': \(error)", at: mark ?? declaration.nameMark)
+            let value = error.option.flatMap { option in declaration.mapping.first { $0.key.string == option }?.value }
+            let place = Self.position(of: value, offset: error.offset) ?? Self.position(of: declaration.nameMark)
+            session.error("stage '\(declaration.name)': \(error)", line: place.line, column: place.column)
         } catch {
             session.error("stage '\(declaration.name)': \(error)", at: declaration.nameMark)
         }

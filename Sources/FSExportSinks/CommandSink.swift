@@ -3,6 +3,7 @@ import FSExportCore
 import FSExportZlib
 import Foundation
 import Subprocess
+import Synchronization
 import SystemPackage
 
 /// `type: command`: pipes each bundle into a program's standard input: its events as NDJSON (the
@@ -65,7 +66,7 @@ public struct CommandSink: ConfigurableSink {
         }
         do {
             outputName = try options.output.map { try PathTemplate($0, allowed: [.id, .start, .stop, .name]) }
-        } catch { throw SinkError(option: "output", "\(error)") }
+        } catch { throw SinkError(option: "output", error) }
         if context.hasDownstream, outputName == nil {
             throw SinkError("stages read this command's files: set output to the name its standard output should have")
         }
@@ -142,31 +143,56 @@ public struct CommandSink: ConfigurableSink {
 
         let program = arguments.joined(separator: " ")
         let outputTarget = outputFile
+        configuration.platformOptions.processGroupID = 0  // its own group, so a timeout ends a whole shell pipeline
         let processConfiguration = configuration
+        let watch = RunningProcess()
         let status: TerminationStatus
         do {
-            status = try await withTimeout(timeout, program: program) {
-                let output: FileDescriptorOutput = outputTarget.map { .fileDescriptor($0.descriptor, closeAfterSpawningProcess: true) }
-                    ?? .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false)
-                let result = try await Subprocess.run(
-                    processConfiguration, input: .inputWriter, output: output,
-                    error: .fileDescriptor(stderrFile, closeAfterSpawningProcess: true)
-                ) { execution in
-                    let writer = execution.standardInputWriter
-                    do {
-                        try await feed { bytes in _ = try await writer.write(bytes) }
-                        try await writer.finish()
-                    } catch let error as SubprocessError {
-                        throw SinkError("\(program) stopped reading its input (\(error))")
+            status = try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
+                group.addTask {
+                    let output: FileDescriptorOutput = outputTarget.map { .fileDescriptor($0.descriptor, closeAfterSpawningProcess: true) }
+                        ?? .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false)
+                    let result = try await Subprocess.run(
+                        processConfiguration, input: .inputWriter, output: output,
+                        error: .fileDescriptor(stderrFile, closeAfterSpawningProcess: true)
+                    ) { execution in
+                        watch.started(execution.processIdentifier.value)
+                        let writer = execution.standardInputWriter
+                        do {
+                            try await feed { bytes in _ = try await writer.write(bytes) }
+                            try await writer.finish()
+                        } catch let error as SubprocessError {
+                            throw SinkError("\(program) stopped reading its input (\(error))")
+                        }
+                    }
+                    return result.terminationStatus
+                }
+                if let timeout {
+                    group.addTask {
+                        // Killing the program also unblocks a write it will never read.
+                        try? await Task.sleep(for: timeout)
+                        if !Task.isCancelled { watch.expire() }
+                        return nil
                     }
                 }
-                return result.terminationStatus
+                var status: TerminationStatus?
+                for try await result in group where result != nil {
+                    status = result
+                    group.cancelAll()
+                }
+                return status!
+                }
+            } onCancel: {
+                watch.terminate()  // an aborted bundle must not wait for a program that does not read
             }
         } catch let error as SinkError {
+            if watch.timedOut { throw Self.timeoutError(program, timeout, errorPath) }
             throw SinkError("\(error.message)\(Self.tail(errorPath))")
         } catch let error as SubprocessError {
             throw SinkError("cannot run \(program): \(error)")
         }
+        if watch.timedOut { throw Self.timeoutError(program, timeout, errorPath) }
         switch status {
         case .exited(0): break
         case .exited(let code): throw SinkError("\(program) exited with status \(code)\(Self.tail(errorPath))")
@@ -177,19 +203,8 @@ public struct CommandSink: ConfigurableSink {
         }
     }
 
-    private func withTimeout<T: Sendable>(_ limit: Duration?, program: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard let limit else { return try await body() }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let result = first else { throw SinkError("\(program) took longer than its timeout of \(DurationText.format(limit))") }
-            return result
-        }
+    private static func timeoutError(_ program: String, _ timeout: Duration?, _ errorPath: String) -> SinkError {
+        SinkError("\(program) took longer than its timeout of \(DurationText.format(timeout ?? .zero)) and was killed\(tail(errorPath))")
     }
 
     /// The end of the program's standard error, for the failure message.
@@ -215,6 +230,28 @@ public struct CommandSink: ConfigurableSink {
         let decoder = try BundleChunkReader(bundle)
         while let chunk = try decoder.next() { try await write(chunk) }
     }
+}
+
+/// The process a run started, so that its timeout can end it.
+final class RunningProcess: Sendable {
+    private let pid = Atomic<Int32>(0)
+    private let expired = Atomic<Bool>(false)
+
+    func started(_ processID: pid_t) { pid.store(processID, ordering: .relaxed) }
+
+    /// Kills the program's process group, noting that its time ran out.
+    func expire() {
+        expired.store(true, ordering: .relaxed)
+        terminate()
+    }
+
+    /// Kills the program's process group.
+    func terminate() {
+        let processID = pid.load(ordering: .relaxed)
+        if processID > 0 { kill(-processID, SIGKILL) }
+    }
+
+    var timedOut: Bool { expired.load(ordering: .relaxed) }
 }
 
 /// Reads a bundle's JSON document in pieces (inflating gzip), for writing to a program.

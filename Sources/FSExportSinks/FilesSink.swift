@@ -55,7 +55,7 @@ public struct FilesSink: ConfigurableSink {
         stage = context.stage
         var allowed: Set<PathTemplate.Placeholder> = [.id, .start, .stop]
         if format == .raw { allowed.insert(.name) }
-        do { template = try PathTemplate(options.path, allowed: allowed) } catch { throw SinkError(option: "path", "\(error)") }
+        do { template = try PathTemplate(options.path, allowed: allowed) } catch { throw SinkError(option: "path", error) }
         if format != .raw, !context.readsSource {
             throw SinkError("format \(format.rawValue) turns the bundle's events into a file; it needs 'inputs: [source]'")
         }

@@ -31,7 +31,7 @@ public struct TarSink: ConfigurableSink {
         self.compression = compression
         do {
             template = try PathTemplate(options.name ?? "{id}.tar\(compression.fileExtension)", allowed: [.id, .start, .stop])
-        } catch { throw SinkError(option: "name", "\(error)") }
+        } catch { throw SinkError(option: "name", error) }
         if !context.hasDownstream {
             throw SinkError("the tar stage's archive goes nowhere: name it in the inputs of a files or command stage")
         }

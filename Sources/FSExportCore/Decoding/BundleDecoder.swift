@@ -83,9 +83,10 @@ public final class BundleDecoder {
         return nil
     }
 
-    /// Reads and inflates until the working buffer holds a batch's worth, or the input ends.
+    /// Reads and inflates until the working buffer holds a batch's worth and something not yet
+    /// scanned (an event longer than a batch needs more than a batch), or the input ends.
     private func fill() throws {
-        while working.count < batchSize && !endOfInput {
+        while (working.count < batchSize || working.count == scanned) && !endOfInput {
             let count = try input.read(into: readBuffer)
             if count == 0 {
                 try inflater?.finish()

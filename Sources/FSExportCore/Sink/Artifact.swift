@@ -28,12 +28,20 @@ public struct SinkError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The option the problem is about, so that a pipeline file error can point at it.
     public var option: String?
+    /// Where in the option's text the problem is (characters from its start), when known.
+    public var offset: Int?
 
     public init(_ message: String) { self.message = message }
 
-    public init(option: String, _ message: String) {
+    public init(option: String, offset: Int? = nil, _ message: String) {
         self.option = option
+        self.offset = offset
         self.message = message
+    }
+
+    /// A template that failed to parse, reported at the offending placeholder.
+    public init(option: String, _ error: any Error) {
+        self.init(option: option, offset: (error as? PathTemplate.ParseError)?.offset, "\(error)")
     }
 
     public var description: String { option.map { "\($0): \(message)" } ?? message }

@@ -1,0 +1,151 @@
+import FSExportClient
+import Foundation
+import Testing
+
+@testable import FSExportCore
+
+@Suite("Streaming decode")
+struct DecoderTests {
+    static let document = """
+        [
+          {"EventType":"click","EventTargetText":"Say \\"hi\\" \\\\ \\u00e9 \\ud83c\\udf89","n":-1.5e3,"ok":true,"none":null,"nested":{"a":[1,{"b":"}"}]}},
+          {"EventType":"navigate","PageUrl":"https://example.com/?q=[1]","UserId":5066549580791876},
+          {}, {"EventType":"日本語"}
+        ]
+
+        """
+
+    static func events(_ text: String, gzip: Bool, batchSize: Int) throws -> [String] {
+        let path = try temporaryFile(text, gzip: gzip)
+        defer { unlink(path) }
+        let decoder = try BundleDecoder(path: path, encoding: gzip ? .gzip : .json, bundleID: 7, batchSize: batchSize)
+        var events: [String] = []
+        while let batch = try decoder.next() { events += batch.events.map(\.json) }
+        return events
+    }
+
+    @Test("Events come out whole and in order, whatever the batch size and encoding", arguments: [1, 7, 64, 1 << 20], [false, true])
+    func splitsEvents(batchSize: Int, gzip: Bool) throws {
+        let events = try Self.events(Self.document, gzip: gzip, batchSize: batchSize)
+        #expect(events.count == 4)
+        #expect(events[0].hasPrefix(#"{"EventType":"click""#) && events[0].hasSuffix(#""b":"}"}]}}"#))
+        #expect(events[2] == "{}")
+        #expect(events[3] == #"{"EventType":"日本語"}"#)
+        // Every event is JSON that Foundation accepts.
+        for event in events { _ = try JSONSerialization.jsonObject(with: Data(event.utf8)) }
+    }
+
+    @Test("An empty array is a bundle with no events")
+    func emptyArray() throws {
+        #expect(try Self.events(" [ ] \n", gzip: true, batchSize: 4).isEmpty)
+    }
+
+    @Test(
+        "Malformed documents fail with the bundle id and the byte offset",
+        arguments: [
+            ("", 0, "empty"),
+            ("{}", 0, "expected '['"),
+            ("[{\"a\":1}", 8, "ends before its closing ']'"),
+            ("[{\"a\":1}] x", 10, "after the closing ']'"),
+            ("[{\"a\":\"\\x\"}]", 8, "invalid escape"),
+            ("[{\"a\":\"\\u12g4\"}]", 11, "hex digit"),
+            ("[{\"a\":\"tab\there\"}]", 10, "control character"),
+            ("[1,2]", 1, "expected an event object"),
+            ("[{\"a\":}]", 6, "unexpected '}'"),
+            ("[{\"a\" 1}]", 6, "unexpected character"),
+            ("[{\"a\":tru}]", 6, "invalid value 'tru'"),
+            ("[{\"a\":01}]", 6, "invalid value '01'"),
+            ("[{},]", 4, "expected an event object"),
+            ("[{\"a\":[1,]}]", 9, "unexpected ']'"),
+            ("[{\"a\":1]", 7, "unexpected ']'"),
+            ("[{\"a\":\"open", 11, "ends before"),
+        ])
+    func malformed(_ text: String, offset: Int64, message: String) throws {
+        do {
+            _ = try Self.events(text, gzip: false, batchSize: 3)
+            Issue.record("accepted \(text)")
+        } catch let error as BundleFormatError {
+            #expect(error.bundleID == 7)
+            #expect(error.offset == offset, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            #expect("\(error)".contains("bundle 7"))
+        }
+    }
+
+    @Test("Truncated gzip is a data error, not a short bundle")
+    func truncatedGzip() throws {
+        let path = try temporaryFile(Self.document, gzip: true)
+        defer { unlink(path) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: path))
+        let decoder = try BundleDecoder(path: path, encoding: .gzip)
+        #expect(throws: (any Error).self) { while try decoder.next() != nil {} }
+    }
+
+    @Test("NDJSON files decode line by line, gzip or not")
+    func ndjson() throws {
+        for gzip in [false, true] {
+            let path = try temporaryFile("{\"a\":1}\n{\"b\":[2]}\n\n{\"c\":\"x\"}\n", gzip: gzip)
+            defer { unlink(path) }
+            let decoder = try BundleDecoder.ndjson(path: path, batchSize: 5)
+            var events: [String] = []
+            while let batch = try decoder.next() { events += batch.events.map(\.json) }
+            #expect(events == [#"{"a":1}"#, #"{"b":[2]}"#, #"{"c":"x"}"#])
+        }
+        let bad = try temporaryFile("{\"a\":1}\n[2]\n")
+        defer { unlink(bad) }
+        #expect(throws: BundleFormatError.self) { let d = try BundleDecoder.ndjson(path: bad); while try d.next() != nil {} }
+    }
+
+    @Test("Field lookup parses only what it needs and unescapes strings")
+    func fields() throws {
+        let events = try Self.events(Self.document, gzip: false, batchSize: 1 << 20)
+        let path = try temporaryFile("[" + events.joined(separator: ",") + "]")
+        defer { unlink(path) }
+        let batch = try #require(try BundleDecoder(path: path, encoding: .json).next())
+        #expect(batch[0].field("EventType") == .string("click"))
+        #expect(batch[0].field("EventTargetText") == .string("Say \"hi\" \\ é 🎉"))
+        #expect(batch[0].field("n") == .number("-1.5e3"))
+        #expect(batch[0].field("ok") == .bool(true))
+        #expect(batch[0].field("none") == .null)
+        #expect(batch[0].field("nested") == .json(#"{"a":[1,{"b":"}"}]}"#))
+        #expect(batch[0].field("a") == nil)  // nested keys are not top-level
+        #expect(batch[1].field("UserId")?.text == "5066549580791876")
+        #expect(batch[2].field("EventType") == nil)
+        #expect(batch[3].field("EventType")?.text == "日本語")
+    }
+}
+
+@Suite("Path templates")
+struct PathTemplateTests {
+    let values = PathTemplate.Values(id: 170_406_720_048, start: 1_704_067_200, stop: 1_704_153_600, name: "click/p.ndjson", part: 3, value: "a/b c")
+
+    @Test("Placeholders and strftime render")
+    func render() throws {
+        let template = try PathTemplate("raw/{start:%Y/%m/%d}/{id}-{stop:%H%M%S}-{part}-{value}-{{x}}.{name}", allowed: Set(PathTemplate.Placeholder.allCases))
+        #expect(template.render(values) == "raw/2024/01/01/170406720048-000000-0003-a_b_c-{x}.click/p.ndjson")
+        #expect(try PathTemplate("{start:%F %T %j}", allowed: [.start]).render(values) == "2024-01-01 00:00:00 001")
+    }
+
+    @Test("Unknown placeholders and formats are refused with the offset")
+    func errors() {
+        #expect(throws: PathTemplate.ParseError.self) { try PathTemplate("{id}/{name}", allowed: [.id]) }
+        do {
+            _ = try PathTemplate("x/{nmae}", allowed: [.id, .name])
+        } catch {
+            #expect(error.offset == 2)
+            #expect(error.message.contains("{id}, {name}"))
+        }
+        #expect(throws: PathTemplate.ParseError.self) { try PathTemplate("{start:%Q}", allowed: [.start]) }
+        #expect(throws: PathTemplate.ParseError.self) { try PathTemplate("{id", allowed: [.id]) }
+    }
+
+    @Test("Values become safe file names")
+    func safeNames() {
+        #expect(PathTemplate.safeFileName("custom_error") == "custom_error")
+        #expect(PathTemplate.safeFileName("../etc/passwd") == ".._etc_passwd")
+        #expect(PathTemplate.safeFileName("..") == "_..")
+        #expect(PathTemplate.safeFileName("") == "_")
+        #expect(PathTemplate.safeFileName("Café 日本") == "Café_日本")
+    }
+}

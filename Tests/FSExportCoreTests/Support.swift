@@ -1,0 +1,17 @@
+import FSExportZlib
+import Foundation
+
+/// A file holding `text`, gzip-compressed when asked, removed by the caller.
+func temporaryFile(_ text: String, gzip: Bool = false) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-core-\(UUID().uuidString)").path
+    var bytes = Array(text.utf8)
+    if gzip {
+        var compressed: [UInt8] = []
+        let deflater = try Deflater(level: 6)
+        try bytes.withUnsafeBytes { try deflater.deflate($0) { compressed.append(contentsOf: $0) } }
+        try deflater.finish { compressed.append(contentsOf: $0) }
+        bytes = compressed
+    }
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    return path
+}

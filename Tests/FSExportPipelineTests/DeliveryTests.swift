@@ -1,0 +1,245 @@
+import FSExportClient
+import FSExportCore
+import FSExportPipeline
+import FSExportSimulator
+import Foundation
+import Testing
+
+@Suite("Delivering bundles through pipelines", .serialized)
+struct DeliveryTests {
+    static let fullPipeline = """
+        source:
+          start: 2024-01-01
+          settle: 0s
+        stages:
+          raw:
+            type: files
+            inputs: [source]
+            path: raw/{start:%Y/%m/%d}/{id}.json.gz
+          by_type:
+            type: ndjson
+            inputs: [source]
+            split_by: EventType
+            max_lines: 40
+            compression: gzip
+          archive:
+            type: tar
+            inputs: [by_type]
+            compression: gzip
+          archives:
+            type: files
+            inputs: [archive]
+            path: tar/{name}
+          lines:
+            type: files
+            inputs: [source]
+            format: ndjson
+            path: ndjson/{id}.ndjson
+        """
+
+    @Test("Every stage gets every bundle: raw files as downloaded, split parts in a tar, NDJSON lines")
+    func fullPipeline() async throws {
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", Self.fullPipeline)
+        try await withSimulator { simulator in
+            let summary = try await runPipeline(file, simulator: simulator)
+            let dataset = simulator.configuration.dataset
+            #expect(summary.bundles == dataset.bundles.map(\.id))
+            #expect(summary.events == 900)
+
+            let client = ExportClient(configuration: ExportClientConfiguration(apiKey: try APIKey("simulator-key"), baseURL: simulator.baseURL, rateLimit: .unlimited))
+            for bundle in dataset.bundles {
+                let reference = try await client.download(bundle.id, to: "\(workspace.path)/reference")
+                let day = Timestamp.iso8601(bundle.start).prefix(10).replacingOccurrences(of: "-", with: "/")
+                #expect(try workspace.read("raw/\(day)/\(bundle.id).json.gz") == Data(contentsOf: URL(fileURLWithPath: reference.path)))
+                unlink(reference.path)
+
+                let lines = String(decoding: try workspace.read("ndjson/\(bundle.id).ndjson"), as: UTF8.self).split(separator: "\n")
+                #expect(lines.count == bundle.eventCount)
+
+                // Read the archive back with tar: parts per event type, none over 40 lines, all events there.
+                let listing = try shell("tar -tzf tar/\(bundle.id).tar.gz", in: workspace.path).split(separator: "\n")
+                #expect(listing == listing.sorted())
+                let all = try shell("tar -xzOf tar/\(bundle.id).tar.gz | gzip -dc", in: workspace.path).split(separator: "\n")
+                #expect(all.count == bundle.eventCount)
+                if bundle.eventCount > 0 {
+                    #expect(listing.contains { $0.hasPrefix("click/\(bundle.id)-0002.ndjson.gz") })
+                    let clicks = try shell("tar -xzOf tar/\(bundle.id).tar.gz --wildcards 'click/*' | gzip -dc", in: workspace.path)
+                    #expect(clicks.split(separator: "\n").allSatisfy { $0.contains(#""EventType":"click""#) })
+                    let perPart = try shell("for f in $(tar -tzf tar/\(bundle.id).tar.gz); do tar -xzOf tar/\(bundle.id).tar.gz $f | gzip -dc | wc -l; done", in: workspace.path)
+                    #expect(perPart.split(separator: "\n").allSatisfy { Int($0.trimmingCharacters(in: .whitespaces))! <= 40 })
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/.fsexport-tmp"))
+            let state = try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load()
+            #expect(state?.bundleID == dataset.bundles.last?.id)
+        }
+    }
+
+    @Test("A re-run is byte-identical, and resumes where the last one stopped")
+    func deterministicAndResumable() async throws {
+        let first = try Workspace()
+        let second = try Workspace()
+        try await withSimulator { simulator in
+            let bundles = simulator.configuration.dataset.bundles
+            try await runPipeline(try first.write("p.yml", Self.fullPipeline), simulator: simulator)
+            let file = try second.write("p.yml", Self.fullPipeline)
+            let part = try await runPipeline(file, simulator: simulator, until: bundles[1].stop)
+            #expect(part.bundles == [bundles[0].id, bundles[1].id])
+            let rest = try await runPipeline(file, simulator: simulator)
+            #expect(rest.bundles == bundles[2...].map(\.id))
+            let nothing = try await runPipeline(file, simulator: simulator)
+            #expect(nothing.bundles.isEmpty)
+        }
+        let a = try first.tree()
+        let b = try second.tree()
+        #expect(a.keys.sorted() == b.keys.sorted())
+        #expect(a == b)
+    }
+
+    @Test("A failing stage fails the bundle everywhere: nothing of it is committed, nor checkpointed")
+    func failingStage() async throws {
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", """
+            source: {start: 0, settle: 0s}
+            stages:
+              raw: {type: files, inputs: [source], path: "raw/{id}.json.gz"}
+              check:
+                type: command
+                inputs: [source]
+                shell: 'cat > /dev/null; if [ "$FSEXPORT_BUNDLE_ID" = "$FAIL_ID" ]; then echo "bad bundle $FSEXPORT_BUNDLE_ID" >&2; exit 3; fi'
+                environment: {FAIL_ID: "${FAIL_ID}"}
+            """)
+        try await withSimulator { simulator in
+            let bundles = simulator.configuration.dataset.bundles
+            setenv("FAIL_ID", String(bundles[1].id), 1)
+            defer { unsetenv("FAIL_ID") }
+            let pipeline = try Pipeline.load(path: file)
+            let engine = try pipeline.makeEngine(overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey("simulator-key")), logger: quietLogger)
+            do {
+                _ = try await engine.runOnce()
+                Issue.record("the failing stage went unnoticed")
+            } catch let failure as StageFailure {
+                #expect(failure.stage == "check")
+                #expect(failure.bundleID == bundles[1].id)
+                #expect("\(failure)".contains("exited with status 3"))
+                #expect("\(failure)".contains("bad bundle \(bundles[1].id)"))
+            }
+            #expect(FileManager.default.fileExists(atPath: "\(workspace.path)/raw/\(bundles[0].id).json.gz"))
+            #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/raw/\(bundles[1].id).json.gz"))
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load()?.bundleID == bundles[0].id)
+        }
+    }
+
+    @Test("Commands get the bundle in their environment, never the API key; stdout can feed a files stage")
+    func commandEnvironmentAndOutput() async throws {
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", """
+            source: {start: 0, settle: 0s}
+            stages:
+              filter:
+                type: command
+                inputs: [source]
+                command: [jq, -c, 'select(.EventType == "navigate")']
+                output: "{id}-navigate.ndjson"
+              seen:
+                type: files
+                inputs: [filter]
+                path: "navigate/{name}"
+              env:
+                type: command
+                inputs: [source]
+                input: gzip
+                shell: 'gzip -dc | head -c 0; env | grep -E "^(FSEXPORT|FULLSTORY)" | sort > env-$FSEXPORT_BUNDLE_ID.txt'
+            """)
+        setenv("FULLSTORY_API_KEY", "secret-in-parent", 1)
+        defer { unsetenv("FULLSTORY_API_KEY") }
+        try await withSimulator(bundles: 2) { simulator in
+            try await runPipeline(file, simulator: simulator)
+            let bundle = simulator.configuration.dataset.bundle(at: 0)
+            let environment = String(decoding: try workspace.read("env-\(bundle.id).txt"), as: UTF8.self)
+            #expect(environment.contains("FSEXPORT_BUNDLE_ID=\(bundle.id)"))
+            #expect(environment.contains("FSEXPORT_BUNDLE_START=\(bundle.start)"))
+            #expect(environment.contains("FSEXPORT_FILE_NAME=\(bundle.id).json.gz"))
+            #expect(!environment.contains("FULLSTORY_API_KEY"))
+            let navigate = String(decoding: try workspace.read("navigate/\(bundle.id)-navigate.ndjson"), as: UTF8.self)
+            #expect(!navigate.isEmpty)
+            #expect(navigate.split(separator: "\n").allSatisfy { $0.contains(#""EventType":"navigate""#) })
+        }
+    }
+
+    @Test(
+        "A command that fails, stops reading, or overruns its timeout fails the bundle with a reason",
+        arguments: [
+            ("command: [sh, -c, 'exit 7']", "exited with status 7"),
+            ("command: [head, -c, '10']", "stopped reading"),
+            ("{shell: 'sleep 5', timeout: 300ms}", "timeout of 300ms"),
+            ("command: [sh, -c, 'kill -9 $$$$']", "killed by signal 9"),
+            ("command: [no-such-program-fsexport]", "cannot run"),
+        ])
+    func commandFailures(_ options: String, _ reason: String) async throws {
+        let workspace = try Workspace()
+        let body = options.hasPrefix("{") ? "    bad: \(options.dropLast()), type: command, inputs: [source]}" : "    bad: {type: command, inputs: [source], \(options)}"
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n\(body)\n")
+        try await withSimulator(bundles: 1, events: 20_000) { simulator async throws in
+            do {
+                try await runPipeline(file, simulator: simulator)
+                Issue.record("\(options) did not fail")
+            } catch {
+                #expect("\(error)".contains(reason), "\(error)")
+                #expect("\(error)".contains("stage 'bad'"), "\(error)")
+            }
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
+        }
+    }
+
+    @Test("Files stay under their root: '..' and symbolic links that lead out are refused")
+    func pathsStayUnderRoot() async throws {
+        let workspace = try Workspace()
+        let outside = try Workspace()
+        try FileManager.default.createDirectory(atPath: "\(workspace.path)/out", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(workspace.path)/out/link", withDestinationPath: outside.path)
+        for path in ["../escape/{id}.gz", "link/{id}.gz"] {
+            let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"\(path)\"}\n")
+            try await withSimulator(bundles: 1) { simulator in
+                await #expect(throws: StageFailure.self) { try await runPipeline(file, simulator: simulator) }
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/escape"))
+    }
+
+    @Test("if_exists: skip keeps what is there; error refuses to replace it")
+    func existingFiles() async throws {
+        let workspace = try Workspace()
+        try await withSimulator(bundles: 1) { simulator in
+            let id = simulator.configuration.dataset.bundle(at: 0).id
+            try "keep me".write(toFile: "\(workspace.path)/\(id).json.gz", atomically: true, encoding: .utf8)
+            let skip = try workspace.write("skip.yml", "source: {start: 0, settle: 0s, state: skip.state}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\", if_exists: skip}\n")
+            try await runPipeline(skip, simulator: simulator)
+            #expect(String(decoding: try workspace.read("\(id).json.gz"), as: UTF8.self) == "keep me")
+            let error = try workspace.write("error.yml", "source: {start: 0, settle: 0s, state: error.state}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\", if_exists: error}\n")
+            do {
+                try await runPipeline(error, simulator: simulator)
+                Issue.record("an existing file was replaced")
+            } catch {
+                #expect("\(error)".contains("already exists"))
+            }
+            #expect(String(decoding: try workspace.read("\(id).json.gz"), as: UTF8.self) == "keep me")
+        }
+    }
+
+    @Test("The settle delay leaves recent bundles for a later run")
+    func settle() async throws {
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        try await withSimulator(bundles: 3) { simulator in
+            let bundles = simulator.configuration.dataset.bundles
+            let pipeline = try Pipeline.load(path: file)
+            let engine = try pipeline.makeEngine(overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey("simulator-key")), logger: quietLogger)
+            // "Now" is 30 hours after the second bundle ends: only the first two have settled.
+            let summary = try await engine.runOnce(now: bundles[1].stop + 30 * 3600)
+            #expect(summary.bundles == [bundles[0].id, bundles[1].id])
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import FSExportClient
+import FSExportCore
+import FSExportPipeline
+import FSExportSimulator
+import Foundation
+import Logging
+
+/// A temporary folder for one test's pipeline and outputs.
+final class Workspace {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-pipeline-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let file = "\(path)/\(name)"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func read(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(relative)")) }
+
+    /// Every file below the folder (but the state and spool), with its contents.
+    func tree(excluding prefixes: [String] = [".fsexport"]) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: path)!
+        while let relative = enumerator.nextObject() as? String {
+            guard !prefixes.contains(where: { relative.hasPrefix($0) }) else { continue }
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: "\(path)/\(relative)", isDirectory: &isDirectory)
+            if !isDirectory.boolValue { result[relative] = try read(relative) }
+        }
+        return result
+    }
+}
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// Runs a pipeline file once against `simulator`.
+@discardableResult
+func runPipeline(_ file: String, simulator: ExportSimulator, since: Int64? = nil, until: Int64? = nil) async throws -> RunSummary {
+    let pipeline = try Pipeline.load(path: file, environment: [:])
+    let engine = try pipeline.makeEngine(
+        overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey(simulator.configuration.apiKey), until: until), logger: quietLogger)
+    return try await engine.runOnce(since: since)
+}
+
+@discardableResult
+func withSimulator<T>(bundles: Int = 4, events: Int = 300, _ body: (ExportSimulator) async throws -> T) async throws -> T {
+    let simulator = try await ExportSimulator.start(SimulatorConfiguration(
+        dataset: SimulatedDataset(bundleCount: bundles, eventsPerBundle: events, emptyBundles: [2]), rateLimit: nil))
+    do {
+        let result = try await body(simulator)
+        await simulator.shutdown()
+        return result
+    } catch {
+        await simulator.shutdown()
+        throw error
+    }
+}
+
+/// Runs a program and returns its standard output.
+func shell(_ command: String, in directory: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}

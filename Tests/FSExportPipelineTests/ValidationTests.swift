@@ -1,0 +1,133 @@
+import FSExportPipeline
+import Testing
+
+@Suite("Pipeline file validation")
+struct ValidationTests {
+    static func diagnostics(_ text: String, environment: [String: String] = [:], mode: Pipeline.Mode = .run) -> [Diagnostic] {
+        do {
+            _ = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/nonexistent", environment: environment, mode: mode)
+            return []
+        } catch let error as PipelineFileError {
+            return error.diagnostics
+        } catch {
+            return [Diagnostic(file: "?", line: 0, column: 0, severity: .error, message: "\(error)")]
+        }
+    }
+
+    @Test("Every problem is reported at once, each at its line and column, with a did-you-mean")
+    func everyErrorAtOnce() {
+        let text = """
+            source:
+              start: 2024-01-01
+              setle: 24h
+            stages:
+              raw:
+                type: fles
+                inputs: [source]
+              parts:
+                type: files
+                inputs: [by_typ]
+                pth: x/{name}
+              by_type:
+                type: ndjson
+                inputs: [source]
+                split_by: EventType
+              a:
+                type: files
+                inputs: [b]
+                path: "{id}"
+              b:
+                type: tar
+                inputs: [a]
+              out:
+                type: files
+                inputs: [source]
+                path: "{start:%Y}/{nmae}.gz"
+                max_lines: ten
+            extra: 1
+            """
+        let found = Self.diagnostics(text).map { "\($0.line):\($0.column): \($0.message)" }
+        let expected = [
+            "3:3: unknown key 'setle'; did you mean 'settle'?",
+            "6:11: unknown stage type 'fles'; did you mean 'files'?",
+            "10:14: stage 'parts' reads 'by_typ', which is not a stage; did you mean 'by_type'?",
+            "16:3: stages form a cycle",
+            "26:23: stage 'out': path: unknown placeholder {nmae}",
+            "28:1: unknown top-level key 'extra'",
+        ]
+        for prefix in expected {
+            #expect(found.contains { $0.hasPrefix(prefix) }, "missing \(prefix) in \(found)")
+        }
+        #expect(found.contains { $0.hasPrefix("9:5: ") && $0.contains("missing required key 'path'") && $0.contains("did you mean 'pth'") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("12:3: ") && $0.contains("go nowhere") }, "\(found)")
+        #expect(found.count >= expected.count + 1)
+    }
+
+    @Test("A stage whose files go nowhere is an error")
+    func outputGoesNowhere() {
+        let text = """
+            source: {start: 0}
+            stages:
+              parts:
+                type: ndjson
+                inputs: [source]
+            """
+        let found = Self.diagnostics(text)
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("go nowhere") == true)
+        #expect(found.first?.line == 3)
+    }
+
+    @Test("Wrong types name the key and the value")
+    func wrongTypes() {
+        let text = """
+            source:
+              start: 0
+              rate_limit: {burst: lots}
+            stages:
+              parts:
+                type: ndjson
+                inputs: [source]
+                max_lines: 1e9x
+              out: {type: files, inputs: [parts], path: "{name}"}
+            """
+        let found = Self.diagnostics(text).map { "\($0.line):\($0.column): \($0.message)" }
+        #expect(found.contains { $0.hasPrefix("3:23:") && $0.contains("whole number") && $0.contains("lots") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("8:16:") && $0.contains("max_lines") && $0.contains("1e9x") }, "\(found)")
+    }
+
+    @Test("${VAR}, ${VAR:-default} and $$ are interpolated; an unset variable is an error at run time, a warning when validating")
+    func interpolation() throws {
+        let text = """
+            source:
+              start: ${START}
+              api_key: ${KEY:-fallback}
+              base_url: "http://host/$${literal}"
+            stages:
+              out: {type: files, inputs: [source], path: "${PREFIX}/{id}.gz"}
+            """
+        let pipeline = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: ["START": "2024-01-01", "PREFIX": "raw"])
+        #expect(pipeline.source.start == "2024-01-01")
+        #expect(pipeline.source.apiKey == "fallback")
+        #expect(pipeline.source.baseURL == "http://host/${literal}")
+        let errors = Self.diagnostics(text, environment: [:])
+        #expect(errors.contains { $0.line == 2 && $0.message.contains("START is not set") })
+        let warnings = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: [:], mode: .validate).warnings
+        #expect(warnings.count == 2)
+    }
+
+    @Test("JSON is accepted as well")
+    func json() throws {
+        let text = #"{"source": {"start": "-7d", "settle": "0s"}, "stages": {"raw": {"type": "files", "inputs": ["source"], "path": "{id}.json.gz"}}}"#
+        let pipeline = try Pipeline.load(text: text, file: "p.json", baseDirectory: "/tmp", environment: [:])
+        #expect(pipeline.stages.map(\.name) == ["raw"])
+    }
+
+    @Test("Invalid YAML points at the problem")
+    func invalidYAML() {
+        let found = Self.diagnostics("source:\n  start: [1, 2\nstages: {}\n")
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("invalid YAML") == true)
+        #expect((found.first?.line ?? 0) >= 2)
+    }
+}
