@@ -79,6 +79,7 @@ public struct CommandSink: ConfigurableSink {
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
+        try FileManager.default.createDirectory(atPath: workingDirectory, withIntermediateDirectories: true)
         switch input {
         case .ndjson:
             try await runOnce(delivery, fileName: nil) { writer in

@@ -15,12 +15,13 @@ enum FSExportBinary {
         return testBinary.deletingLastPathComponent().appendingPathComponent("fsexport")
     }
 
-    static func run(_ arguments: [String], key: String? = nil, directory: String? = nil) throws -> CommandResult {
+    static func run(_ arguments: [String], key: String? = nil, directory: String? = nil, environment extra: [String: String] = [:]) throws -> CommandResult {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["FULLSTORY_API_KEY"] = key
+        environment.merge(extra) { $1 }
         process.environment = environment
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-run-\(UUID().uuidString)")

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+@Suite("Interruptions lose nothing and deliver nothing twice", .serialized)
+struct CrashTests {
+    static let pipeline = """
+        source:
+          start: 2024-01-01
+          settle: 0s
+          state: ${FSEXPORT_OUT}/state/state.json
+          spool: ${FSEXPORT_OUT}/spool
+        stages:
+          raw: {type: files, inputs: [source], root: "${FSEXPORT_OUT}", path: "raw/{start:%F}/{id}.json.gz"}
+          lines: {type: files, inputs: [source], root: "${FSEXPORT_OUT}", format: ndjson, compression: gzip, path: "lines/{id}.ndjson.gz"}
+          by_type: {type: ndjson, inputs: [source], split_by: EventType, max_lines: 30}
+          parts: {type: files, inputs: [by_type], root: "${FSEXPORT_OUT}", path: "parts/{id}/{name}"}
+          archive: {type: tar, inputs: [by_type], compression: gzip}
+          archives: {type: files, inputs: [archive], root: "${FSEXPORT_OUT}", path: "tar/{name}"}
+        """
+
+    static func start(_ file: String, out: String, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = ["run", file, "--simulate", "-q"] + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(["FSEXPORT_OUT": out]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func runToCompletion(_ file: String, out: String, extra: [String] = []) throws {
+        let process = try start(file, out: out, extra: extra)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test("kill -9 at random moments, then a re-run: exactly the output of an uninterrupted run")
+    func killAndResume() throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = "\(work)/p.yml"
+        try Self.pipeline.write(toFile: file, atomically: true, encoding: .utf8)
+        let reference = "\(work)/reference"
+        try Self.runToCompletion(file, out: reference)
+        let expected = try tree(reference)
+        #expect(expected.count > 45 * 3)
+
+        var random = SystemRandomNumberGenerator()
+        for attempt in 0..<4 {
+            let out = "\(work)/attempt-\(attempt)"
+            var delays: [Int] = []
+            for _ in 0..<3 {
+                let delay = Int.random(in: 30...1500, using: &random)
+                delays.append(delay)
+                let process = try Self.start(file, out: out)
+                usleep(useconds_t(delay * 1000))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            try Self.runToCompletion(file, out: out)
+            let actual = try tree(out)
+            #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms: \(Set(actual.keys).symmetricDifference(expected.keys).sorted().prefix(5))")
+            #expect(actual == expected, "killed after \(delays) ms: contents differ")
+        }
+    }
+
+    @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
+    func terminate() throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = "\(work)/p.yml"
+        try (Self.pipeline + "\n  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; sleep 0.3'}\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let out = "\(work)/out"
+        let process = try Self.start(file, out: out, extra: ["--until", "2024-01-15"])
+        usleep(1_200_000)
+        let signalled = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        #expect(Date().timeIntervalSince(signalled) < 2)
+
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/state/state.json"))) as! [String: Any]
+        let last = (state["bundle_id"] as! NSNumber).int64Value
+        let raw = try FileManager.default.subpathsOfDirectory(atPath: "\(out)/raw").filter { $0.hasSuffix(".gz") }
+        let delivered = raw.map { Int64($0.split(separator: "/").last!.prefix(12))! }
+        #expect(!delivered.isEmpty && delivered.count < 14)
+        #expect(delivered.max() == last, "the state names the last bundle whose files exist")
+
+        try Self.runToCompletion(file, out: out, extra: ["--until", "2024-01-15"])
+        let resumed = try FileManager.default.subpathsOfDirectory(atPath: "\(out)/raw").filter { $0.hasSuffix(".gz") }
+        #expect(resumed.count == 14)
+    }
+}

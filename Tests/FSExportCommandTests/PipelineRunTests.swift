@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// The repository's root, for the examples and docs the tests run.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+func runFSExport(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let result = try FSExportBinary.run(arguments, environment: environment)
+    return (result.status, result.stdout, result.stderr)
+}
+
+/// Every file below `path`, with its contents, leaving out state and spool folders.
+func tree(_ path: String) throws -> [String: Data] {
+    var result: [String: Data] = [:]
+    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [:] }
+    while let relative = enumerator.nextObject() as? String {
+        if relative.hasPrefix("state") || relative.hasPrefix("spool") { continue }
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: "\(path)/\(relative)", isDirectory: &isDirectory)
+        if !isDirectory.boolValue { result[relative] = try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(relative)")) }
+    }
+    return result
+}
+
+func makeFolder() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-run-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite("Pipelines run from the command line", .serialized)
+struct PipelineRunTests {
+    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite"]
+
+    @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
+    func example(_ name: String) throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
+        let validated = try runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
+        #expect(validated.status == 0, "\(validated.stderr)")
+        let run = try runFSExport(["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("3 bundles"))
+        let files = try tree(out)
+        switch name {
+        case "raw-archive":
+            #expect(files.keys.sorted() == ["raw/2024/01/01/170406720048.json.gz", "raw/2024/01/02/170415360048.json.gz", "raw/2024/01/03/170424000048.json.gz"])
+        case "ndjson-by-type":
+            #expect(files.keys.contains("events/2024-01-02/click/170415360048-0001.ndjson.gz"))
+            #expect(files.keys.allSatisfy { $0.hasSuffix(".ndjson.gz") })
+        case "nightly-tar":
+            #expect(files.keys.sorted() == ["nightly/2024-01-01-170406720048.tar.gz", "nightly/2024-01-02-170415360048.tar.gz", "nightly/2024-01-03-170424000048.tar.gz"])
+            let lines = try shellOutput("tar -xzOf '\(out)/nightly/2024-01-01-170406720048.tar.gz' | wc -l")
+            #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 200)
+        case "jq-filter":
+            #expect(files.keys.sorted() == ["frustrated-clicks/2024-01-01.ndjson", "frustrated-clicks/2024-01-02.ndjson", "frustrated-clicks/2024-01-03.ndjson"])
+            #expect(files.values.allSatisfy { String(decoding: $0, as: UTF8.self).split(separator: "\n").allSatisfy { $0.contains("\"UserId\"") } })
+        case "sqlite":
+            let counts = try shellOutput("sqlite3 '\(out)/events.db' 'select count(*), count(distinct bundle_id) from events'")
+            #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3")
+        default:
+            Issue.record("no check for \(name)")
+        }
+    }
+
+    @Test("Every pipeline in docs/pipeline.md validates and runs")
+    func documentation() throws {
+        let text = try String(contentsOfFile: "\(repositoryRoot)/docs/pipeline.md", encoding: .utf8)
+        let blocks = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(blocks.count >= 4)
+        for block in blocks {
+            let out = try makeFolder()
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let file = "\(out)/pipeline.yml"
+            try block.write(toFile: file, atomically: true, encoding: .utf8)
+            let run = try runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+            #expect(run.status == 0, "\(block)\n\(run.stderr)")
+            #expect(try tree(out).count >= 2, "\(block) wrote nothing")
+        }
+    }
+
+    @Test("validate reports a broken file as file:line:column and exits 78")
+    func validateBroken() throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let file = "\(out)/broken.yml"
+        try "source: {start: 0}\nstages:\n  raw:\n    type: files\n    inputs: [sorce]\n    path: x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try runFSExport(["validate", file], environment: [:])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("\(file):5:14: error: stage 'raw' reads 'sorce', which is not a stage; did you mean 'source'?"))
+        let run = try runFSExport(["run", file, "--simulate"], environment: [:])
+        #expect(run.status == 78)
+    }
+
+    @Test("events prints NDJSON for jq, and stops quietly when the reader goes away")
+    func events() throws {
+        let all = try runFSExport(["events", "--simulate", "--until", "2024-01-03"], environment: [:])
+        #expect(all.status == 0)
+        let lines = all.stdout.split(separator: "\n")
+        #expect(lines.count == 400)
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        let head = try shellOutput("'\(FSExportBinary.url.path)' events --simulate -q | head -n 3; echo \"status ${PIPESTATUS:-0}\"")
+        #expect(head.split(separator: "\n").count == 4)
+    }
+
+    @Test("--dry-run lists bundles and planned paths, and writes nothing")
+    func dryRun() throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("would deliver 2 bundles"))
+        #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
+        #expect(try tree(out).isEmpty)
+    }
+}
+
+func shellOutput(_ command: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", command]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
