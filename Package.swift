@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportClient", "FSExportZlib",
+                "FSExportClient", "FSExportZlib", "CFSExportShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -106,10 +106,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand"], swiftSettings: strict),
+        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore"], swiftSettings: strict),
 
         .executableTarget(
-            name: "fsexport-benchmark", dependencies: ["FSExportCore", "FSExportClient"],
+            name: "fsexport-benchmark",
+            dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
         .testTarget(

@@ -1,4 +1,7 @@
 #include "fsexport_shims.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 CURLcode fsx_curl_set_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -40,4 +43,13 @@ int fsx_inflate_init_auto(z_stream *stream) {
 
 int fsx_deflate_init_gzip(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+
+int fsx_limit_malloc_arenas(int count) {
+#if defined(__GLIBC__)
+    return mallopt(M_ARENA_MAX, count);
+#else
+    (void)count;
+    return 0;
+#endif
 }

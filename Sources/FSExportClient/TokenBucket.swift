@@ -22,8 +22,8 @@ public actor TokenBucket {
                 tokens -= 1
                 return
             }
-            // A little past the refill: the server's clock starts when our request arrives, not when we send it.
-            let wait = (1 - tokens) / refillPerSecond * 1.02 + 0.02
+            // A little past the refill: the server counts from when requests arrive, and arrivals jitter.
+            let wait = (1 - tokens) / refillPerSecond * 1.05 + 0.05
             try await Task.sleep(for: .seconds(wait))
         }
     }

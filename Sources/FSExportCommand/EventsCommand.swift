@@ -40,7 +40,7 @@ struct EventsCommand: AsyncParsableCommand {
                     defer { unlink(path) }
                     let file = try await client.download(bundle.id, to: path)
                     let decoder = try BundleDecoder(path: file.path, encoding: file.encoding, bundleID: bundle.id)
-                    while let batch = try decoder.next() {
+                    while let batch = try await decoder.next() {
                         guard output.write(batch) else { return }  // the reader went away
                     }
                 }

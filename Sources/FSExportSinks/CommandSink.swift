@@ -163,9 +163,15 @@ public struct CommandSink: ConfigurableSink {
                         do {
                             try await feed { bytes in _ = try await writer.write(bytes) }
                             try await writer.finish()
-                        } catch let error as SubprocessError {
-                            throw SinkError("\(program) stopped reading its input (\(error))")
+                            return false
+                        } catch is SubprocessError {
+                            // Its exit status, collected next, usually says more than the broken pipe.
+                            try? await writer.finish()
+                            return true
                         }
+                    }
+                    if result.terminationStatus.isSuccess, result.closureResult {
+                        throw SinkError("\(program) stopped reading its input before the end")
                     }
                     return result.terminationStatus
                 }

@@ -1,4 +1,5 @@
 import FSExportCommand
+import FSExportCore
 import Foundation
 
 @main
@@ -6,6 +7,7 @@ enum FSExportMain {
     static func main() async {
         // A reader that goes away (`| head`) is an error to handle where it happens, not a reason to die.
         signal(SIGPIPE, SIG_IGN)
+        ProcessTuning.applyForStreaming()
         await FSExportCommand.main()
     }
 }

@@ -15,9 +15,9 @@ enum FSExportBinary {
         return testBinary.deletingLastPathComponent().appendingPathComponent("fsexport")
     }
 
-    static func run(_ arguments: [String], key: String? = nil, directory: String? = nil, environment extra: [String: String] = [:]) throws -> CommandResult {
+    static func run(_ arguments: [String], key: String? = nil, directory: String? = nil, environment extra: [String: String] = [:], executable: String? = nil) async throws -> CommandResult {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? url
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["FULLSTORY_API_KEY"] = key
@@ -35,11 +35,31 @@ enum FSExportBinary {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try await process.runToExit()
         let stdoutData = try Data(contentsOf: out)
         return CommandResult(
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: try String(contentsOf: err, encoding: .utf8), stdoutData: stdoutData)
+    }
+}
+
+extension Process {
+    /// Starts the process and waits for it to end without holding a thread of the concurrency pool
+    /// (other tests run meanwhile on a machine of two cores).
+    func runToExit() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            terminationHandler = { _ in continuation.resume() }
+            do {
+                try run()
+            } catch {
+                terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Waits for a process started elsewhere.
+    func exited() async {
+        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }

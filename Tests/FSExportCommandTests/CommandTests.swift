@@ -29,7 +29,7 @@ struct CommandTests {
     @Test("list --json prints every bundle as one JSON object a line")
     func listJSON() async throws {
         try await Self.withSimulator(faults: [FaultRule(.unavailable, on: .list, .requests([2]))]) { simulator in
-            let result = try FSExportBinary.run(["list", "--json", "--base-url", simulator.baseURL], key: Self.key)
+            let result = try await FSExportBinary.run(["list", "--json", "--base-url", simulator.baseURL], key: Self.key)
             #expect(result.status == 0)
             let lines = result.stdout.split(separator: "\n")
             #expect(lines.count == 45)
@@ -46,15 +46,15 @@ struct CommandTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let id = String(SimulatedDataset().bundle(at: 5).id)
         try await Self.withSimulator { simulator in
-            let clean = try FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let clean = try await FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
             #expect(clean.status == 0)
             await simulator.setFaults([FaultRule(.reset, .requests([1])), FaultRule(.corrupt, .requests([2])), FaultRule(.truncate, .requests([3]))])
-            let faulty = try FSExportBinary.run(["get", id, "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let faulty = try await FSExportBinary.run(["get", id, "--base-url", simulator.baseURL], key: Self.key, directory: folder)
             #expect(faulty.status == 0)
             let expected = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/clean.json.gz"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(id).json.gz")) == expected)
 
-            let decoded = try FSExportBinary.run(["get", id, "--decode", "-o", "-", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let decoded = try await FSExportBinary.run(["get", id, "--decode", "-o", "-", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
             #expect(decoded.status == 0)
             let events = try #require(JSONSerialization.jsonObject(with: decoded.stdoutData) as? [[String: Any]])
             #expect(events.count == 500)
@@ -70,33 +70,33 @@ struct CommandTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await Self.withSimulator { simulator in
             let url = simulator.baseURL
-            let wrongKey = try FSExportBinary.run(["list", "--base-url", url], key: "not-the-key")
+            let wrongKey = try await FSExportBinary.run(["list", "--base-url", url], key: "not-the-key")
             #expect(wrongKey.status == 3)
             #expect(wrongKey.stderr.contains("API key was rejected"))
 
-            let standard = try FSExportBinary.run(["list", "--base-url", url], key: "standard-key")
+            let standard = try await FSExportBinary.run(["list", "--base-url", url], key: "standard-key")
             #expect(standard.status == 3)
             #expect(standard.stderr.contains("Admin or Architect"))
 
-            let missing = try FSExportBinary.run(["get", "12345", "--base-url", url], key: Self.key, directory: folder)
+            let missing = try await FSExportBinary.run(["get", "12345", "--base-url", url], key: Self.key, directory: folder)
             #expect(missing.status == 4)
             #expect(missing.stderr.contains("bundle 12345 does not exist"))
 
-            let noKey = try FSExportBinary.run(["list", "--base-url", url])
+            let noKey = try await FSExportBinary.run(["list", "--base-url", url])
             #expect(noKey.status == 1)
             #expect(noKey.stderr.contains("FULLSTORY_API_KEY"))
 
-            let badTime = try FSExportBinary.run(["list", "--start", "last tuesday", "--base-url", url], key: Self.key)
+            let badTime = try await FSExportBinary.run(["list", "--start", "last tuesday", "--base-url", url], key: Self.key)
             #expect(badTime.status == 64)
             #expect(badTime.stderr.contains("--start"))
 
             await simulator.setFaults([FaultRule(.unavailable, on: .any, .always)])
-            let gaveUp = try FSExportBinary.run(["list", "--max-attempts", "2", "--base-url", url], key: Self.key)
+            let gaveUp = try await FSExportBinary.run(["list", "--max-attempts", "2", "--base-url", url], key: Self.key)
             #expect(gaveUp.status == 5)
             #expect(gaveUp.stderr.contains("gave up after 2 attempts"))
 
             await simulator.setFaults([FaultRule(.corrupt, .always)])
-            let corrupt = try FSExportBinary.run(["get", String(simulator.configuration.dataset.bundle(at: 0).id), "--base-url", url], key: Self.key, directory: folder)
+            let corrupt = try await FSExportBinary.run(["get", String(simulator.configuration.dataset.bundle(at: 0).id), "--base-url", url], key: Self.key, directory: folder)
             #expect(corrupt.status == 6)
             #expect(corrupt.stderr.contains("is damaged"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
@@ -111,10 +111,10 @@ struct CommandTests {
         try await Self.withSimulator(faults: faults) { simulator in
             let id = String(simulator.configuration.dataset.bundle(at: 1).id)
             let runs = [
-                try FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key),
-                try FSExportBinary.run(["get", id, "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
-                try FSExportBinary.run(["get", "1", "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
-                try FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key + "x"),
+                try await FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key),
+                try await FSExportBinary.run(["get", id, "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
+                try await FSExportBinary.run(["get", "1", "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
+                try await FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key + "x"),
             ]
             #expect(runs.map(\.status) == [0, 0, 4, 3])
             for run in runs {
@@ -147,21 +147,21 @@ struct CommandTests {
         }
         let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(url.hasPrefix("http://127.0.0.1:"))
-        let listed = try FSExportBinary.run(["list", "--json", "--base-url", url], key: "simulator-key")
+        let listed = try await FSExportBinary.run(["list", "--json", "--base-url", url], key: "simulator-key")
         #expect(listed.status == 0)
         #expect(listed.stdout.split(separator: "\n").count == 7)
 
         process.interrupt()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationStatus == 0)
     }
 
     @Test("--help teaches: examples, exit codes, where the key comes from")
-    func help() throws {
-        let root = try FSExportBinary.run(["--help"])
+    func help() async throws {
+        let root = try await FSExportBinary.run(["--help"])
         #expect(root.stdout.contains("FULLSTORY_API_KEY"))
         #expect(root.stdout.contains("EXIT CODES"))
-        let get = try FSExportBinary.run(["get", "--help"])
+        let get = try await FSExportBinary.run(["get", "--help"])
         #expect(get.stdout.contains("EXAMPLES"))
         #expect(get.stdout.contains("--decode"))
     }

@@ -29,20 +29,20 @@ struct CrashTests {
         return process
     }
 
-    static func runToCompletion(_ file: String, out: String, extra: [String] = []) throws {
+    static func runToCompletion(_ file: String, out: String, extra: [String] = []) async throws {
         let process = try start(file, out: out, extra: extra)
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationStatus == 0)
     }
 
     @Test("kill -9 at random moments, then a re-run: exactly the output of an uninterrupted run")
-    func killAndResume() throws {
+    func killAndResume() async throws {
         let work = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let file = "\(work)/p.yml"
         try Self.pipeline.write(toFile: file, atomically: true, encoding: .utf8)
         let reference = "\(work)/reference"
-        try Self.runToCompletion(file, out: reference)
+        try await Self.runToCompletion(file, out: reference)
         let expected = try tree(reference)
         #expect(expected.count > 45 * 3)
 
@@ -54,11 +54,11 @@ struct CrashTests {
                 let delay = Int.random(in: 30...1500, using: &random)
                 delays.append(delay)
                 let process = try Self.start(file, out: out)
-                usleep(useconds_t(delay * 1000))
+                try await Task.sleep(for: .milliseconds(delay))
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                await process.exited()
             }
-            try Self.runToCompletion(file, out: out)
+            try await Self.runToCompletion(file, out: out)
             let actual = try tree(out)
             #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms: \(Set(actual.keys).symmetricDifference(expected.keys).sorted().prefix(5))")
             #expect(actual == expected, "killed after \(delays) ms: contents differ")
@@ -66,17 +66,17 @@ struct CrashTests {
     }
 
     @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
-    func terminate() throws {
+    func terminate() async throws {
         let work = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let file = "\(work)/p.yml"
         try (Self.pipeline + "\n  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; sleep 0.3'}\n").write(toFile: file, atomically: true, encoding: .utf8)
         let out = "\(work)/out"
         let process = try Self.start(file, out: out, extra: ["--until", "2024-01-15"])
-        usleep(1_200_000)
+        try await Task.sleep(for: .milliseconds(1200))
         let signalled = Date()
         process.terminate()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationStatus == 143)
         #expect(Date().timeIntervalSince(signalled) < 2)
 
@@ -87,7 +87,7 @@ struct CrashTests {
         #expect(!delivered.isEmpty && delivered.count < 14)
         #expect(delivered.max() == last, "the state names the last bundle whose files exist")
 
-        try Self.runToCompletion(file, out: out, extra: ["--until", "2024-01-15"])
+        try await Self.runToCompletion(file, out: out, extra: ["--until", "2024-01-15"])
         let resumed = try FileManager.default.subpathsOfDirectory(atPath: "\(out)/raw").filter { $0.hasSuffix(".gz") }
         #expect(resumed.count == 14)
     }

@@ -4,8 +4,8 @@ import Testing
 /// The repository's root, for the examples and docs the tests run.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-func runFSExport(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let result = try FSExportBinary.run(arguments, environment: environment)
+func runFSExport(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let result = try await FSExportBinary.run(arguments, environment: environment)
     return (result.status, result.stdout, result.stderr)
 }
 
@@ -33,13 +33,13 @@ struct PipelineRunTests {
     static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite"]
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
-    func example(_ name: String) throws {
+    func example(_ name: String) async throws {
         let out = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
-        let validated = try runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
+        let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
         #expect(validated.status == 0, "\(validated.stderr)")
-        let run = try runFSExport(["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
+        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("3 bundles"))
         let files = try tree(out)
@@ -51,13 +51,13 @@ struct PipelineRunTests {
             #expect(files.keys.allSatisfy { $0.hasSuffix(".ndjson.gz") })
         case "nightly-tar":
             #expect(files.keys.sorted() == ["nightly/2024-01-01-170406720048.tar.gz", "nightly/2024-01-02-170415360048.tar.gz", "nightly/2024-01-03-170424000048.tar.gz"])
-            let lines = try shellOutput("tar -xzOf '\(out)/nightly/2024-01-01-170406720048.tar.gz' | wc -l")
+            let lines = try await shellOutput("tar -xzOf '\(out)/nightly/2024-01-01-170406720048.tar.gz' | wc -l")
             #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 200)
         case "jq-filter":
             #expect(files.keys.sorted() == ["frustrated-clicks/2024-01-01.ndjson", "frustrated-clicks/2024-01-02.ndjson", "frustrated-clicks/2024-01-03.ndjson"])
             #expect(files.values.allSatisfy { String(decoding: $0, as: UTF8.self).split(separator: "\n").allSatisfy { $0.contains("\"UserId\"") } })
         case "sqlite":
-            let counts = try shellOutput("sqlite3 '\(out)/events.db' 'select count(*), count(distinct bundle_id) from events'")
+            let counts = try await shellOutput("sqlite3 '\(out)/events.db' 'select count(*), count(distinct bundle_id) from events'")
             #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3")
         default:
             Issue.record("no check for \(name)")
@@ -65,7 +65,7 @@ struct PipelineRunTests {
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")
-    func documentation() throws {
+    func documentation() async throws {
         let text = try String(contentsOfFile: "\(repositoryRoot)/docs/pipeline.md", encoding: .utf8)
         let blocks = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(blocks.count >= 4)
@@ -74,41 +74,41 @@ struct PipelineRunTests {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let file = "\(out)/pipeline.yml"
             try block.write(toFile: file, atomically: true, encoding: .utf8)
-            let run = try runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+            let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
             #expect(run.status == 0, "\(block)\n\(run.stderr)")
             #expect(try tree(out).count >= 2, "\(block) wrote nothing")
         }
     }
 
     @Test("validate reports a broken file as file:line:column and exits 78")
-    func validateBroken() throws {
+    func validateBroken() async throws {
         let out = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let file = "\(out)/broken.yml"
         try "source: {start: 0}\nstages:\n  raw:\n    type: files\n    inputs: [sorce]\n    path: x\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try runFSExport(["validate", file], environment: [:])
+        let result = try await runFSExport(["validate", file], environment: [:])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(file):5:14: error: stage 'raw' reads 'sorce', which is not a stage; did you mean 'source'?"))
-        let run = try runFSExport(["run", file, "--simulate"], environment: [:])
+        let run = try await runFSExport(["run", file, "--simulate"], environment: [:])
         #expect(run.status == 78)
     }
 
     @Test("events prints NDJSON for jq, and stops quietly when the reader goes away")
-    func events() throws {
-        let all = try runFSExport(["events", "--simulate", "--until", "2024-01-03"], environment: [:])
+    func events() async throws {
+        let all = try await runFSExport(["events", "--simulate", "--until", "2024-01-03"], environment: [:])
         #expect(all.status == 0)
         let lines = all.stdout.split(separator: "\n")
         #expect(lines.count == 400)
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
-        let head = try shellOutput("'\(FSExportBinary.url.path)' events --simulate -q | head -n 3; echo \"status ${PIPESTATUS:-0}\"")
+        let head = try await shellOutput("'\(FSExportBinary.url.path)' events --simulate -q | head -n 3; echo \"status ${PIPESTATUS:-0}\"")
         #expect(head.split(separator: "\n").count == 4)
     }
 
     @Test("--dry-run lists bundles and planned paths, and writes nothing")
-    func dryRun() throws {
+    func dryRun() async throws {
         let out = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        let result = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
         #expect(result.status == 0)
         #expect(result.stdout.contains("would deliver 2 bundles"))
         #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
@@ -116,14 +116,7 @@ struct PipelineRunTests {
     }
 }
 
-func shellOutput(_ command: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", command]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+func shellOutput(_ command: String) async throws -> String {
+    let result = try await FSExportBinary.run(["-c", command], executable: "/bin/bash")
+    return result.stdout
 }

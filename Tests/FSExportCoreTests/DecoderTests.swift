@@ -15,18 +15,18 @@ struct DecoderTests {
 
         """
 
-    static func events(_ text: String, gzip: Bool, batchSize: Int) throws -> [String] {
+    static func events(_ text: String, gzip: Bool, batchSize: Int) async throws -> [String] {
         let path = try temporaryFile(text, gzip: gzip)
         defer { unlink(path) }
         let decoder = try BundleDecoder(path: path, encoding: gzip ? .gzip : .json, bundleID: 7, batchSize: batchSize)
         var events: [String] = []
-        while let batch = try decoder.next() { events += batch.events.map(\.json) }
+        while let batch = try await decoder.next() { events += batch.events.map(\.json) }
         return events
     }
 
     @Test("Events come out whole and in order, whatever the batch size and encoding", arguments: [1, 7, 64, 1 << 20], [false, true])
-    func splitsEvents(batchSize: Int, gzip: Bool) throws {
-        let events = try Self.events(Self.document, gzip: gzip, batchSize: batchSize)
+    func splitsEvents(batchSize: Int, gzip: Bool) async throws {
+        let events = try await Self.events(Self.document, gzip: gzip, batchSize: batchSize)
         #expect(events.count == 4)
         #expect(events[0].hasPrefix(#"{"EventType":"click""#) && events[0].hasSuffix(#""b":"}"}]}}"#))
         #expect(events[2] == "{}")
@@ -36,8 +36,8 @@ struct DecoderTests {
     }
 
     @Test("An empty array is a bundle with no events")
-    func emptyArray() throws {
-        #expect(try Self.events(" [ ] \n", gzip: true, batchSize: 4).isEmpty)
+    func emptyArray() async throws {
+        #expect(try await Self.events(" [ ] \n", gzip: true, batchSize: 4).isEmpty)
     }
 
     @Test(
@@ -60,9 +60,9 @@ struct DecoderTests {
             ("[{\"a\":1]", 7, "unexpected ']'"),
             ("[{\"a\":\"open", 11, "ends before"),
         ])
-    func malformed(_ text: String, offset: Int64, message: String) throws {
+    func malformed(_ text: String, offset: Int64, message: String) async throws {
         do {
-            _ = try Self.events(text, gzip: false, batchSize: 3)
+            _ = try await Self.events(text, gzip: false, batchSize: 3)
             Issue.record("accepted \(text)")
         } catch let error as BundleFormatError {
             #expect(error.bundleID == 7)
@@ -73,36 +73,36 @@ struct DecoderTests {
     }
 
     @Test("Truncated gzip is a data error, not a short bundle")
-    func truncatedGzip() throws {
+    func truncatedGzip() async throws {
         let path = try temporaryFile(Self.document, gzip: true)
         defer { unlink(path) }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: path))
         let decoder = try BundleDecoder(path: path, encoding: .gzip)
-        #expect(throws: (any Error).self) { while try decoder.next() != nil {} }
+        await #expect(throws: (any Error).self) { while try await decoder.next() != nil {} }
     }
 
     @Test("NDJSON files decode line by line, gzip or not")
-    func ndjson() throws {
+    func ndjson() async throws {
         for gzip in [false, true] {
             let path = try temporaryFile("{\"a\":1}\n{\"b\":[2]}\n\n{\"c\":\"x\"}\n", gzip: gzip)
             defer { unlink(path) }
             let decoder = try BundleDecoder.ndjson(path: path, batchSize: 5)
             var events: [String] = []
-            while let batch = try decoder.next() { events += batch.events.map(\.json) }
+            while let batch = try await decoder.next() { events += batch.events.map(\.json) }
             #expect(events == [#"{"a":1}"#, #"{"b":[2]}"#, #"{"c":"x"}"#])
         }
         let bad = try temporaryFile("{\"a\":1}\n[2]\n")
         defer { unlink(bad) }
-        #expect(throws: BundleFormatError.self) { let d = try BundleDecoder.ndjson(path: bad); while try d.next() != nil {} }
+        await #expect(throws: BundleFormatError.self) { let d = try BundleDecoder.ndjson(path: bad); while try await d.next() != nil {} }
     }
 
     @Test("Field lookup parses only what it needs and unescapes strings")
-    func fields() throws {
-        let events = try Self.events(Self.document, gzip: false, batchSize: 1 << 20)
+    func fields() async throws {
+        let events = try await Self.events(Self.document, gzip: false, batchSize: 1 << 20)
         let path = try temporaryFile("[" + events.joined(separator: ",") + "]")
         defer { unlink(path) }
-        let batch = try #require(try BundleDecoder(path: path, encoding: .json).next())
+        let batch = try #require(try await BundleDecoder(path: path, encoding: .json).next())
         #expect(batch[0].field("EventType") == .string("click"))
         #expect(batch[0].field("EventTargetText") == .string("Say \"hi\" \\ é 🎉"))
         #expect(batch[0].field("n") == .number("-1.5e3"))

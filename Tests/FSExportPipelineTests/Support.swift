@@ -64,15 +64,36 @@ func withSimulator<T>(bundles: Int = 4, events: Int = 300, _ body: (ExportSimula
 }
 
 /// Runs a program and returns its standard output.
-func shell(_ command: String, in directory: String) throws -> String {
+func shell(_ command: String, in directory: String) async throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", command]
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-shell-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: output) }
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    try await process.runToExit()
+    return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+}
+
+extension Process {
+    /// Starts the process and waits for it to end without holding a thread of the concurrency pool
+    /// (other tests run meanwhile on a machine of two cores).
+    func runToExit() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            terminationHandler = { _ in continuation.resume() }
+            do {
+                try run()
+            } catch {
+                terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Waits for a process started elsewhere.
+    func exited() async {
+        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
 }

@@ -26,4 +26,8 @@ int fsx_inflate_init_auto(z_stream *stream);
 /// Deflate producing gzip framing at the given level.
 int fsx_deflate_init_gzip(z_stream *stream, int level);
 
+/// Limits glibc's malloc arenas (mallopt is declared in <malloc.h>, outside Swift's Glibc module).
+/// Returns 1 on success, 0 elsewhere.
+int fsx_limit_malloc_arenas(int count);
+
 #endif

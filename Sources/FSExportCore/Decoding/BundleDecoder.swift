@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import FSExportClient
 import FSExportZlib
 import SystemPackage
@@ -5,22 +6,25 @@ import SystemPackage
 /// Turns a downloaded bundle into batches of events, streaming: inflate (if gzip), split the
 /// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.
 ///
+/// Inflating runs in a task of its own, one chunk ahead of the splitting, so that the two use two
+/// cores: inflate is the most expensive step, and it overlaps with the sinks' work too.
+///
 /// ```swift
 /// let decoder = try BundleDecoder(path: bundle.path, encoding: bundle.encoding, bundleID: bundle.id)
-/// while let batch = try decoder.next() { … }
+/// while let batch = try await decoder.next() { … }
 /// ```
 public final class BundleDecoder {
     /// The size a batch grows to before it is handed out.
-    public static let defaultBatchSize = 1 << 20
+    public static let defaultBatchSize = 256 << 10
     /// An event larger than this is refused (real events are a few kilobytes).
     public static let maximumEventSize = 256 << 20
 
-    private let input: FileDescriptor
-    private let inflater: Inflater?
     private let bundleID: Int64?
     private let batchSize: Int
     private var scanner: JSONArrayScanner
-    private var readBuffer: UnsafeMutableRawBufferPointer
+    private let chunks: AsyncThrowingChannel<[UInt8], any Error>
+    private var incoming: AsyncThrowingChannel<[UInt8], any Error>.Iterator
+    private let producer: Task<Void, Never>
     private var working: [UInt8] = []
     /// How far into `working` the scanner has looked.
     private var scanned = 0
@@ -50,24 +54,63 @@ public final class BundleDecoder {
 
     private init(path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int) throws {
         scanner = JSONArrayScanner(ndjson: ndjson)
-        input = try FileDescriptor.open(FilePath(path), .readOnly)
-        inflater = gzip ? try Inflater(framing: .gzip) : nil
+        let input = try FileDescriptor.open(FilePath(path), .readOnly)
         self.bundleID = bundleID
         self.batchSize = batchSize
-        readBuffer = .allocate(byteCount: 256 << 10, alignment: 16)
+        let channel = AsyncThrowingChannel<[UInt8], any Error>()
+        chunks = channel
+        incoming = channel.makeAsyncIterator()
+        producer = Task {
+            do {
+                try await BundleDecoder.produce(from: input, gzip: gzip, chunkSize: batchSize, into: channel)
+                channel.finish()
+            } catch {
+                channel.fail(error)
+            }
+            try? input.close()
+        }
         working.reserveCapacity(batchSize + Inflater.outputChunkSize)
     }
 
     deinit {
-        try? input.close()
-        readBuffer.deallocate()
+        producer.cancel()
+        chunks.finish()  // releases the producer if it waits to hand over a chunk
+    }
+
+    /// Reads and inflates the file into chunks of about `chunkSize` bytes.
+    private static func produce(
+        from input: FileDescriptor, gzip: Bool, chunkSize: Int, into chunks: AsyncThrowingChannel<[UInt8], any Error>
+    ) async throws {
+        let inflater = gzip ? try Inflater(framing: .gzip) : nil
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+        defer { buffer.deallocate() }
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(chunkSize + Inflater.outputChunkSize)
+        while true {
+            try Task.checkCancellation()
+            let count = try input.read(into: buffer)
+            if count == 0 { break }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            if let inflater {
+                try inflater.inflate(piece) { chunk.append(contentsOf: $0) }
+            } else {
+                chunk.append(contentsOf: piece)
+            }
+            if chunk.count >= chunkSize {
+                await chunks.send(chunk)
+                chunk = []
+                chunk.reserveCapacity(chunkSize + Inflater.outputChunkSize)
+            }
+        }
+        try inflater?.finish()
+        if !chunk.isEmpty { await chunks.send(chunk) }
     }
 
     /// The next batch of events, or nil after the last. Throws ``BundleFormatError`` for a
     /// malformed document and ``ZlibError`` for damaged gzip data.
-    public func next() throws -> EventBatch? {
+    public func next() async throws -> EventBatch? {
         while !finished {
-            try fill()
+            try await fill()
             try scanNewBytes()
             if endOfInput {
                 do { try scanner.finish(at: working.count) } catch { throw formatError(error) }
@@ -83,22 +126,15 @@ public final class BundleDecoder {
         return nil
     }
 
-    /// Reads and inflates until the working buffer holds a batch's worth and something not yet
+    /// Takes inflated chunks until the working buffer holds a batch's worth and something not yet
     /// scanned (an event longer than a batch needs more than a batch), or the input ends.
-    private func fill() throws {
+    private func fill() async throws {
         while (working.count < batchSize || working.count == scanned) && !endOfInput {
-            let count = try input.read(into: readBuffer)
-            if count == 0 {
-                try inflater?.finish()
+            guard let chunk = try await incoming.next() else {
                 endOfInput = true
                 break
             }
-            let chunk = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
-            if let inflater {
-                try inflater.inflate(chunk) { working.append(contentsOf: $0) }
-            } else {
-                working.append(contentsOf: chunk)
-            }
+            if working.isEmpty { working = chunk } else { working.append(contentsOf: chunk) }
         }
     }
 

@@ -214,8 +214,15 @@ struct JSONArrayScanner {
         }
     }
 
+    /// Byte by byte, without building strings: this runs for every true, false and null in a bundle.
     private static func isLiteral(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        token.elementsEqual("true".utf8) || token.elementsEqual("false".utf8) || token.elementsEqual("null".utf8)
+        switch (token.count, token.first) {
+        case (4, UInt8(ascii: "t")): token[1] == UInt8(ascii: "r") && token[2] == UInt8(ascii: "u") && token[3] == UInt8(ascii: "e")
+        case (4, UInt8(ascii: "n")): token[1] == UInt8(ascii: "u") && token[2] == UInt8(ascii: "l") && token[3] == UInt8(ascii: "l")
+        case (5, UInt8(ascii: "f")):
+            token[1] == UInt8(ascii: "a") && token[2] == UInt8(ascii: "l") && token[3] == UInt8(ascii: "s") && token[4] == UInt8(ascii: "e")
+        default: false
+        }
     }
 
     /// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

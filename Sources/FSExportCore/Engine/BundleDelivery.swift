@@ -5,14 +5,23 @@ import Logging
 /// Delivers one bundle through every stage at once: the source decodes the bundle a single time
 /// and feeds the stages that read it; each stage's published files feed the stages downstream.
 /// When every stage has delivered, all commit; if any failed, all abort.
-struct BundleDelivery {
-    let stages: [Stage]
-    let stagingRoot: String
-    let logger: Logger
+///
+/// The engine uses it for each listed bundle; use it directly to push a bundle file you already
+/// have through stages (in a benchmark, or a sink's tests).
+public struct BundleDelivery: Sendable {
+    public let stages: [Stage]
+    public let stagingRoot: String
+    public let logger: Logger
 
-    struct Outcome: Sendable {
-        var events: Int = 0
-        var stageTimes: [String: Duration] = [:]
+    public init(stages: [Stage], stagingRoot: String, logger: Logger) {
+        self.stages = stages
+        self.stagingRoot = stagingRoot
+        self.logger = logger
+    }
+
+    public struct Outcome: Sendable {
+        public var events: Int = 0
+        public var stageTimes: [String: Duration] = [:]
     }
 
     private enum ChildResult: Sendable {
@@ -20,7 +29,7 @@ struct BundleDelivery {
         case source(Result<Int, any Error>)
     }
 
-    func deliver(_ bundle: BundleContext) async throws -> Outcome {
+    public func deliver(_ bundle: BundleContext) async throws -> Outcome {
         let staging = "\(stagingRoot)/\(bundle.id)"
         try? FileManager.default.removeItem(atPath: staging)
         defer { try? FileManager.default.removeItem(atPath: staging) }
@@ -119,7 +128,7 @@ struct BundleDelivery {
         guard !readers.isEmpty else { return 0 }
         let decoder = try bundle.makeDecoder()
         var events = 0
-        while let batch = try decoder.next() {
+        while let batch = try await decoder.next() {
             try Task.checkCancellation()
             events += batch.count
             for channel in readers { await channel.send(.events(batch)) }

@@ -38,7 +38,7 @@ public struct SinkInput: AsyncSequence, Sendable {
             public mutating func next() async throws -> EventBatch? {
                 while true {
                     if let decoder = reading {
-                        if let batch = try decoder.next() { return batch }
+                        if let batch = try await decoder.next() { return batch }
                         reading = nil
                     }
                     switch try await items.next() {

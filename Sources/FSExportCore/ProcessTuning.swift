@@ -1,0 +1,11 @@
+import CFSExportShims
+
+/// Process-wide settings for a streaming workload, applied once at start-up, before threads exist.
+public enum ProcessTuning {
+    /// glibc gives each thread its own malloc arena; with 1 MiB buffers handed between threads
+    /// that fragments memory into tens of MiB. One arena keeps peak memory flat, and the engine
+    /// allocates too rarely (once per batch) for the shared lock to matter.
+    public static func applyForStreaming() {
+        _ = fsx_limit_malloc_arenas(1)
+    }
+}
