@@ -11,10 +11,14 @@ struct CLILogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    private static let interactive = Terminal.standardError.isInteractive
+
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let prefix = logLevel <= .debug ? "\(label): " : ""
-        Terminal.standardError.writeLine("fsexport: \(event.level): \(prefix)\(event.message)\(suffix)")
+        // On a terminal, a log line first clears a progress line that may be showing.
+        let clear = Self.interactive ? "\r\u{1B}[2K" : ""
+        Terminal.standardError.writeLine("\(clear)fsexport: \(event.level): \(prefix)\(event.message)\(suffix)")
     }
 }

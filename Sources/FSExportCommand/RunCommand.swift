@@ -78,7 +78,11 @@ struct RunCommand: AsyncParsableCommand {
                 logger.info("using the built-in simulator at \(started.baseURL)")
             }
             defer { if let simulator { Task { await simulator.shutdown() } } }
-            let engine = try pipeline.makeEngine(overrides: overrides, logger: logger)
+            var progress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
+            if !quiet, let show = ProgressDisplay(label: "downloading").reporter {
+                progress = { _, transfer in show(transfer) }
+            }
+            let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, downloadProgress: progress)
             if dryRun {
                 try await Self.dryRun(engine, since: overrides.since)
             } else if follow {

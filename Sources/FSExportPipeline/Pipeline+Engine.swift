@@ -57,9 +57,14 @@ extension Pipeline {
             statePath: resolve(source.state ?? ".fsexport/state.json"), start: start, until: until, settle: settle)
     }
 
-    public func makeEngine(overrides: Overrides = Overrides(), logger: Logger) throws -> Engine {
+    public func makeEngine(
+        overrides: Overrides = Overrides(), logger: Logger,
+        downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)? = nil
+    ) throws -> Engine {
         let client = ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
-        return Engine(client: client, configuration: try engineConfiguration(overrides: overrides), logger: logger)
+        var configuration = try engineConfiguration(overrides: overrides)
+        configuration.downloadProgress = downloadProgress
+        return Engine(client: client, configuration: configuration, logger: logger)
     }
 
     func resolve(_ path: String) -> String {

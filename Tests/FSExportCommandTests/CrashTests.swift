@@ -92,3 +92,22 @@ struct CrashTests {
         #expect(resumed.count == 14)
     }
 }
+
+@Suite("Following")
+struct FollowTests {
+    @Test("--follow delivers, waits, delivers again, and stops on SIGINT with 130")
+    func follow() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = "\(work)/p.yml"
+        try CrashTests.pipeline.write(toFile: file, atomically: true, encoding: .utf8)
+        let process = try CrashTests.start(file, out: "\(work)/out", extra: ["--follow", "--interval", "1s", "--until", "2024-01-10"])
+        try await Task.sleep(for: .seconds(4))
+        #expect(process.isRunning)
+        process.interrupt()
+        await process.exited()
+        #expect(process.terminationStatus == 130)
+        let raw = try FileManager.default.subpathsOfDirectory(atPath: "\(work)/out/raw").filter { $0.hasSuffix(".gz") }
+        #expect(raw.count == 9)
+    }
+}

@@ -17,6 +17,8 @@ public final class Engine: Sendable {
         public var until: Int64?
         /// Bundles whose Stop is more recent than this are left for a later run (their data may still change).
         public var settle: Duration
+        /// Called as each download moves along (for a progress display).
+        public var downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
 
         public init(stages: [Stage], spoolDirectory: String, statePath: String, start: Int64, until: Int64? = nil, settle: Duration = .zero) {
             self.stages = stages
@@ -97,7 +99,8 @@ public final class Engine: Sendable {
     private func startDownload(_ bundle: ExportBundle) -> Task<DownloadedBundle, any Error> {
         let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
         let client = self.client
-        return Task { try await client.download(bundle.id, to: path) }
+        let report = configuration.downloadProgress.map { report in { @Sendable (progress: TransferProgress) in report(bundle, progress) } }
+        return Task { try await client.download(bundle.id, to: path, progress: report) }
     }
 
     func startTime(since: Int64?) throws -> Int64 {
