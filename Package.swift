@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
+        .library(name: "FSExportTesting", targets: ["FSExportTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -70,6 +71,7 @@ let package = Package(
             dependencies: [
                 "FSExportCore", "FSExportClient", "FSExportZlib", "CArchive",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
@@ -94,6 +96,15 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // Helpers for sink authors' tests: simulated bundles through a sink, its files captured.
+        .target(
+            name: "FSExportTesting",
+            dependencies: [
+                "FSExportCore", "FSExportClient", "FSExportSimulator",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 

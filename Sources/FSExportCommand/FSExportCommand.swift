@@ -1,5 +1,6 @@
 import ArgumentParser
 import FSExportClient
+import FSExportCore
 
 /// The `fsexport` command tree. A program of your own can run it as its `@main`.
 public struct FSExportCommand: AsyncParsableCommand {
@@ -24,4 +25,21 @@ public struct FSExportCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// Runs the command line with your own sinks available to pipeline files, as built-in ones:
+    ///
+    /// ```swift
+    /// @main
+    /// enum MyExport {
+    ///     static func main() async {
+    ///         await FSExportCommand.main(sinks: [CSVSink.self])
+    ///     }
+    /// }
+    /// ```
+    public static func main(sinks: [any ConfigurableSink.Type]) async {
+        CommandEnvironment.registry.withLock { registry in
+            for sink in sinks { registry.register(any: sink) }
+        }
+        await main()
+    }
 }

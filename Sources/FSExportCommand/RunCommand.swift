@@ -67,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = makeLogger(verbose: verbose, quiet: quiet)
         var overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
         try await reportingErrors {
-            let pipeline = try Pipeline.load(path: file)
+            let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
             for warning in pipeline.warnings { logger.warning("\(warning)") }
             var simulator: ExportSimulator?
             if simulate {

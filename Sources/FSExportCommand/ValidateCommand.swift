@@ -19,7 +19,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let pipeline = try Pipeline.load(path: file, mode: .validate)
+            let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks, mode: .validate)
             for warning in pipeline.warnings { Terminal.standardError.writeLine(warning.description) }
             Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
         } catch let error as PipelineFileError {

@@ -17,13 +17,14 @@ public struct SinkRegistry: Sendable {
 
     public init() {}
 
-    /// files, ndjson, tar and command.
+    /// files, ndjson, tar, command and external.
     public static var builtIn: SinkRegistry {
         var registry = SinkRegistry()
         registry.register(FilesSink.self)
         registry.register(NDJSONSink.self)
         registry.register(TarSink.self)
         registry.register(CommandSink.self)
+        registry.register(ExternalSink.self)
         return registry
     }
 
@@ -32,6 +33,11 @@ public struct SinkRegistry: Sendable {
         entries[S.type] = Entry { decoder, context in
             try S(options: try S.Options(from: decoder), context: context)
         }
+    }
+
+    /// Registers a sink type known only at run time (``register(_:)`` for a concrete type).
+    public mutating func register(any sink: any ConfigurableSink.Type) {
+        register(sink)
     }
 
     public var types: [String] { entries.keys.sorted() }

@@ -30,7 +30,7 @@ func makeFolder() throws -> String {
 
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
-    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite"]
+    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink"]
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
     func example(_ name: String) async throws {
@@ -59,6 +59,10 @@ struct PipelineRunTests {
         case "sqlite":
             let counts = try await shellOutput("sqlite3 '\(out)/events.db' 'select count(*), count(distinct bundle_id) from events'")
             #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3")
+        case "external-sink":
+            #expect(files.keys.sorted() == ["counts/170406720048.json", "counts/170415360048.json", "counts/170424000048.json"])
+            let counts = try JSONSerialization.jsonObject(with: files["counts/170406720048.json"]!) as! [String: Any]
+            #expect((counts["counts"] as! [String: Int]).values.reduce(0, +) == 200)
         default:
             Issue.record("no check for \(name)")
         }

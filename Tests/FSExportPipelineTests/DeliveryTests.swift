@@ -229,6 +229,29 @@ struct DeliveryTests {
         }
     }
 
+    @Test("An external sink that refuses a bundle fails it, and is told to abort")
+    func externalRefusal() async throws {
+        let workspace = try Workspace()
+        let program = try workspace.write("refuse.sh", """
+            while read -r line; do
+              case "$line" in
+                *'"end"'*) echo '{"ok":false,"error":"disk full"}' ;;
+                *'"abort"'*) echo aborted > aborted.txt; echo '{"ok":true}'; exit 0 ;;
+              esac
+            done
+            """)
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], command: [sh, \(program)]}\n")
+        try await withSimulator(bundles: 1) { simulator async throws in
+            do {
+                try await runPipeline(file, simulator: simulator)
+                Issue.record("the refusal went unnoticed")
+            } catch {
+                #expect("\(error)".contains("refused 'end': disk full"), "\(error)")
+            }
+            #expect(FileManager.default.fileExists(atPath: "\(workspace.path)/aborted.txt"))
+        }
+    }
+
     @Test("The settle delay leaves recent bundles for a later run")
     func settle() async throws {
         let workspace = try Workspace()

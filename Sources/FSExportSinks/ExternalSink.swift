@@ -1,0 +1,180 @@
+import AsyncAlgorithms
+import FSExportCore
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// `type: external`: a sink that lives outside fsexport, in any language, speaking a small line
+/// protocol on its standard input and output (docs/external-sinks.md). One process per bundle:
+///
+///     → {"fsexport":"begin","protocol":1,"stage":"…","bundle":{"id":…,"start":…,"stop":…}}
+///     → {"fsexport":"events","count":N}   followed by N lines, one event each
+///     → {"fsexport":"end"}                ← {"ok":true}   (prepared, out of sight)
+///     → {"fsexport":"commit"} or {"fsexport":"abort"}     ← {"ok":true}, then the program exits
+///
+/// A program that answers `{"ok":false,"error":"…"}`, exits early, or exits non-zero fails the
+/// bundle; its standard error goes to fsexport's.
+public struct ExternalSink: ConfigurableSink {
+    public static let type = "external"
+
+    public struct Options: Decodable, Sendable {
+        /// The program and its arguments.
+        public var command: [String]
+        public var environment: [String: String]?
+        public var workingDirectory: String?
+
+        enum CodingKeys: String, CodingKey {
+            case command, environment
+            case workingDirectory = "working_directory"
+        }
+    }
+
+    let command: [String]
+    let environment: [String: String]
+    let workingDirectory: String
+    let stage: String
+
+    public init(options: Options, context: SinkContext) throws {
+        guard let program = options.command.first, !program.isEmpty else { throw SinkError(option: "command", "give the program and its arguments") }
+        command = options.command
+        environment = options.environment ?? [:]
+        workingDirectory = context.resolve(options.workingDirectory ?? ".")
+        stage = context.stage
+        if context.hasDownstream { throw SinkError("an external sink produces no files for other stages") }
+    }
+
+    public func deliver(_ delivery: Delivery) async throws -> Commit {
+        let bundle = delivery.bundle
+        let session = try ExternalSession(command: command, environment: environment, workingDirectory: workingDirectory)
+        do {
+            let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(Self.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
+            try await session.send(Array((begin + "\n").utf8))
+            for try await batch in delivery.input.events {
+                var message = Array(#"{"fsexport":"events","count":\#(batch.count)}"#.utf8) + [0x0A]
+                message.reserveCapacity(message.count + batch.jsonByteCount + batch.count)
+                batch.forEachEvent { message.append(contentsOf: $0); message.append(0x0A) }
+                try await session.send(message)
+            }
+            try await session.request(#"{"fsexport":"end"}"#, step: "end")
+        } catch {
+            await session.abandon()
+            throw error
+        }
+        return Commit(
+            commit: {
+                try await session.request(#"{"fsexport":"commit"}"#, step: "commit")
+                try await session.finish()
+            },
+            abort: { await session.abandon() })
+    }
+
+    static func quoted(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// One run of an external sink's program: messages go to its standard input, replies come back
+/// line by line from its standard output.
+actor ExternalSession {
+    private let requests = AsyncThrowingChannel<[UInt8], any Error>()
+    private let replies: AsyncThrowingChannel<String, any Error>
+    private let running: Task<TerminationStatus, any Error>
+    private let program: String
+    private var closed = false
+
+    init(command: [String], environment extra: [String: String], workingDirectory: String) throws {
+        program = command.joined(separator: " ")
+        var variables = ProcessInfo.processInfo.environment
+        variables["FULLSTORY_API_KEY"] = nil
+        variables.merge(extra) { $1 }
+        let configuration = Configuration(
+            executable: command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0]),
+            arguments: Arguments(Array(command.dropFirst())),
+            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
+            workingDirectory: FilePath(workingDirectory))
+        let requests = self.requests
+        let replyChannel = AsyncThrowingChannel<String, any Error>()
+        replies = replyChannel
+        running = Task {
+            do {
+                let result = try await Subprocess.run(
+                    configuration, input: .inputWriter, output: .sequence, error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+                ) { execution in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await message in requests { _ = try await execution.standardInputWriter.write(message) }
+                            try await execution.standardInputWriter.finish()
+                        }
+                        group.addTask {
+                            for try await line in execution.standardOutput.strings() { await replyChannel.send(line) }
+                            replyChannel.finish()
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                replyChannel.finish()
+                return result.terminationStatus
+            } catch {
+                replyChannel.fail(error)
+                throw error
+            }
+        }
+    }
+
+    func send(_ message: [UInt8]) async throws {
+        await requests.send(message)
+    }
+
+    /// Sends a control message and requires `{"ok":true}` in reply.
+    func request(_ message: String, step: String) async throws {
+        await requests.send(Array((message + "\n").utf8))
+        guard let line = try await nextReply() else {
+            throw SinkError("\(program) ended without answering '\(step)'\(await exitDescription())")
+        }
+        guard let reply = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw SinkError("\(program) answered '\(step)' with something that is not a JSON object: \(line.prefix(200))")
+        }
+        guard reply["ok"] as? Bool == true else {
+            throw SinkError("\(program) refused '\(step)': \(reply["error"] as? String ?? line)")
+        }
+    }
+
+    /// Closes the program's input and requires a clean exit.
+    func finish() async throws {
+        closed = true
+        requests.finish()
+        let status = try await running.value
+        guard status.isSuccess else { throw SinkError("\(program) \(Self.describe(status))") }
+    }
+
+    /// Tells the program to drop the bundle, and lets it go.
+    func abandon() async {
+        guard !closed else { return }
+        closed = true
+        await requests.send(Array(#"{"fsexport":"abort"}"#.utf8) + [0x0A])
+        _ = try? await nextReply()
+        requests.finish()
+        _ = try? await running.value
+    }
+
+    /// The channel keeps the position, so a fresh iterator continues where the last one stopped.
+    private func nextReply() async throws -> String? {
+        var iterator = replies.makeAsyncIterator()
+        return try await iterator.next()
+    }
+
+    private func exitDescription() async -> String {
+        requests.finish()
+        closed = true
+        guard let status = try? await running.value else { return "" }
+        return " (it \(Self.describe(status)))"
+    }
+
+    static func describe(_ status: TerminationStatus) -> String {
+        switch status {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by signal \(signal)"
+        }
+    }
+}
