@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
         .library(name: "FSExportTesting", targets: ["FSExportTesting"]),
+        .plugin(name: "FSExportPipelineValidation", targets: ["FSExportPipelineValidation"]),
+        .plugin(name: "FSExportNewSink", targets: ["FSExportNewSink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -118,6 +120,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore"], swiftSettings: strict),
+
+        // SwiftPM plugins: pipeline files validated at build time, and a scaffold for new sinks.
+        .executableTarget(name: "fsexport-validate", dependencies: ["FSExportPipeline"], swiftSettings: strict),
+        .plugin(name: "FSExportPipelineValidation", capability: .buildTool(), dependencies: ["fsexport-validate"]),
+        .plugin(
+            name: "FSExportNewSink",
+            capability: .command(
+                intent: .custom(verb: "fsexport-new-sink", description: "Scaffold a custom fsexport sink, its options, its registration and a test"),
+                permissions: [.writeToPackageDirectory(reason: "writes the new sink and its test into your package")])),
 
         .executableTarget(
             name: "fsexport-benchmark",

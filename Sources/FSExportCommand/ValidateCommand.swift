@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FSExportPipeline
 
 struct ValidateCommand: AsyncParsableCommand {
@@ -14,12 +15,20 @@ struct ValidateCommand: AsyncParsableCommand {
               fsexport validate nightly.fsexport.yml
             """)
 
-    @Argument(help: "The pipeline file (YAML or JSON).")
+    @Argument(help: "The pipeline file (YAML or JSON); '-' reads standard input.")
     var file: String
 
     func run() async throws {
         do {
-            let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks, mode: .validate)
+            let pipeline: Pipeline
+            if file == "-" {
+                let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                pipeline = try Pipeline.load(
+                    text: text, file: "<stdin>", baseDirectory: FileManager.default.currentDirectoryPath,
+                    registry: CommandEnvironment.sinks, mode: .validate)
+            } else {
+                pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks, mode: .validate)
+            }
             for warning in pipeline.warnings { Terminal.standardError.writeLine(warning.description) }
             Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
         } catch let error as PipelineFileError {

@@ -34,6 +34,9 @@ public struct Pipeline: Sendable {
         case run
         /// Checking only: an unset variable is a warning, and nothing is created on disk.
         case validate
+        /// Checking where custom sinks are not registered (at build time): as `validate`, and a
+        /// stage type that is not known is a warning; its options are checked when it runs.
+        case validateAllowingUnknownTypes
     }
 
     /// Loads and checks a pipeline file, reporting every problem at once as `file:line:column`.

@@ -133,6 +133,11 @@ struct StageBuilder {
         guard let type = declaration.type else { return nil }
         guard let entry = registry.entries[type] else {
             let mark = declaration.mapping.first { $0.key.string == "type" }?.value.mark
+            if mode == .validateAllowingUnknownTypes {
+                session.warning("stage type '\(type)' is not built in; its options are checked when it runs in a binary that registers it", at: mark)
+                session.noteFailure(in: declaration.mapping)  // its keys are its own business
+                return Stage(name: declaration.name, sink: UncheckedSink(type: type), inputs: declaration.inputs.map { $0.name == "source" ? .source : .stage($0.name) })
+            }
             session.error("unknown stage type '\(type)'\(Suggestion.didYouMean(type, in: registry.types)) (known: \(registry.types.joined(separator: ", ")))", at: mark)
             session.noteFailure(in: declaration.mapping)
             return nil
@@ -160,5 +165,14 @@ struct StageBuilder {
         }
         session.noteFailure(in: declaration.mapping)
         return nil
+    }
+}
+
+/// Stands for a stage of a type this program does not know, in a pipeline that is only checked.
+struct UncheckedSink: Sink {
+    let type: String
+
+    func deliver(_ delivery: Delivery) async throws -> Commit {
+        throw SinkError("stage type '\(type)' is not registered in this program")
     }
 }
