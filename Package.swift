@@ -135,6 +135,8 @@ let package = Package(
             dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
+        // Helpers shared by the test targets (not a product).
+        .target(name: "FSExportTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
             dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib"],
@@ -145,11 +147,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",
-            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks"],
+            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",
-            dependencies: ["FSExportCommand", "FSExportSimulator", "fsexport"],
+            dependencies: ["FSExportCommand", "FSExportSimulator", "fsexport", "FSExportTestSupport"],
             swiftSettings: strict),
     ]
 )

@@ -45,3 +45,14 @@ public struct SourceSettings: Decodable, Sendable {
         case rateLimit = "rate_limit"
     }
 }
+
+/// Printing or dumping the settings never shows the key.
+extension SourceSettings: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "baseURL": baseURL as Any, "apiKey": apiKey == nil ? "nil" : "<redacted>", "apiKeyFile": apiKeyFile as Any,
+            "start": start as Any, "until": until as Any, "settle": settle as Any, "method": method as Any,
+            "state": state as Any, "spool": spool as Any,
+        ])
+    }
+}

@@ -88,3 +88,27 @@ public final class ExportSimulator: Sendable {
         await store.removeAll()
     }
 }
+
+extension ExportSimulator {
+    /// Starts a simulator, runs `body` with it, and shuts it down however `body` ends.
+    ///
+    /// ```swift
+    /// let bundles = try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+    ///     try await client(for: simulator).listPage(start: 0)
+    /// }
+    /// ```
+    public static func withRunning<T>(
+        _ configuration: SimulatorConfiguration = SimulatorConfiguration(), logger: Logger = Logger(label: "fsexport.simulator"),
+        _ body: (ExportSimulator) async throws -> T
+    ) async throws -> T {
+        let simulator = try await start(configuration, logger: logger)
+        do {
+            let result = try await body(simulator)
+            await simulator.shutdown()
+            return result
+        } catch {
+            await simulator.shutdown()
+            throw error
+        }
+    }
+}

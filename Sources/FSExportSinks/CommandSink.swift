@@ -127,19 +127,8 @@ public struct CommandSink: ConfigurableSink {
             outputFile = (try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead]), name, path)
         }
 
-        var variables = ProcessInfo.processInfo.environment
-        variables["FULLSTORY_API_KEY"] = nil  // the key is fsexport's, not the program's
-        variables["FSEXPORT_BUNDLE_ID"] = String(bundle.id)
-        variables["FSEXPORT_BUNDLE_START"] = String(bundle.start)
-        variables["FSEXPORT_BUNDLE_STOP"] = String(bundle.stop)
-        variables["FSEXPORT_STAGE"] = delivery.stage
-        variables["FSEXPORT_FILE_NAME"] = fileName
-        variables.merge(environment) { $1 }
-        var configuration = Configuration(
-            executable: arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0]),
-            arguments: Arguments(Array(arguments.dropFirst())),
-            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
-            workingDirectory: FilePath(workingDirectory))
+        let variables = ProgramLaunch.bundleVariables(bundle, stage: delivery.stage, fileName: fileName).merging(environment) { $1 }
+        var configuration = ProgramLaunch.configuration(arguments, environment: variables, workingDirectory: workingDirectory)
         configuration.platformOptions.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
 
         let program = arguments.joined(separator: " ")

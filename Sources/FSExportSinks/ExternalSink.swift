@@ -45,7 +45,8 @@ public struct ExternalSink: ConfigurableSink {
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
-        let session = try ExternalSession(command: command, environment: environment, workingDirectory: workingDirectory)
+        let variables = ProgramLaunch.bundleVariables(bundle, stage: stage).merging(environment) { $1 }
+        let session = try ExternalSession(command: command, environment: variables, workingDirectory: workingDirectory)
         do {
             let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(Self.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
             try await session.send(Array((begin + "\n").utf8))
@@ -83,16 +84,9 @@ actor ExternalSession {
     private let program: String
     private var closed = false
 
-    init(command: [String], environment extra: [String: String], workingDirectory: String) throws {
+    init(command: [String], environment: [String: String], workingDirectory: String) throws {
         program = command.joined(separator: " ")
-        var variables = ProcessInfo.processInfo.environment
-        variables["FULLSTORY_API_KEY"] = nil
-        variables.merge(extra) { $1 }
-        let configuration = Configuration(
-            executable: command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0]),
-            arguments: Arguments(Array(command.dropFirst())),
-            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
-            workingDirectory: FilePath(workingDirectory))
+        let configuration = ProgramLaunch.configuration(command, environment: environment, workingDirectory: workingDirectory)
         let requests = self.requests
         let replyChannel = AsyncThrowingChannel<String, any Error>()
         replies = replyChannel

@@ -42,17 +42,10 @@ public struct SinkHarness: Sendable {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-harness-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let simulator = try await ExportSimulator.start(SimulatorConfiguration(
+        let configuration = SimulatorConfiguration(
             dataset: SimulatedDataset(seed: seed, bundleCount: bundles, eventsPerBundle: eventsPerBundle, emptyBundles: emptyBundles),
-            rateLimit: nil))
-        do {
-            let result = try await run(simulator, work: work)
-            await simulator.shutdown()
-            return result
-        } catch {
-            await simulator.shutdown()
-            throw error
-        }
+            rateLimit: nil)
+        return try await ExportSimulator.withRunning(configuration) { try await run($0, work: work) }
     }
 
     private func run(_ simulator: ExportSimulator, work: String) async throws -> Result {

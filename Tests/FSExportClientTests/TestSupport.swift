@@ -7,15 +7,7 @@ func withSimulator<T>(
     _ configuration: SimulatorConfiguration = SimulatorConfiguration(rateLimit: nil),
     _ body: (ExportSimulator) async throws -> T
 ) async throws -> T {
-    let simulator = try await ExportSimulator.start(configuration)
-    do {
-        let result = try await body(simulator)
-        await simulator.shutdown()
-        return result
-    } catch {
-        await simulator.shutdown()
-        throw error
-    }
+    try await ExportSimulator.withRunning(configuration, body)
 }
 
 /// A client for `simulator` with fast retries and no client-side limit unless asked.

@@ -1,3 +1,4 @@
+import FSExportTestSupport
 import Foundation
 
 /// Runs the built `fsexport` binary as a user would, capturing what it prints and how it exits.
@@ -40,26 +41,5 @@ enum FSExportBinary {
         return CommandResult(
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: try String(contentsOf: err, encoding: .utf8), stdoutData: stdoutData)
-    }
-}
-
-extension Process {
-    /// Starts the process and waits for it to end without holding a thread of the concurrency pool
-    /// (other tests run meanwhile on a machine of two cores).
-    func runToExit() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            terminationHandler = { _ in continuation.resume() }
-            do {
-                try run()
-            } catch {
-                terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-    }
-
-    /// Waits for a process started elsewhere.
-    func exited() async {
-        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }

@@ -9,15 +9,7 @@ struct CommandTests {
     static func withSimulator<T>(faults: [FaultRule] = [], _ body: (ExportSimulator) async throws -> T) async throws -> T {
         let configuration = SimulatorConfiguration(
             apiKey: key, dataset: SimulatedDataset(eventsPerBundle: 500), rateLimit: nil, faults: faults)
-        let simulator = try await ExportSimulator.start(configuration)
-        do {
-            let result = try await body(simulator)
-            await simulator.shutdown()
-            return result
-        } catch {
-            await simulator.shutdown()
-            throw error
-        }
+        return try await ExportSimulator.withRunning(configuration, body)
     }
 
     static func temporaryFolder() throws -> String {

@@ -2,6 +2,7 @@ import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
+import FSExportTestSupport
 import Foundation
 import Logging
 
@@ -51,16 +52,8 @@ func runPipeline(_ file: String, simulator: ExportSimulator, since: Int64? = nil
 
 @discardableResult
 func withSimulator<T>(bundles: Int = 4, events: Int = 300, _ body: (ExportSimulator) async throws -> T) async throws -> T {
-    let simulator = try await ExportSimulator.start(SimulatorConfiguration(
-        dataset: SimulatedDataset(bundleCount: bundles, eventsPerBundle: events, emptyBundles: [2]), rateLimit: nil))
-    do {
-        let result = try await body(simulator)
-        await simulator.shutdown()
-        return result
-    } catch {
-        await simulator.shutdown()
-        throw error
-    }
+    try await ExportSimulator.withRunning(SimulatorConfiguration(
+        dataset: SimulatedDataset(bundleCount: bundles, eventsPerBundle: events, emptyBundles: [2]), rateLimit: nil), body)
 }
 
 /// Runs a program and returns its standard output.
@@ -75,25 +68,4 @@ func shell(_ command: String, in directory: String) async throws -> String {
     process.standardOutput = try FileHandle(forWritingTo: output)
     try await process.runToExit()
     return String(decoding: try Data(contentsOf: output), as: UTF8.self)
-}
-
-extension Process {
-    /// Starts the process and waits for it to end without holding a thread of the concurrency pool
-    /// (other tests run meanwhile on a machine of two cores).
-    func runToExit() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            terminationHandler = { _ in continuation.resume() }
-            do {
-                try run()
-            } catch {
-                terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-    }
-
-    /// Waits for a process started elsewhere.
-    func exited() async {
-        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-    }
 }

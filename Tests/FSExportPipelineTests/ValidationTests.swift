@@ -116,6 +116,18 @@ struct ValidationTests {
         #expect(warnings.count == 2)
     }
 
+    @Test("A key written in the pipeline file never prints")
+    func keyRedacted() throws {
+        let pipeline = try Pipeline.load(
+            text: "source: {api_key: 'literal-SECRET-key'}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n",
+            file: "p.yml", baseDirectory: "/tmp", environment: [:])
+        var dumped = ""
+        dump(pipeline.source, to: &dumped)
+        #expect(!dumped.contains("literal-SECRET-key"))
+        #expect(!"\(pipeline.source)".contains("literal-SECRET-key"))
+        #expect(try pipeline.clientConfiguration().apiKey.secret == "literal-SECRET-key")
+    }
+
     @Test("JSON is accepted as well")
     func json() throws {
         let text = #"{"source": {"start": "-7d", "settle": "0s"}, "stages": {"raw": {"type": "files", "inputs": ["source"], "path": "{id}.json.gz"}}}"#

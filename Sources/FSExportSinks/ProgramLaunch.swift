@@ -1,0 +1,35 @@
+import FSExportCore
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// How the command and external sinks start a program: argv (a path, or a name looked up in PATH),
+/// fsexport's environment without the API key plus the variables given, in a working folder.
+enum ProgramLaunch {
+    /// Variables that must never reach a child process.
+    static let secrets: Set<String> = ["FULLSTORY_API_KEY"]
+
+    /// The bundle's facts, as the programs of both sinks receive them.
+    static func bundleVariables(_ bundle: BundleContext, stage: String, fileName: String? = nil) -> [String: String] {
+        var variables = [
+            "FSEXPORT_BUNDLE_ID": String(bundle.id),
+            "FSEXPORT_BUNDLE_START": String(bundle.start),
+            "FSEXPORT_BUNDLE_STOP": String(bundle.stop),
+            "FSEXPORT_STAGE": stage,
+        ]
+        variables["FSEXPORT_FILE_NAME"] = fileName
+        return variables
+    }
+
+    static func configuration(_ command: [String], environment: [String: String], workingDirectory: String) -> Configuration {
+        var variables = ProcessInfo.processInfo.environment.filter { !secrets.contains($0.key) }
+        variables.merge(environment.filter { !secrets.contains($0.key) }) { $1 }
+        return Configuration(
+            executable: command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0]),
+            arguments: Arguments(Array(command.dropFirst())),
+            environment: .custom(Dictionary(uniqueKeysWithValues: variables.compactMap { key, value in
+                Environment.Key(rawValue: key).map { ($0, value) }
+            })),
+            workingDirectory: FilePath(workingDirectory))
+    }
+}
