@@ -21,6 +21,7 @@ echo "== the package's own fsexport runs its pipeline"
 FSEXPORT_OUT=$out swift run my-fsexport run Sources/CSVSink/clicks.fsexport.yml --simulate --until 2024-01-04
 head -2 "$out/clicks/2024-01-02.csv"
 test "$(head -1 "$out/clicks/2024-01-02.csv" | tr -d '\r')" = "EventStart,UserId,PageUrl,EventTargetText"
+cat "$out/counts/170415360048.json"; echo
 
 echo "== fsexport-new-sink scaffolds a sink that builds and passes its test"
 swift package --allow-writing-to-package-directory fsexport-new-sink Sample --target CSVSink

@@ -42,6 +42,9 @@ struct CSVSinkTests {
         let rows = csv.components(separatedBy: "\r\n").dropFirst().filter { !$0.isEmpty }
         #expect(!rows.isEmpty)
         #expect(csv.hasPrefix("EventStart,UserId,PageUrl,EventTargetText\r\n"))
+        // The external sink beside it counted the same bundle's events.
+        let counts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/counts/\(summary.bundles[1]).json"))) as! [String: Any]
+        #expect((counts["counts"] as! [String: Int])["click"] == rows.count)
     }
 
     @Test("Validation reports the sink's own option errors at their line and column")
