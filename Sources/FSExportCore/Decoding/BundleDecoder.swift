@@ -69,7 +69,7 @@ public final class BundleDecoder {
             }
             try? input.close()
         }
-        working.reserveCapacity(batchSize + Inflater.outputChunkSize)
+        working.reserveCapacity(2 * batchSize)
     }
 
     deinit {
@@ -84,23 +84,32 @@ public final class BundleDecoder {
         let inflater = gzip ? try Inflater(framing: .gzip) : nil
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
+        // Chunks of at most `chunkSize` bytes, all allocated alike: buffers of one size reuse each
+        // other's memory, where mixed sizes would fragment the heap and let memory creep up.
         var chunk: [UInt8] = []
-        chunk.reserveCapacity(chunkSize + Inflater.outputChunkSize)
+        chunk.reserveCapacity(chunkSize)
+        var full: [[UInt8]] = []
+        func take(_ bytes: UnsafeRawBufferPointer) {
+            var rest = bytes
+            while !rest.isEmpty {
+                let count = min(rest.count, chunkSize - chunk.count)
+                chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<count]))
+                rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+                if chunk.count == chunkSize {
+                    full.append(chunk)
+                    chunk = []
+                    chunk.reserveCapacity(chunkSize)
+                }
+            }
+        }
         while true {
             try Task.checkCancellation()
             let count = try input.read(into: buffer)
             if count == 0 { break }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            if let inflater {
-                try inflater.inflate(piece) { chunk.append(contentsOf: $0) }
-            } else {
-                chunk.append(contentsOf: piece)
-            }
-            if chunk.count >= chunkSize {
-                await chunks.send(chunk)
-                chunk = []
-                chunk.reserveCapacity(chunkSize + Inflater.outputChunkSize)
-            }
+            if let inflater { try inflater.inflate(piece, into: take) } else { take(piece) }
+            for ready in full { await chunks.send(ready) }
+            full.removeAll(keepingCapacity: true)
         }
         try inflater?.finish()
         if !chunk.isEmpty { await chunks.send(chunk) }
@@ -157,7 +166,7 @@ public final class BundleDecoder {
         let keepFrom = scanner.elementStart ?? working.count
         let storage = working
         working = Array(storage[keepFrom...])
-        working.reserveCapacity(batchSize + Inflater.outputChunkSize)
+        working.reserveCapacity(2 * batchSize)
         scanner.rebase(droppingFirst: keepFrom)
         scanned = working.count
         documentOffset += Int64(keepFrom)

@@ -17,7 +17,7 @@ public final class OutputFile {
     private let descriptor: FileDescriptor
     private let deflater: Deflater?
     private var buffer: [UInt8] = []
-    private let bufferLimit = 1 << 20
+    private let bufferLimit = 256 << 10
     /// Bytes written to disk so far (compressed size for gzip).
     public private(set) var byteCount: Int64 = 0
     /// Bytes handed to ``write(_:)-(UnsafeRawBufferPointer)`` so far (before compression).
