@@ -1,21 +1,44 @@
 import FSExportZlib
 import SystemPackage
 
+/// Reads a downloaded bundle's JSON document piece by piece, inflating it if it arrived as gzip,
+/// with memory independent of its size. Pull-based, for writers that must wait between pieces.
+public final class DecodedBundleReader {
+    private let input: FileDescriptor
+    private let inflater: Inflater?
+    private var buffer = [UInt8](repeating: 0, count: 256 << 10)
+    private var done = false
+
+    public init(_ bundle: DownloadedBundle) throws {
+        input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
+        inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
+    }
+
+    deinit { try? input.close() }
+
+    /// The next piece of the document, or nil at its end. Throws ``ZlibError`` for damaged gzip.
+    public func next() throws -> [UInt8]? {
+        while !done {
+            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            if count == 0 {
+                try inflater?.finish()
+                done = true
+                return nil
+            }
+            guard let inflater else { return Array(buffer[0..<count]) }
+            var piece: [UInt8] = []
+            try buffer.withUnsafeBytes { try inflater.inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) { piece.append(contentsOf: $0) } }
+            if !piece.isEmpty { return piece }
+        }
+        return nil
+    }
+}
+
 extension DownloadedBundle {
-    /// Streams the bundle's JSON document (inflated if it arrived as gzip) to `write`, in chunks,
+    /// Streams the bundle's JSON document (inflated if it arrived as gzip) to `write`, in pieces,
     /// with memory independent of its size.
     public func readDecoded(_ write: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let input = try FileDescriptor.open(FilePath(path), .readOnly)
-        defer { try? input.close() }
-        let inflater = encoding == .gzip ? try Inflater(framing: .gzip) : nil
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try input.read(into: buffer)
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            if let inflater { try inflater.inflate(chunk, into: write) } else { try write(chunk) }
-        }
-        try inflater?.finish()
+        let reader = try DecodedBundleReader(self)
+        while let piece = try reader.next() { try piece.withUnsafeBytes(write) }
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 
 /// Calls `handler` with the signal and how many have arrived, for SIGINT and SIGTERM, through
-/// dispatch sources (no C signal handler). The first asks the run to stop after the bundle in
-/// progress; the second aborts it.
+/// dispatch sources rather than a C signal handler. `run` stops after the bundle in progress on
+/// the first and aborts it on the second; `simulate` stops on the first.
 final class SignalRelay {
     private var sources: [any DispatchSourceSignal] = []
 

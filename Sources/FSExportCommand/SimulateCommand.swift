@@ -39,8 +39,10 @@ struct SimulateCommand: AsyncParsableCommand {
         Terminal.standardError.writeLine(
             "fsexport: simulating the export API at \(simulator.baseURL) with \(configuration.dataset.bundleCount) bundles; "
                 + "key '\(key)', standard (403) key 'standard-key'. Ctrl-C stops.")
-        let signals = SignalWaiter([SIGINT, SIGTERM])
-        await signals.wait()
+        let (stopped, stop) = AsyncStream.makeStream(of: Int32.self)
+        let relay = SignalRelay { signal, _ in stop.yield(signal) }
+        defer { relay.cancel() }
+        for await _ in stopped { break }
         await simulator.shutdown()
     }
 }

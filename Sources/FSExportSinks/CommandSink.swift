@@ -1,6 +1,5 @@
 import FSExportClient
 import FSExportCore
-import FSExportZlib
 import Foundation
 import Subprocess
 import Synchronization
@@ -223,8 +222,8 @@ public struct CommandSink: ConfigurableSink {
 
     private static func stream(_ bundle: DownloadedBundle, to write: @Sendable ([UInt8]) async throws -> Void) async throws {
         // Inflate a piece at a time; each piece is written before the next is made.
-        let decoder = try BundleChunkReader(bundle)
-        while let chunk = try decoder.next() { try await write(chunk) }
+        let reader = try DecodedBundleReader(bundle)
+        while let piece = try reader.next() { try await write(piece) }
     }
 }
 
@@ -248,35 +247,4 @@ final class RunningProcess: Sendable {
     }
 
     var timedOut: Bool { expired.load(ordering: .relaxed) }
-}
-
-/// Reads a bundle's JSON document in pieces (inflating gzip), for writing to a program.
-final class BundleChunkReader {
-    private let input: FileDescriptor
-    private let inflater: Inflater?
-    private var buffer = [UInt8](repeating: 0, count: 256 << 10)
-    private var done = false
-
-    init(_ bundle: DownloadedBundle) throws {
-        input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
-        inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
-    }
-
-    deinit { try? input.close() }
-
-    func next() throws -> [UInt8]? {
-        while !done {
-            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
-            if count == 0 {
-                try inflater?.finish()
-                done = true
-                return nil
-            }
-            guard let inflater else { return Array(buffer[0..<count]) }
-            var out: [UInt8] = []
-            try buffer.withUnsafeBytes { try inflater.inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) { out.append(contentsOf: $0) } }
-            if !out.isEmpty { return out }
-        }
-        return nil
-    }
 }

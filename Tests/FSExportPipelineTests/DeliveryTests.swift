@@ -146,6 +146,16 @@ struct DeliveryTests {
                 type: files
                 inputs: [filter]
                 path: "navigate/{name}"
+              count:
+                type: command
+                inputs: [source]
+                input: json
+                command: [jq, length]
+                output: "{id}.count"
+              counts:
+                type: files
+                inputs: [count]
+                path: "counts/{name}"
               env:
                 type: command
                 inputs: [source]
@@ -162,6 +172,7 @@ struct DeliveryTests {
             #expect(environment.contains("FSEXPORT_BUNDLE_START=\(bundle.start)"))
             #expect(environment.contains("FSEXPORT_FILE_NAME=\(bundle.id).json.gz"))
             #expect(!environment.contains("FULLSTORY_API_KEY"))
+            #expect(String(decoding: try workspace.read("counts/\(bundle.id).count"), as: UTF8.self) == "\(bundle.eventCount)\n")
             let navigate = String(decoding: try workspace.read("navigate/\(bundle.id)-navigate.ndjson"), as: UTF8.self)
             #expect(!navigate.isEmpty)
             #expect(navigate.split(separator: "\n").allSatisfy { $0.contains(#""EventType":"navigate""#) })
