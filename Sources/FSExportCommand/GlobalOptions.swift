@@ -67,28 +67,14 @@ struct GlobalOptions: ParsableArguments {
     /// Builds the client; with `--simulate`, starts a simulator first and points the client at it.
     func withClient<T>(_ body: (ExportClient) async throws -> T) async throws -> T {
         let logger = self.logger
-        var simulator: ExportSimulator?
-        var configuration: ExportClientConfiguration
-        if simulate {
-            let started = try await ExportSimulator.start(try SimulatorOptions.parse([]).configuration(), logger: logger)
-            simulator = started
-            logger.info("using the built-in simulator at \(started.baseURL)")
-            configuration = ExportClientConfiguration(apiKey: try APIKey(started.configuration.apiKey), baseURL: started.baseURL)
-        } else {
-            configuration = ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: baseURL)
-        }
-        configuration.method = method
-        configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
-        configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)
-        configuration.retry = try retryPolicy()
-        let client = ExportClient(configuration: configuration, logger: logger)
-        do {
-            let result = try await body(client)
-            await simulator?.shutdown()
-            return result
-        } catch {
-            await simulator?.shutdown()
-            throw error
+        return try await withSimulator(if: simulate, logger: logger) { simulator in
+            var configuration = try simulator.map { ExportClientConfiguration(apiKey: try APIKey($0.configuration.apiKey), baseURL: $0.baseURL) }
+                ?? ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: baseURL)
+            configuration.method = method
+            configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
+            configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)
+            configuration.retry = try retryPolicy()
+            return try await body(ExportClient(configuration: configuration, logger: logger))
         }
     }
 }

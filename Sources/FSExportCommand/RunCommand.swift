@@ -69,26 +69,23 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingErrors {
             let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
             for warning in pipeline.warnings { logger.warning("\(warning)") }
-            var simulator: ExportSimulator?
-            if simulate {
-                let started = try await ExportSimulator.start(try SimulatorOptions.parse([]).configuration(), logger: logger)
-                simulator = started
-                overrides.baseURL = started.baseURL
-                overrides.apiKey = try APIKey(started.configuration.apiKey)
-                logger.info("using the built-in simulator at \(started.baseURL)")
-            }
-            defer { if let simulator { Task { await simulator.shutdown() } } }
-            var progress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
-            if !quiet, let show = ProgressDisplay(label: "downloading").reporter {
-                progress = { _, transfer in show(transfer) }
-            }
-            let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, downloadProgress: progress)
-            if dryRun {
-                try await Self.dryRun(engine, since: overrides.since)
-            } else if follow {
-                try await Self.follow(engine, interval: try DurationText.parse(interval), since: overrides.since, logger: logger)
-            } else {
-                try await Self.runOnce(engine, since: overrides.since, logger: logger)
+            try await withSimulator(if: simulate, logger: logger) { simulator in
+                if let simulator {
+                    overrides.baseURL = simulator.baseURL
+                    overrides.apiKey = try APIKey(simulator.configuration.apiKey)
+                }
+                var progress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
+                if !quiet, let show = ProgressDisplay(label: "downloading").reporter {
+                    progress = { _, transfer in show(transfer) }
+                }
+                let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, downloadProgress: progress)
+                if dryRun {
+                    try await Self.dryRun(engine, since: overrides.since)
+                } else if follow {
+                    try await Self.follow(engine, interval: try DurationText.parse(interval), since: overrides.since, logger: logger)
+                } else {
+                    try await Self.runOnce(engine, since: overrides.since, logger: logger)
+                }
             }
         }
     }

@@ -1,6 +1,17 @@
 import ArgumentParser
 import FSExportClient
 import FSExportSimulator
+import Logging
+
+/// For `--simulate`: runs `body` with a simulator of the default shape (nil when not asked for),
+/// shut down however `body` ends.
+func withSimulator<T>(if enabled: Bool, logger: Logger, _ body: (ExportSimulator?) async throws -> T) async throws -> T {
+    guard enabled else { return try await body(nil) }
+    return try await ExportSimulator.withRunning(try SimulatorOptions.parse([]).configuration(), logger: logger) { simulator in
+        logger.info("using the built-in simulator at \(simulator.baseURL)")
+        return try await body(simulator)
+    }
+}
 
 /// How to shape the simulator, for `fsexport simulate` and for `--simulate`.
 struct SimulatorOptions: ParsableArguments {

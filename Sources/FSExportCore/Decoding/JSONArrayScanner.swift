@@ -22,7 +22,6 @@ struct JSONArrayScanner {
     private var scalarStart: Int?
     /// Where the current element began, relative to the buffer being scanned.
     private(set) var elementStart: Int?
-    private(set) var isFinished = false
 
     init(ndjson: Bool = false) {
         lines = ndjson
@@ -130,7 +129,6 @@ struct JSONArrayScanner {
         case .firstElementOrEnd, .element:
             if byte == UInt8(ascii: "]"), top == .firstElementOrEnd {
                 top = .finished
-                isFinished = true
             } else if byte == UInt8(ascii: "{") {
                 elementStart = i
                 stack.append(true)
@@ -150,7 +148,6 @@ struct JSONArrayScanner {
                 top = .element
             } else if byte == UInt8(ascii: "]") {
                 top = .finished
-                isFinished = true
             } else {
                 throw Failure(position: i, message: "expected ',' or ']' after an event, found \(Self.show(byte))")
             }
