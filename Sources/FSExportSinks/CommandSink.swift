@@ -149,10 +149,13 @@ public struct CommandSink: ConfigurableSink {
                         watch.started(execution.processIdentifier.value)
                         let writer = execution.standardInputWriter
                         do {
-                            try await feed { bytes in _ = try await writer.write(bytes) }
+                            try await feed { bytes in
+                                // Once the program has exited, Subprocess reports a short write, not an error.
+                                if try await writer.write(bytes) < bytes.count { throw StoppedReading() }
+                            }
                             try await writer.finish()
                             return false
-                        } catch is SubprocessError {
+                        } catch is SubprocessError, is StoppedReading {
                             // Its exit status, collected next, usually says more than the broken pipe.
                             try? await writer.finish()
                             return true
@@ -226,6 +229,9 @@ public struct CommandSink: ConfigurableSink {
         while let piece = try reader.next() { try await write(piece) }
     }
 }
+
+/// The program took fewer bytes than it was given: it exited or closed its standard input.
+private struct StoppedReading: Error {}
 
 /// The process a run started, so that its timeout can end it.
 final class RunningProcess: Sendable {

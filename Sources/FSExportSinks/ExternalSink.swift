@@ -2,6 +2,7 @@ import AsyncAlgorithms
 import FSExportCore
 import Foundation
 import Subprocess
+import Synchronization
 import SystemPackage
 
 /// `type: external`: a sink that lives outside fsexport, in any language, speaking a small line
@@ -83,9 +84,12 @@ actor ExternalSession {
     private let running: Task<TerminationStatus, any Error>
     private let program: String
     private var closed = false
+    private let stoppedReading = OneWayFlag()
 
     init(command: [String], environment: [String: String], workingDirectory: String) throws {
-        program = command.joined(separator: " ")
+        let program = command.joined(separator: " ")
+        self.program = program
+        let stoppedReading = self.stoppedReading
         let configuration = ProgramLaunch.configuration(command, environment: environment, workingDirectory: workingDirectory)
         let requests = self.requests
         let replyChannel = AsyncThrowingChannel<String, any Error>()
@@ -97,8 +101,17 @@ actor ExternalSession {
                 ) { execution in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for try await message in requests { _ = try await execution.standardInputWriter.write(message) }
-                            try await execution.standardInputWriter.finish()
+                            let writer = execution.standardInputWriter
+                            for try await message in requests where !stoppedReading.isSet {
+                                // Once the program has exited, Subprocess reports a short write, not an error.
+                                let written = try? await writer.write(message)
+                                if written != message.count {
+                                    stoppedReading.set()
+                                    replyChannel.fail(SinkError("\(program) stopped reading its input"))
+                                }
+                            }
+                            // Messages after that are drained unwritten, so that no sender waits forever.
+                            try? await writer.finish()
                         }
                         group.addTask {
                             for try await line in execution.standardOutput.strings() { await replyChannel.send(line) }
@@ -117,13 +130,16 @@ actor ExternalSession {
     }
 
     func send(_ message: [UInt8]) async throws {
+        if stoppedReading.isSet { throw SinkError("\(program) stopped reading its input\(await exitDescription())") }
         await requests.send(message)
     }
 
     /// Sends a control message and requires `{"ok":true}` in reply.
     func request(_ message: String, step: String) async throws {
         await requests.send(Array((message + "\n").utf8))
-        guard let line = try await nextReply() else {
+        let answer: String?
+        do { answer = try await nextReply() } catch let error as SinkError { throw SinkError("\(error.message)\(await exitDescription())") }
+        guard let line = answer else {
             throw SinkError("\(program) ended without answering '\(step)'\(await exitDescription())")
         }
         guard let reply = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
@@ -171,4 +187,12 @@ actor ExternalSession {
         case .signaled(let signal): "was killed by signal \(signal)"
         }
     }
+}
+
+/// A flag that, once set, stays set.
+final class OneWayFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }

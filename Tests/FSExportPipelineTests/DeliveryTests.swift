@@ -263,6 +263,25 @@ struct DeliveryTests {
         }
     }
 
+    @Test("An external sink that stops reading fails the bundle instead of hanging", .timeLimit(.minutes(1)), arguments: [
+        "exec 0<&-; sleep 1; exit 3",  // closes its input and lives on
+        "head -n 1 >/dev/null; exit 3",  // exits after the first line
+    ])
+    func externalStopsReading(_ script: String) async throws {
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], command: [sh, -c, '\(script)']}\n")
+        try await withSimulator(bundles: 1, events: 20_000) { simulator async throws in
+            do {
+                try await runPipeline(file, simulator: simulator)
+                Issue.record("a program that stopped reading went unnoticed")
+            } catch {
+                #expect("\(error)".contains("stopped reading its input") || "\(error)".contains("ended without answering"), "\(error)")
+                #expect("\(error)".contains("exited with status 3"), "\(error)")
+            }
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
+        }
+    }
+
     @Test("The settle delay leaves recent bundles for a later run")
     func settle() async throws {
         let workspace = try Workspace()
