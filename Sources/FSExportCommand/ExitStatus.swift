@@ -13,6 +13,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case networkGaveUp = 5
     case dataError = 6
     case usage = 64
+    case busy = 75
     case invalidPipeline = 78
     case interrupted = 130
 
@@ -25,6 +26,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           5    the network or the API kept failing until the retry limit was reached
           6    data error: a damaged bundle or a response that is not what the API sends
           64   usage error (bad option or argument)
+          75   another run of this pipeline is in progress; nothing was done
           78   the pipeline file is invalid (fsexport validate shows where)
           130  interrupted by SIGINT (143: SIGTERM); the state file stays consistent
         """
@@ -42,6 +44,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case is ZlibError, is BundleFormatError: return .dataError
         case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure
         case is PipelineFileError: return .invalidPipeline
+        case is PipelineBusy: return .busy
         case is CancellationError: return .interrupted
         case is Timestamp.ParseError: return .usage
         default: return .failure

@@ -282,6 +282,35 @@ struct DeliveryTests {
         }
     }
 
+    @Test("A second run of a pipeline that is running does nothing and names the process that holds it", .timeLimit(.minutes(1)))
+    func overlappingRuns() async throws {
+        let workspace = try Workspace()
+        // The first run's command waits for a go-ahead, so that the two runs surely overlap.
+        let file = try workspace.write("p.yml", """
+            source: {start: 0, settle: 0s}
+            stages:
+              slow: {type: command, inputs: [source], shell: 'cat >/dev/null; touch started; while [ ! -e go ]; do sleep 0.05; done'}
+              raw: {type: files, inputs: [source], path: "{id}.json.gz"}
+            """)
+        try await withSimulator(bundles: 2) { simulator async throws in
+            async let first = runPipeline(file, simulator: simulator)
+            while !FileManager.default.fileExists(atPath: "\(workspace.path)/started") { try await Task.sleep(for: .milliseconds(20)) }
+            do {
+                try await runPipeline(file, simulator: simulator)
+                Issue.record("two runs of one pipeline overlapped")
+            } catch let busy as PipelineBusy {
+                #expect(busy.processID == getpid())
+                #expect(busy.description.contains("is already running this pipeline"))
+            }
+            _ = try workspace.write("go", "")
+            let summary = try await first
+            #expect(summary.bundles == simulator.configuration.dataset.bundles.map(\.id))
+            #expect(try workspace.tree().keys.filter { $0.hasSuffix(".json.gz") }.count == 2)
+            // The lock went with the first run.
+            #expect(try await runPipeline(file, simulator: simulator).bundles.isEmpty)
+        }
+    }
+
     @Test("The settle delay leaves recent bundles for a later run")
     func settle() async throws {
         let workspace = try Workspace()

@@ -58,6 +58,8 @@ public final class Engine: Sendable {
     public func runOnce(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> RunSummary {
         let clock = ContinuousClock()
         let started = clock.now
+        let lock = try RunLock(statePath: configuration.statePath)
+        defer { withExtendedLifetime(lock) {} }
         let store = CheckpointStore(path: configuration.statePath)
         let delivery = BundleDelivery(stages: configuration.stages, stagingRoot: "\(configuration.spoolDirectory)/staging", logger: logger)
         try FileManager.default.createDirectory(atPath: configuration.spoolDirectory, withIntermediateDirectories: true)

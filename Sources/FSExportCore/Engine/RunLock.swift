@@ -1,0 +1,48 @@
+import Foundation
+
+/// Keeps two runs of one pipeline apart: both would start after the same checkpoint and deliver
+/// the same bundles twice. An advisory `flock` on `<state file>.lock`, which the kernel drops when
+/// the process ends however it ends, so a crashed run leaves no stale lock behind.
+final class RunLock {
+    private let descriptor: Int32
+
+    /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it.
+    init(statePath: String) throws {
+        let path = "\(statePath).lock"
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SinkError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = Self.recordedProcess(descriptor)
+            close(descriptor)
+            throw PipelineBusy(lockPath: path, processID: holder)
+        }
+        // The holder's pid, for the message the next run prints; the file is never removed, since
+        // unlinking a lock file lets a third run lock a new file while the second still holds the old.
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit { close(descriptor) }
+
+    private static func recordedProcess(_ descriptor: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// Another process is running the same pipeline (it holds the lock beside the state file).
+public struct PipelineBusy: Error, CustomStringConvertible, Sendable {
+    public let lockPath: String
+    public let processID: Int32?
+
+    public var description: String {
+        let holder = processID.map { "process \($0)" } ?? "another process"
+        return "\(holder) is already running this pipeline (it holds \(lockPath)); this run delivered nothing. "
+            + "Let it finish, or schedule runs further apart (a cron job that overlaps itself), or use --follow."
+    }
+}
