@@ -127,13 +127,10 @@ public struct CommandSink: ConfigurableSink {
         }
 
         let variables = ProgramLaunch.bundleVariables(bundle, stage: delivery.stage, fileName: fileName).merging(environment) { $1 }
-        var configuration = ProgramLaunch.configuration(arguments, environment: variables, workingDirectory: workingDirectory)
-        configuration.platformOptions.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+        let processConfiguration = ProgramLaunch.configuration(arguments, environment: variables, workingDirectory: workingDirectory)
 
         let program = arguments.joined(separator: " ")
         let outputTarget = outputFile
-        configuration.platformOptions.processGroupID = 0  // its own group, so a timeout ends a whole shell pipeline
-        let processConfiguration = configuration
         let watch = RunningProcess()
         let status: TerminationStatus
         do {

@@ -1,4 +1,5 @@
 import AsyncAlgorithms
+import FSExportClient
 import FSExportCore
 import Foundation
 import Subprocess
@@ -23,16 +24,20 @@ public struct ExternalSink: ConfigurableSink {
         public var command: [String]
         public var environment: [String: String]?
         public var workingDirectory: String?
+        /// How long the program may take to exit once its input is closed, before it is killed.
+        public var gracePeriod: String?
 
         enum CodingKeys: String, CodingKey {
             case command, environment
             case workingDirectory = "working_directory"
+            case gracePeriod = "grace_period"
         }
     }
 
     let command: [String]
     let environment: [String: String]
     let workingDirectory: String
+    let gracePeriod: Duration
     let stage: String
 
     public init(options: Options, context: SinkContext) throws {
@@ -41,13 +46,16 @@ public struct ExternalSink: ConfigurableSink {
         environment = options.environment ?? [:]
         workingDirectory = context.resolve(options.workingDirectory ?? ".")
         stage = context.stage
+        do { gracePeriod = try options.gracePeriod.map { try DurationText.parse($0) } ?? .seconds(10) } catch {
+            throw SinkError(option: "grace_period", "\(error)")
+        }
         if context.hasDownstream { throw SinkError("an external sink produces no files for other stages") }
     }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
         let variables = ProgramLaunch.bundleVariables(bundle, stage: stage).merging(environment) { $1 }
-        let session = try ExternalSession(command: command, environment: variables, workingDirectory: workingDirectory)
+        let session = try ExternalSession(command: command, environment: variables, workingDirectory: workingDirectory, gracePeriod: gracePeriod)
         do {
             let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(Self.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
             try await session.send(Array((begin + "\n").utf8))
@@ -77,23 +85,29 @@ public struct ExternalSink: ConfigurableSink {
 }
 
 /// One run of an external sink's program: messages go to its standard input, replies come back
-/// line by line from its standard output.
+/// line by line from its standard output. Whatever the program does (fails to start, stops
+/// reading, hangs, exits early), no call here waits on it for longer than its grace period once
+/// its input is closed, and a sender never waits for a reader that is gone.
 actor ExternalSession {
     private let requests = AsyncThrowingChannel<[UInt8], any Error>()
-    private let replies: AsyncThrowingChannel<String, any Error>
+    private let replies: AsyncThrowingStream<String, any Error>
     private let running: Task<TerminationStatus, any Error>
     private let program: String
+    private let gracePeriod: Duration
+    private let trouble = Trouble()
     private var closed = false
-    private let stoppedReading = OneWayFlag()
 
-    init(command: [String], environment: [String: String], workingDirectory: String) throws {
+    init(command: [String], environment: [String: String], workingDirectory: String, gracePeriod: Duration) throws {
         let program = command.joined(separator: " ")
         self.program = program
-        let stoppedReading = self.stoppedReading
+        self.gracePeriod = gracePeriod
         let configuration = ProgramLaunch.configuration(command, environment: environment, workingDirectory: workingDirectory)
+        // Replies are a line per control message; a program that floods its output loses the excess
+        // rather than growing memory or blocking on a full pipe.
+        let (replyStream, replyLines) = AsyncThrowingStream<String, any Error>.makeStream(bufferingPolicy: .bufferingOldest(16))
+        replies = replyStream
         let requests = self.requests
-        let replyChannel = AsyncThrowingChannel<String, any Error>()
-        replies = replyChannel
+        let trouble = self.trouble
         running = Task {
             do {
                 let result = try await Subprocess.run(
@@ -102,35 +116,40 @@ actor ExternalSession {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             let writer = execution.standardInputWriter
-                            for try await message in requests where !stoppedReading.isSet {
+                            for try await message in requests where trouble.reason == nil {
                                 // Once the program has exited, Subprocess reports a short write, not an error.
-                                let written = try? await writer.write(message)
-                                if written != message.count {
-                                    stoppedReading.set()
-                                    replyChannel.fail(SinkError("\(program) stopped reading its input"))
+                                if (try? await writer.write(message)) != message.count {
+                                    let reason = SinkError("\(program) stopped reading its input")
+                                    trouble.note(reason)
+                                    replyLines.finish(throwing: reason)
                                 }
                             }
-                            // Messages after that are drained unwritten, so that no sender waits forever.
                             try? await writer.finish()
                         }
                         group.addTask {
-                            for try await line in execution.standardOutput.strings() { await replyChannel.send(line) }
-                            replyChannel.finish()
+                            for try await line in execution.standardOutput.strings() { replyLines.yield(line) }
+                            replyLines.finish()
                         }
                         try await group.waitForAll()
                     }
                 }
-                replyChannel.finish()
+                replyLines.finish()
                 return result.terminationStatus
             } catch {
-                replyChannel.fail(error)
-                throw error
+                let reason = error as? SinkError ?? SinkError("cannot run \(program): \(error)")
+                trouble.note(reason)
+                replyLines.finish(throwing: reason)
+                // Take what is still sent, unwritten, so that no sender waits forever.
+                for try await _ in requests {}
+                throw reason
             }
         }
     }
 
+    deinit { requests.finish() }
+
     func send(_ message: [UInt8]) async throws {
-        if stoppedReading.isSet { throw SinkError("\(program) stopped reading its input\(await exitDescription())") }
+        if let reason = trouble.reason { throw SinkError("\(reason.message)\(await exitDescription())") }
         await requests.send(message)
     }
 
@@ -150,35 +169,62 @@ actor ExternalSession {
         }
     }
 
-    /// Closes the program's input and requires a clean exit.
+    /// Closes the program's input and requires a clean exit within the grace period.
     func finish() async throws {
         closed = true
-        requests.finish()
-        let status = try await running.value
-        guard status.isSuccess else { throw SinkError("\(program) \(Self.describe(status))") }
+        switch await exit() {
+        case .exited(let status) where status.isSuccess: return
+        case .exited(let status): throw SinkError("\(program) \(Self.describe(status))")
+        case .killed: throw SinkError("\(program) answered 'commit' but did not exit within \(DurationText.format(gracePeriod)) of its input closing")
+        case .failed(let reason): throw reason
+        }
     }
 
-    /// Tells the program to drop the bundle, and lets it go.
+    /// Tells the program to drop the bundle, and lets it go; it is killed if it lingers.
     func abandon() async {
         guard !closed else { return }
         closed = true
         await requests.send(Array(#"{"fsexport":"abort"}"#.utf8) + [0x0A])
-        _ = try? await nextReply()
-        requests.finish()
-        _ = try? await running.value
+        _ = await exit()  // its answer, if any, is not needed: the bundle fails either way
     }
 
-    /// The channel keeps the position, so a fresh iterator continues where the last one stopped.
+    /// The stream keeps the position, so a fresh iterator continues where the last one stopped.
     private func nextReply() async throws -> String? {
         var iterator = replies.makeAsyncIterator()
         return try await iterator.next()
     }
 
-    private func exitDescription() async -> String {
+    private enum Ending {
+        case exited(TerminationStatus)
+        case killed
+        case failed(SinkError)
+    }
+
+    /// Closes the program's input and waits for it to end: for the grace period, or until this task
+    /// is cancelled. Then it is killed (Subprocess's teardown runs when its task is cancelled).
+    private func exit() async -> Ending {
         requests.finish()
+        let running = self.running
+        let deadline = Task { [gracePeriod] in
+            try await Task.sleep(for: gracePeriod)
+            running.cancel()
+        }
+        defer { deadline.cancel() }
+        let result = await withTaskCancellationHandler { await running.result } onCancel: { running.cancel() }
+        if running.isCancelled { return .killed }
+        switch result {
+        case .success(let status): return .exited(status)
+        case .failure(let error): return .failed(error as? SinkError ?? SinkError("\(program): \(error)"))
+        }
+    }
+
+    private func exitDescription() async -> String {
         closed = true
-        guard let status = try? await running.value else { return "" }
-        return " (it \(Self.describe(status)))"
+        switch await exit() {
+        case .exited(let status): return " (it \(Self.describe(status)))"
+        case .killed: return " (it did not exit within \(DurationText.format(gracePeriod)) and was killed)"
+        case .failed: return ""
+        }
     }
 
     static func describe(_ status: TerminationStatus) -> String {
@@ -189,10 +235,10 @@ actor ExternalSession {
     }
 }
 
-/// A flag that, once set, stays set.
-final class OneWayFlag: Sendable {
-    private let value = Atomic<Bool>(false)
+/// Why the program can take no more input; the first reason noted stands.
+final class Trouble: Sendable {
+    private let first = Mutex<SinkError?>(nil)
 
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
+    func note(_ reason: SinkError) { first.withLock { if $0 == nil { $0 = reason } } }
+    var reason: SinkError? { first.withLock { $0 } }
 }

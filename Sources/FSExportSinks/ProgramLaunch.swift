@@ -24,12 +24,17 @@ enum ProgramLaunch {
     static func configuration(_ command: [String], environment: [String: String], workingDirectory: String) -> Configuration {
         var variables = ProcessInfo.processInfo.environment.filter { !secrets.contains($0.key) }
         variables.merge(environment.filter { !secrets.contains($0.key) }) { $1 }
-        return Configuration(
+        var configuration = Configuration(
             executable: command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0]),
             arguments: Arguments(Array(command.dropFirst())),
             environment: .custom(Dictionary(uniqueKeysWithValues: variables.compactMap { key, value in
                 Environment.Key(rawValue: key).map { ($0, value) }
             })),
             workingDirectory: FilePath(workingDirectory))
+        // A group of its own, so that ending the program also ends what it started (a shell's
+        // pipeline, a `sleep`), and a Ctrl-C at the terminal reaches fsexport alone.
+        configuration.platformOptions.processGroupID = 0
+        configuration.platformOptions.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        return configuration
     }
 }

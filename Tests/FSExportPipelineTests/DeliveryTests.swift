@@ -263,22 +263,33 @@ struct DeliveryTests {
         }
     }
 
-    @Test("An external sink that stops reading fails the bundle instead of hanging", .timeLimit(.minutes(1)), arguments: [
-        "exec 0<&-; sleep 1; exit 3",  // closes its input and lives on
-        "head -n 1 >/dev/null; exit 3",  // exits after the first line
+    @Test("An external program that cannot start, stops reading, or lingers fails the bundle instead of hanging", .timeLimit(.minutes(1)), arguments: [
+        ("command: [no-such-program-fsexport]", "cannot run no-such-program-fsexport"),
+        ("command: [sh, -c, 'head -n 1 >/dev/null; exit 3']", "exited with status 3"),
+        // Closes its input and lives on: killed, with the child it started, after the grace period.
+        ("command: [sh, -c, 'exec 0<&-; sleep 31.7'], grace_period: 500ms", "did not exit within 500ms and was killed"),
+        // Takes everything, answers, but never exits.
+        ("command: [sh, -c, 'while read -r l; do case $l in *end*|*commit*) echo {\\\"ok\\\":true};; esac; done; sleep 31.8'], grace_period: 500ms",
+         "did not exit within 500ms"),
     ])
-    func externalStopsReading(_ script: String) async throws {
+    func externalMisbehaves(_ options: String, _ reason: String) async throws {
         let workspace = try Workspace()
-        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], command: [sh, -c, '\(script)']}\n")
-        try await withSimulator(bundles: 1, events: 20_000) { simulator async throws in
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], \(options)}\n")
+        try await withSimulator(bundles: 1, events: 5_000) { simulator async throws in
             do {
                 try await runPipeline(file, simulator: simulator)
-                Issue.record("a program that stopped reading went unnoticed")
+                Issue.record("\(options) went unnoticed")
             } catch {
-                #expect("\(error)".contains("stopped reading its input") || "\(error)".contains("ended without answering"), "\(error)")
-                #expect("\(error)".contains("exited with status 3"), "\(error)")
+                #expect("\(error)".contains(reason), "\(error)")
+                #expect("\(error)".contains("stage 'ext'"), "\(error)")
             }
             #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
+        }
+        if let sleeper = options.firstMatch(of: /sleep [0-9.]+/) {
+            // Nothing it started outlives it (the process group is ended with it).
+            try await Task.sleep(for: .milliseconds(300))
+            let pattern = sleeper.output.replacing("sleep", with: "slee[p]")  // not this shell's own command line
+            #expect(try await shell("pgrep -af '\(pattern)' || true", in: workspace.path) == "")
         }
     }
 
