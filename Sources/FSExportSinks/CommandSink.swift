@@ -229,25 +229,3 @@ public struct CommandSink: ConfigurableSink {
 
 /// The program took fewer bytes than it was given: it exited or closed its standard input.
 private struct StoppedReading: Error {}
-
-/// The process a run started, so that its timeout can end it.
-final class RunningProcess: Sendable {
-    private let pid = Atomic<Int32>(0)
-    private let expired = Atomic<Bool>(false)
-
-    func started(_ processID: pid_t) { pid.store(processID, ordering: .relaxed) }
-
-    /// Kills the program's process group, noting that its time ran out.
-    func expire() {
-        expired.store(true, ordering: .relaxed)
-        terminate()
-    }
-
-    /// Kills the program's process group.
-    func terminate() {
-        let processID = pid.load(ordering: .relaxed)
-        if processID > 0 { kill(-processID, SIGKILL) }
-    }
-
-    var timedOut: Bool { expired.load(ordering: .relaxed) }
-}

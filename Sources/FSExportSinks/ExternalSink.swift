@@ -26,11 +26,15 @@ public struct ExternalSink: ConfigurableSink {
         public var workingDirectory: String?
         /// How long the program may take to exit once its input is closed, before it is killed.
         public var gracePeriod: String?
+        /// Longest the program may take to take a bundle and answer `end`, and again to answer
+        /// `commit` or `abort` and exit; then it is killed. None by default.
+        public var timeout: String?
 
         enum CodingKeys: String, CodingKey {
             case command, environment
             case workingDirectory = "working_directory"
             case gracePeriod = "grace_period"
+            case timeout
         }
     }
 
@@ -38,6 +42,7 @@ public struct ExternalSink: ConfigurableSink {
     let environment: [String: String]
     let workingDirectory: String
     let gracePeriod: Duration
+    let timeout: Duration?
     let stage: String
 
     public init(options: Options, context: SinkContext) throws {
@@ -49,13 +54,16 @@ public struct ExternalSink: ConfigurableSink {
         do { gracePeriod = try options.gracePeriod.map { try DurationText.parse($0) } ?? .seconds(10) } catch {
             throw SinkError(option: "grace_period", "\(error)")
         }
+        do { timeout = try options.timeout.map { try DurationText.parse($0) } } catch { throw SinkError(option: "timeout", "\(error)") }
         if context.hasDownstream { throw SinkError("an external sink produces no files for other stages") }
     }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
         let variables = ProgramLaunch.bundleVariables(bundle, stage: stage).merging(environment) { $1 }
-        let session = try ExternalSession(command: command, environment: variables, workingDirectory: workingDirectory, gracePeriod: gracePeriod)
+        let session = try ExternalSession(
+            command: command, environment: variables, workingDirectory: workingDirectory, gracePeriod: gracePeriod, timeout: timeout)
+        await session.startClock()
         do {
             let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(Self.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
             try await session.send(Array((begin + "\n").utf8))
@@ -66,14 +74,21 @@ public struct ExternalSink: ConfigurableSink {
                 try await session.send(message)
             }
             try await session.request(#"{"fsexport":"end"}"#, step: "end")
+            await session.stopClock()  // other stages may take their time; this one is done
         } catch {
             await session.abandon()
             throw error
         }
         return Commit(
             commit: {
-                try await session.request(#"{"fsexport":"commit"}"#, step: "commit")
-                try await session.finish()
+                do {
+                    await session.startClock()
+                    try await session.request(#"{"fsexport":"commit"}"#, step: "commit")
+                    try await session.finish()
+                } catch {
+                    await session.abandon()
+                    throw error
+                }
             },
             abort: { await session.abandon() })
     }
@@ -95,25 +110,33 @@ actor ExternalSession {
     private let program: String
     private let gracePeriod: Duration
     private let trouble = Trouble()
+    private let replyLines: AsyncThrowingStream<String, any Error>.Continuation
+    private let process = RunningProcess()
+    private let timeout: Duration?
+    private var watchdog: Task<Void, Never>?
     private var closed = false
 
-    init(command: [String], environment: [String: String], workingDirectory: String, gracePeriod: Duration) throws {
+    init(command: [String], environment: [String: String], workingDirectory: String, gracePeriod: Duration, timeout: Duration?) throws {
         let program = command.joined(separator: " ")
         self.program = program
         self.gracePeriod = gracePeriod
+        self.timeout = timeout
         let configuration = ProgramLaunch.configuration(command, environment: environment, workingDirectory: workingDirectory)
         // Replies are a line per control message; a program that floods its output loses the excess
         // rather than growing memory or blocking on a full pipe.
         let (replyStream, replyLines) = AsyncThrowingStream<String, any Error>.makeStream(bufferingPolicy: .bufferingOldest(16))
         replies = replyStream
+        self.replyLines = replyLines
         let requests = self.requests
         let trouble = self.trouble
+        let process = self.process
         running = Task {
             do {
                 let result = try await Subprocess.run(
                     configuration, input: .inputWriter, output: .sequence, error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
                 ) { execution in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
+                    process.started(execution.processIdentifier.value)
+                    return try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             let writer = execution.standardInputWriter
                             for try await message in requests where trouble.reason == nil {
@@ -146,7 +169,26 @@ actor ExternalSession {
         }
     }
 
-    deinit { requests.finish() }
+    deinit {
+        requests.finish()
+        watchdog?.cancel()
+    }
+
+    /// Starts the clock of the timeout, if there is one: when it runs out, the program is killed
+    /// (which ends its writes and its output, so nothing waits on it any longer).
+    func startClock() {
+        watchdog?.cancel()
+        guard let timeout else { return }
+        let reason = SinkError("\(program) took longer than its timeout of \(DurationText.format(timeout))")
+        watchdog = Task { [trouble, replyLines, process] in
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            trouble.note(reason)
+            replyLines.finish(throwing: reason)
+            process.expire()
+        }
+    }
+
+    func stopClock() { watchdog?.cancel() }
 
     func send(_ message: [UInt8]) async throws {
         if let reason = trouble.reason { throw SinkError("\(reason.message)\(await exitDescription())") }

@@ -1,6 +1,7 @@
 import FSExportCore
 import Foundation
 import Subprocess
+import Synchronization
 import SystemPackage
 
 /// How the command and external sinks start a program: argv (a path, or a name looked up in PATH),
@@ -37,4 +38,26 @@ enum ProgramLaunch {
         configuration.platformOptions.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
         return configuration
     }
+}
+
+/// The process a run started, so that its timeout can end it.
+final class RunningProcess: Sendable {
+    private let pid = Atomic<Int32>(0)
+    private let expired = Atomic<Bool>(false)
+
+    func started(_ processID: pid_t) { pid.store(processID, ordering: .relaxed) }
+
+    /// Kills the program's process group, noting that its time ran out.
+    func expire() {
+        expired.store(true, ordering: .relaxed)
+        terminate()
+    }
+
+    /// Kills the program's process group.
+    func terminate() {
+        let processID = pid.load(ordering: .relaxed)
+        if processID > 0 { kill(-processID, SIGKILL) }
+    }
+
+    var timedOut: Bool { expired.load(ordering: .relaxed) }
 }

@@ -263,7 +263,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("An external program that cannot start, stops reading, or lingers fails the bundle instead of hanging", .timeLimit(.minutes(1)), arguments: [
+    @Test("An external program that cannot start, stops reading, lingers, or overruns its timeout fails the bundle instead of hanging", .timeLimit(.minutes(1)), arguments: [
         ("command: [no-such-program-fsexport]", "cannot run no-such-program-fsexport"),
         ("command: [sh, -c, 'head -n 1 >/dev/null; exit 3']", "exited with status 3"),
         // Closes its input and lives on: killed, with the child it started, after the grace period.
@@ -271,6 +271,10 @@ struct DeliveryTests {
         // Takes everything, answers, but never exits.
         ("command: [sh, -c, 'while read -r l; do case $l in *end*|*commit*) echo {\\\"ok\\\":true};; esac; done; sleep 31.8'], grace_period: 500ms",
          "did not exit within 500ms"),
+        // Neither reads nor exits: its input fills up.
+        ("command: [sh, -c, 'sleep 31.9'], timeout: 500ms", "took longer than its timeout of 500ms (it was killed by signal 9)"),
+        // Reads everything but never answers.
+        ("command: [sh, -c, 'cat >/dev/null; sleep 31.6'], timeout: 500ms", "took longer than its timeout of 500ms"),
     ])
     func externalMisbehaves(_ options: String, _ reason: String) async throws {
         let workspace = try Workspace()
