@@ -5,8 +5,10 @@ import Synchronization
 /// A sink that keeps, in memory, every file it receives: put it after a stage to see what that
 /// stage produced.
 public final class CapturingSink: Sink {
+    /// One file a stage published: for which bundle, under which name, with which bytes.
     public struct File: Sendable, Equatable {
         public var bundleID: Int64
+        /// The artifact's relative name, e.g. `click/part-0001.ndjson`.
         public var name: String
         public var contents: Data
 

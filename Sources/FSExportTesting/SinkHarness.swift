@@ -23,13 +23,17 @@ public struct SinkHarness: Sendable {
         SinkContext(stage: "sink", baseDirectory: FileManager.default.temporaryDirectory.path, readsSource: true, hasDownstream: true)
     }
 
+    /// What a run of the harness delivered.
     public struct Result: Sendable {
+        /// The simulated bundles, in the order they were delivered.
         public var bundles: [ExportBundle]
+        /// Events decoded across all bundles.
         public var events: Int
         /// The files the sink published, in order.
         public var files: [CapturingSink.File]
     }
 
+    /// The sink under test.
     public let sink: any Sink
 
     public init(sink: any Sink) {

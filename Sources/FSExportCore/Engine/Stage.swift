@@ -1,7 +1,9 @@
 /// A named step of a pipeline: a sink and where its input comes from.
 public struct Stage: Sendable {
+    /// Its key under `stages:` in the pipeline file.
     public let name: String
     public let sink: any Sink
+    /// The source, other stages, or both: each delivers every bundle to this stage.
     public let inputs: [StageInput]
 
     public init(name: String, sink: any Sink, inputs: [StageInput]) {
@@ -28,6 +30,7 @@ public enum StageInput: Sendable, Hashable, CustomStringConvertible {
 public struct StageFailure: Error, Sendable, CustomStringConvertible {
     public var stage: String
     public var bundleID: Int64
+    /// What the stage's sink threw.
     public var underlying: any Error
 
     public var description: String { "stage '\(stage)' failed on bundle \(bundleID): \(underlying)" }

@@ -3,6 +3,7 @@
 public struct Artifact: Sendable, Hashable {
     /// A relative name such as `click/part-0001.ndjson.gz`; `/` makes folders.
     public let name: String
+    /// Where its bytes are, in the staging folder: read it, do not move it.
     public let path: String
     public let byteCount: Int64
 
@@ -25,6 +26,7 @@ public struct Artifact: Sendable, Hashable {
 
 /// A sink's own failure, with a message for the person running the pipeline.
 public struct SinkError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and, where it helps, what to do about it.
     public var message: String
     /// The option the problem is about, so that a pipeline file error can point at it.
     public var option: String?

@@ -2,6 +2,7 @@ import FSExportClient
 
 /// The bundle being delivered: what LIST said of it, and the verified file it was downloaded to.
 public struct BundleContext: Sendable {
+    /// The bundle's id, as LIST and GET know it.
     public let id: Int64
     /// Unix seconds.
     public let start: Int64
@@ -9,6 +10,7 @@ public struct BundleContext: Sendable {
     public let stop: Int64
     /// The downloaded bundle, as an artifact named `ID.json.gz` (or `ID.json` if it came inflated).
     public let file: Artifact
+    /// Whether ``file`` holds gzip bytes or, when a proxy inflated the body, plain JSON.
     public let encoding: BodyEncoding
 
     public init(id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding) {

@@ -44,10 +44,16 @@ public enum SinkReads: Sendable {
 
 /// Everything a sink gets for one bundle.
 public struct Delivery: Sendable {
+    /// The bundle: its id, start and stop, and its downloaded file.
     public let bundle: BundleContext
+    /// What the sink reads: `input.events` (decoded, in batches) or `input.files` (the bundle file,
+    /// or what upstream stages produced), as ``Sink/reads`` and the pipeline say.
     public let input: SinkInput
+    /// Where the sink makes files for downstream stages, and publishes them.
     public let output: ArtifactOutput
+    /// The stage's name in the pipeline file, for messages.
     public let stage: String
+    /// A logger labelled with the stage.
     public let logger: Logger
 
     public init(bundle: BundleContext, input: SinkInput, output: ArtifactOutput, stage: String, logger: Logger) {
@@ -62,7 +68,9 @@ public struct Delivery: Sendable {
 /// How to finish a delivery: ``commit`` makes it visible (renames into place), ``abort`` removes
 /// what was written. The engine calls exactly one of them, after every stage has delivered.
 public struct Commit: Sendable {
+    /// Makes the bundle's output visible. Throwing fails the bundle; it is not checkpointed.
     public var commit: @Sendable () async throws -> Void
+    /// Takes back what was written out of sight. Must not fail; it may run after a failed commit.
     public var abort: @Sendable () async -> Void
 
     public init(commit: @escaping @Sendable () async throws -> Void, abort: @escaping @Sendable () async -> Void) {
