@@ -16,7 +16,7 @@ public final class DecodedBundleReader {
 
     deinit { try? input.close() }
 
-    /// The next piece of the document, or nil at its end. Throws ``ZlibError`` for damaged gzip.
+    /// The next piece of the document, or nil at its end. Throws `ZlibError` for damaged gzip.
     public func next() throws -> [UInt8]? {
         while !done {
             let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }

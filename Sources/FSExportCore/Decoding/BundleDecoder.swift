@@ -116,7 +116,7 @@ public final class BundleDecoder {
     }
 
     /// The next batch of events, or nil after the last. Throws ``BundleFormatError`` for a
-    /// malformed document and ``ZlibError`` for damaged gzip data.
+    /// malformed document and `ZlibError` for damaged gzip data.
     public func next() async throws -> EventBatch? {
         while !finished {
             try await fill()

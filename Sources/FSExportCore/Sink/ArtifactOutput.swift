@@ -13,7 +13,7 @@ public struct ArtifactOutput: Sendable {
         self.send = send
     }
 
-    /// A new file in the staging folder, to write and then ``publish(_:)``.
+    /// A new file in the staging folder, to write and then publish.
     public func makeFile(named name: String, compression: OutputFile.Compression = .none) throws -> OutputFile {
         try Artifact.validate(name: name)
         let path = "\(directory)/\(name)"

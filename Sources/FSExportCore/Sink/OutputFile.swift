@@ -2,15 +2,17 @@ import FSExportZlib
 import Foundation
 import SystemPackage
 
-/// A file being written: buffered (1 MiB, so few system calls), optionally gzip-compressed on the
-/// way, with its byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
-/// ``OutputFile/init(path:compression:)``.
+/// A file being written: buffered (256 KiB, so few system calls), optionally gzip-compressed on
+/// the way, with its byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
+/// ``OutputFile/init(path:name:compression:)``.
 public final class OutputFile {
+    /// How the bytes are stored.
     public enum Compression: String, Sendable, Codable, CaseIterable {
         case none
         case gzip
     }
 
+    /// Where the file is being written.
     public let path: String
     /// The artifact name, for files made through ``ArtifactOutput``.
     public let name: String
@@ -24,6 +26,7 @@ public final class OutputFile {
     public private(set) var inputCount: Int64 = 0
     private var closed = false
 
+    /// Creates (or truncates) the file at `path`.
     public init(path: String, name: String? = nil, compression: Compression = .none) throws {
         self.path = path
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
@@ -36,6 +39,7 @@ public final class OutputFile {
 
     deinit { if !closed { try? descriptor.close() } }
 
+    /// Appends bytes (compressing them first for gzip).
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         inputCount += Int64(bytes.count)
         if let deflater {
@@ -45,11 +49,13 @@ public final class OutputFile {
         }
     }
 
+    /// Appends text as UTF-8.
     public func write(_ text: String) throws {
         var text = text
         try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Appends bytes.
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
