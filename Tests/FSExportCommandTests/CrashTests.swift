@@ -110,4 +110,31 @@ struct FollowTests {
         let raw = try FileManager.default.subpathsOfDirectory(atPath: "\(work)/out/raw").filter { $0.hasSuffix(".gz") }
         #expect(raw.count == 9)
     }
+
+    @Test("--follow keeps running through a failing stage, retries, and delivers once it recovers")
+    func followRetriesFailures() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = "\(work)/p.yml"
+        // The gate fails every bundle until the file `open` exists.
+        try (CrashTests.pipeline + "\n  gate: {type: command, inputs: [source], shell: 'cat >/dev/null; test -e \"$FSEXPORT_OUT/open\"'}\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let out = "\(work)/out"
+        let process = try CrashTests.start(file, out: out, extra: ["--follow", "--interval", "1s", "--until", "2024-01-10"])
+        defer { if process.isRunning { process.terminate() } }
+        let rawFiles = { ((try? FileManager.default.subpathsOfDirectory(atPath: "\(out)/raw")) ?? []).filter { $0.hasSuffix(".gz") } }
+
+        try await Task.sleep(for: .seconds(3))  // two or three failed rounds
+        #expect(process.isRunning)
+        #expect(rawFiles().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/state/state.json"))
+
+        #expect(FileManager.default.createFile(atPath: "\(out)/open", contents: nil))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while rawFiles().count < 9, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(rawFiles().count == 9)
+        process.interrupt()
+        await process.exited()
+        #expect(process.terminationStatus == 130)
+    }
 }
