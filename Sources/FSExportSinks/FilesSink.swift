@@ -17,8 +17,14 @@ public struct FilesSink: ConfigurableSink {
         case ndjson
     }
 
+    /// What to do when a file is already where a bundle's file goes.
     public enum ExistingFile: String, Decodable, Sendable {
-        case overwrite, skip, error
+        /// Replace it (a re-run converges on the same output).
+        case overwrite
+        /// Keep it, and deliver nothing there.
+        case skip
+        /// Fail the bundle, unless the file holds the very bytes this bundle would write.
+        case error
     }
 
     public struct Options: Decodable, Sendable {
@@ -29,6 +35,7 @@ public struct FilesSink: ConfigurableSink {
         public var format: Format?
         /// Compression of `json` and `ndjson` output.
         public var compression: OutputFile.Compression?
+        /// Default: overwrite.
         public var ifExists: ExistingFile?
         /// fsync each file and its folder at commit.
         public var fsync: Bool?
@@ -79,15 +86,19 @@ public struct FilesSink: ConfigurableSink {
             guard targets.insert(target).inserted else {
                 throw SinkError("two files of bundle \(delivery.bundle.id) map to \(relative): add {name} to the path template")
             }
-            if FileManager.default.fileExists(atPath: target) {
-                switch ifExists {
-                case .skip: return
-                case .error: throw SinkError("\(target) already exists (if_exists: error)")
-                case .overwrite: break
-                }
-            }
+            let exists = FileManager.default.fileExists(atPath: target)
+            if exists, ifExists == .skip { return }
             let temporary = "\(staging)/\(planned.count)"
             try await write(temporary)
+            if exists, ifExists == .error {
+                // The same bytes are this bundle delivered before (by a run that crashed before its
+                // checkpoint): nothing to replace. Other bytes are a conflict to resolve by hand.
+                guard try FileCopy.sameContents(temporary, target) else {
+                    throw SinkError("\(target) already exists with other contents (if_exists: error); move it away, or choose if_exists: overwrite or skip")
+                }
+                unlink(temporary)
+                return
+            }
             planned.append((temporary, target))
         }
 

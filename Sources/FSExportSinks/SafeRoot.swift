@@ -1,5 +1,6 @@
 import FSExportCore
 import Foundation
+import SystemPackage
 
 /// A folder that a sink's paths must stay inside: relative paths only, no `..`, and no symbolic
 /// link on the way that leads out.
@@ -35,5 +36,26 @@ enum FileCopy {
         unlink(destination)
         if link(source, destination) == 0 { return }
         try FileManager.default.copyItem(atPath: source, toPath: destination)
+    }
+
+    /// Whether two files hold the same bytes, read a piece at a time (they may be gigabytes).
+    static func sameContents(_ first: String, _ second: String) throws -> Bool {
+        let a = try FileDescriptor.open(FilePath(first), .readOnly)
+        defer { try? a.close() }
+        let b = try FileDescriptor.open(FilePath(second), .readOnly)
+        defer { try? b.close() }
+        var left = [UInt8](repeating: 0, count: 256 << 10)
+        var right = left
+        while true {
+            let count = try left.withUnsafeMutableBytes { try a.read(into: $0) }
+            var filled = 0
+            while filled < count {
+                let more = try right.withUnsafeMutableBytes { try b.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<count])) }
+                if more == 0 { return false }
+                filled += more
+            }
+            if count == 0 { return try right.withUnsafeMutableBytes { try b.read(into: $0) } == 0 }
+            if left[..<count] != right[..<count] { return false }
+        }
     }
 }

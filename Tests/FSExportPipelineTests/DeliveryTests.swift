@@ -220,7 +220,7 @@ struct DeliveryTests {
         #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/escape"))
     }
 
-    @Test("if_exists: skip keeps what is there; error refuses to replace it")
+    @Test("if_exists: skip keeps what is there; error refuses to replace other contents, and accepts the same bytes again")
     func existingFiles() async throws {
         let workspace = try Workspace()
         try await withSimulator(bundles: 1) { simulator in
@@ -234,9 +234,17 @@ struct DeliveryTests {
                 try await runPipeline(error, simulator: simulator)
                 Issue.record("an existing file was replaced")
             } catch {
-                #expect("\(error)".contains("already exists"))
+                #expect("\(error)".contains("already exists with other contents"))
             }
             #expect(String(decoding: try workspace.read("\(id).json.gz"), as: UTF8.self) == "keep me")
+
+            // The same bytes are the bundle delivered before (a crash before the checkpoint): no conflict.
+            try FileManager.default.removeItem(atPath: "\(workspace.path)/\(id).json.gz")
+            try await runPipeline(error, simulator: simulator)
+            let delivered = try workspace.read("\(id).json.gz")
+            try FileManager.default.removeItem(atPath: "\(workspace.path)/error.state")
+            #expect(try await runPipeline(error, simulator: simulator).bundles == [id])
+            #expect(try workspace.read("\(id).json.gz") == delivered)
         }
     }
 
