@@ -1,25 +1,37 @@
 import FSExportClient
 import Synchronization
 
-/// A one-line download progress display on stderr, shown only when stderr is a terminal.
+/// A one-line download progress display on stderr, shown only when stderr is a terminal. The rate
+/// is each transfer's own, from its first report.
 final class ProgressDisplay: Sendable {
     private let label: String
     private let enabled: Bool
-    private let started = ContinuousClock.now
+    private let transfer = Mutex<(bundle: Int64, started: ContinuousClock.Instant)?>(nil)
     private let shown = Atomic<Bool>(false)
 
-    init(label: String, enabled: Bool = Terminal.standardError.isInteractive) {
+    init(label: String = "downloading", enabled: Bool = Terminal.standardError.isInteractive) {
         self.label = label
         self.enabled = enabled
     }
 
-    var reporter: (@Sendable (TransferProgress) -> Void)? {
+    /// A reporter for downloads of any bundle, each shown with its id.
+    var bundleReporter: (@Sendable (ExportBundle, TransferProgress) -> Void)? {
         guard enabled else { return nil }
-        return { [self] progress in self.show(progress) }
+        return { [self] bundle, progress in self.show(progress, of: bundle.id, label: "\(label) bundle \(bundle.id)") }
     }
 
-    private func show(_ progress: TransferProgress) {
+    /// A reporter for one download.
+    var reporter: (@Sendable (TransferProgress) -> Void)? {
+        guard enabled else { return nil }
+        return { [self] progress in self.show(progress, of: 0, label: self.label) }
+    }
+
+    private func show(_ progress: TransferProgress, of bundle: Int64, label: String) {
         shown.store(true, ordering: .relaxed)
+        let started = transfer.withLock { current in
+            if current?.bundle != bundle { current = (bundle, .now) }
+            return current!.started
+        }
         let seconds = max((ContinuousClock.now - started) / .seconds(1), 0.001)
         let rate = ByteFormat.string(Int64(Double(progress.bytes) / seconds)) + "/s"
         let amount = progress.total.map { "\(ByteFormat.string(progress.bytes)) / \(ByteFormat.string($0))" } ?? ByteFormat.string(progress.bytes)

@@ -74,10 +74,7 @@ struct RunCommand: AsyncParsableCommand {
                     overrides.baseURL = simulator.baseURL
                     overrides.apiKey = try APIKey(simulator.configuration.apiKey)
                 }
-                var progress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
-                if !quiet, let show = ProgressDisplay(label: "downloading").reporter {
-                    progress = { _, transfer in show(transfer) }
-                }
+                let progress = quiet ? nil : ProgressDisplay().bundleReporter
                 let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, downloadProgress: progress)
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
