@@ -251,9 +251,10 @@ actor ExternalSession {
             try await Task.sleep(for: gracePeriod)
             running.cancel()
         }
-        defer { deadline.cancel() }
         let result = await withTaskCancellationHandler { await running.result } onCancel: { running.cancel() }
-        if running.isCancelled { return .killed }
+        deadline.cancel()
+        // Cancelled sleeps throw, so the deadline's value says whether it was the one that struck.
+        if (try? await deadline.value) != nil || Task.isCancelled { return .killed }
         switch result {
         case .success(let status): return .exited(status)
         case .failure(let error): return .failed(error as? SinkError ?? SinkError("\(program): \(error)"))
