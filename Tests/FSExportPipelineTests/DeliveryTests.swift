@@ -192,16 +192,7 @@ struct DeliveryTests {
         let workspace = try Workspace()
         let body = options.hasPrefix("{") ? "    bad: \(options.dropLast()), type: command, inputs: [source]}" : "    bad: {type: command, inputs: [source], \(options)}"
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n\(body)\n")
-        try await withSimulator(bundles: 1, events: 20_000) { simulator async throws in
-            do {
-                try await runPipeline(file, simulator: simulator)
-                Issue.record("\(options) did not fail")
-            } catch {
-                #expect("\(error)".contains(reason), "\(error)")
-                #expect("\(error)".contains("stage 'bad'"), "\(error)")
-            }
-            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
-        }
+        try await expectFailure(of: file, in: workspace, stage: "bad", because: reason, events: 20_000)
     }
 
     @Test("Files stay under their root: '..' and symbolic links that lead out are refused")
@@ -287,16 +278,7 @@ struct DeliveryTests {
     func externalMisbehaves(_ options: String, _ reason: String) async throws {
         let workspace = try Workspace()
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], \(options)}\n")
-        try await withSimulator(bundles: 1, events: 5_000) { simulator async throws in
-            do {
-                try await runPipeline(file, simulator: simulator)
-                Issue.record("\(options) went unnoticed")
-            } catch {
-                #expect("\(error)".contains(reason), "\(error)")
-                #expect("\(error)".contains("stage 'ext'"), "\(error)")
-            }
-            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
-        }
+        try await expectFailure(of: file, in: workspace, stage: "ext", because: reason, events: 5_000)
         if let sleeper = options.firstMatch(of: /sleep [0-9.]+/) {
             // Nothing it started outlives it (the process group is ended with it).
             try await Task.sleep(for: .milliseconds(300))
@@ -344,6 +326,20 @@ struct DeliveryTests {
             // "Now" is 30 hours after the second bundle ends: only the first two have settled.
             let summary = try await engine.runOnce(now: bundles[1].stop + 30 * 3600)
             #expect(summary.bundles == [bundles[0].id, bundles[1].id])
+        }
+    }
+
+    /// Runs the pipeline on one bundle and expects `stage` to fail it for `reason`, with nothing checkpointed.
+    private func expectFailure(of file: String, in workspace: Workspace, stage: String, because reason: String, events: Int) async throws {
+        try await withSimulator(bundles: 1, events: events) { simulator async throws in
+            do {
+                try await runPipeline(file, simulator: simulator)
+                Issue.record("stage '\(stage)' did not fail")
+            } catch {
+                #expect("\(error)".contains(reason), "\(error)")
+                #expect("\(error)".contains("stage '\(stage)'"), "\(error)")
+            }
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
         }
     }
 }
