@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
             Ctrl-C (or SIGTERM) finishes the bundle in progress, then stops; a second one aborts \
             the bundle (nothing of it is committed). Either way the state file stays consistent.
 
+            A run holds a lock beside the state file: a second run of the same pipeline (a cron \
+            job that overlaps itself) does nothing and exits 75.
+
             EXAMPLES
               fsexport run examples/raw-archive.fsexport.yml --simulate
               fsexport run nightly.fsexport.yml --dry-run
