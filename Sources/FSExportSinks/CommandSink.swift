@@ -147,8 +147,7 @@ public struct CommandSink: ConfigurableSink {
                         let writer = execution.standardInputWriter
                         do {
                             try await feed { bytes in
-                                // Once the program has exited, Subprocess reports a short write, not an error.
-                                if try await writer.write(bytes) < bytes.count { throw StoppedReading() }
+                                guard await writer.writeAll(bytes) else { throw StoppedReading() }
                             }
                             try await writer.finish()
                             return false

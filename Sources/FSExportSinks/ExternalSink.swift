@@ -140,8 +140,7 @@ actor ExternalSession {
                         group.addTask {
                             let writer = execution.standardInputWriter
                             for try await message in requests where trouble.reason == nil {
-                                // Once the program has exited, Subprocess reports a short write, not an error.
-                                if (try? await writer.write(message)) != message.count {
+                                if await !writer.writeAll(message) {
                                     let reason = SinkError("\(program) stopped reading its input")
                                     trouble.note(reason)
                                     replyLines.finish(throwing: reason)

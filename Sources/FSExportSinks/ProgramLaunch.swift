@@ -40,6 +40,14 @@ enum ProgramLaunch {
     }
 }
 
+extension StandardInputWriter {
+    /// Writes all of `bytes`, or returns false when the program took fewer: it exited or closed its
+    /// input. (Subprocess reports a write to a child that has exited as a short write, not EPIPE.)
+    func writeAll(_ bytes: [UInt8]) async -> Bool {
+        (try? await write(bytes)) == bytes.count
+    }
+}
+
 /// The process a run started, so that its timeout can end it.
 final class RunningProcess: Sendable {
     private let pid = Atomic<Int32>(0)
