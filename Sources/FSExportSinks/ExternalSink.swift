@@ -252,6 +252,7 @@ actor ExternalSession {
         }
         let result = await withTaskCancellationHandler { await running.result } onCancel: { running.cancel() }
         deadline.cancel()
+        stopClock()  // the process is gone: its id may soon name another
         // Cancelled sleeps throw, so the deadline's value says whether it was the one that struck.
         if (try? await deadline.value) != nil || Task.isCancelled { return .killed }
         switch result {
