@@ -137,6 +137,7 @@ public struct CommandSink: ConfigurableSink {
             status = try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
                 group.addTask {
+                    defer { watch.ended() }
                     let output: FileDescriptorOutput = outputTarget.map { .fileDescriptor($0.descriptor, closeAfterSpawningProcess: true) }
                         ?? .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false)
                     let result = try await Subprocess.run(

@@ -131,6 +131,7 @@ actor ExternalSession {
         let trouble = self.trouble
         let process = self.process
         running = Task {
+            defer { process.ended() }
             do {
                 let result = try await Subprocess.run(
                     configuration, input: .inputWriter, output: .sequence, error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)

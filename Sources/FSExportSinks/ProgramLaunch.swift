@@ -55,6 +55,9 @@ final class RunningProcess: Sendable {
 
     func started(_ processID: pid_t) { pid.store(processID, ordering: .relaxed) }
 
+    /// The program has been reaped: its id may soon name another process, which must not be signalled.
+    func ended() { pid.store(0, ordering: .relaxed) }
+
     /// Kills the program's process group, noting that its time ran out.
     func expire() {
         expired.store(true, ordering: .relaxed)
