@@ -41,7 +41,7 @@ extension ExportClient {
             throw AttemptFailure.transient(reason: detail, retryAfter: nil)
         }
         return try await loop.run { _ in
-            let offset = resumable ? Self.fileSize(partPath) : 0
+            let offset = resumable ? ((try? FileSize.of(partPath.string)) ?? 0) : 0
             let request = makeRequest(path: "/api/v1/export/get", parameter: ("id", id), resumeFrom: offset)
             let (outcome, result) = try await downloadAttempt(request, partPath: partPath, offset: offset, sync: sync, progress: progress)
             resumable = result.acceptsRanges
@@ -100,15 +100,11 @@ extension ExportClient {
     }
 
     private static func publish(_ partPath: FilePath, to destination: String, id: Int64, encoding: BodyEncoding) throws -> DownloadedBundle {
-        let size = fileSize(partPath)
+        let size = (try? FileSize.of(partPath.string)) ?? 0
         guard rename(partPath.string, destination) == 0 else {
             throw ExportError.localIO("cannot move \(partPath) to \(destination): \(String(cString: strerror(errno)))")
         }
         return DownloadedBundle(id: id, path: destination, encoding: encoding, byteCount: size)
     }
 
-    static func fileSize(_ path: FilePath) -> Int64 {
-        var info = stat()
-        return stat(path.string, &info) == 0 ? Int64(info.st_size) : 0
-    }
 }

@@ -68,6 +68,6 @@ extension Pipeline {
     }
 
     func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+        SinkContext.resolve(path, against: baseDirectory)
     }
 }

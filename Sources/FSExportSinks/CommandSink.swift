@@ -194,7 +194,7 @@ public struct CommandSink: ConfigurableSink {
         case .signaled(let signal): throw SinkError("\(program) was killed by signal \(signal)\(Self.tail(errorPath))")
         }
         if let outputFile {
-            await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileManagerSize.of(outputFile.path)) ?? 0))
+            await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileSize.of(outputFile.path)) ?? 0))
         }
     }
 

@@ -1,3 +1,4 @@
+import FSExportClient
 import FSExportCore
 import Foundation
 
@@ -51,16 +52,8 @@ public struct TarSink: ConfigurableSink {
         let writer = try TarWriter(path: path, format: format, compression: compression, mtime: delivery.bundle.stop)
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
         try writer.close()
-        let size = try FileManagerSize.of(path)
+        let size = try FileSize.of(path)
         await delivery.output.publish(Artifact(name: name, path: path, byteCount: size))
         return .nothing
-    }
-}
-
-enum FileManagerSize {
-    static func of(_ path: String) throws -> Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw SinkError("cannot read the size of \(path)") }
-        return Int64(info.st_size)
     }
 }

@@ -41,7 +41,12 @@ public struct SinkContext: Sendable {
 
     /// `path` made absolute against ``baseDirectory``.
     public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+        Self.resolve(path, against: baseDirectory)
+    }
+
+    /// `path` made absolute against `directory` (the pipeline file's folder, for every relative path in it).
+    public static func resolve(_ path: String, against directory: String) -> String {
+        path.hasPrefix("/") ? path : "\(directory)/\(path)"
     }
 }
 
