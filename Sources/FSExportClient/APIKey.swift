@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The export API key. It prints as `<redacted>` in every form (description, debug description,
 /// `dump`, string interpolation) so that it cannot leak into logs or error messages by accident.
@@ -15,6 +16,7 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
             throw ExportError.configuration("the API key contains a line break; a key file must hold the key alone")
         }
         self.secret = trimmed
+        Secrets.remember(trimmed)
     }
 
     /// Reads the key from the environment variable `FULLSTORY_API_KEY`, or from `keyFile` when given.
@@ -38,4 +40,22 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var description: String { "<redacted>" }
     public var debugDescription: String { "APIKey(<redacted>)" }
     public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+/// Every API key this process has loaded, so that nothing that leaves the process (a child's
+/// environment) carries one, whatever variable it came from (`api_key: ${MY_FS_KEY}`).
+public enum Secrets {
+    private static let known = Mutex<Set<String>>([])
+
+    static func remember(_ secret: String) { known.withLock { _ = $0.insert(secret) } }
+
+    /// Whether `value` holds a key, alone or inside other text (`Basic KEY`).
+    public static func contains(in value: String) -> Bool {
+        known.withLock { keys in keys.contains { value.contains($0) } }
+    }
+
+    /// The environment without any variable whose value holds a key, nor `FULLSTORY_API_KEY`.
+    public static func scrubbed(_ environment: [String: String]) -> [String: String] {
+        environment.filter { $0.key != "FULLSTORY_API_KEY" && !contains(in: $0.value) }
+    }
 }

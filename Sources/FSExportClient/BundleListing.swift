@@ -1,7 +1,10 @@
 /// All bundles from a start time, paging through LIST by calling again with the last bundle's Stop.
 ///
-/// Ends when a page brings no bundle that was not already yielded, or at the first bundle whose
-/// Stop is after `until`.
+/// The API returns bundles whose Stop is after `start`, oldest first. A page that breaks that
+/// contract (a bundle whose Stop is not after the `start` asked for: a server that ignores
+/// `start` and would be paged forever) ends the listing with ``ExportError/invalidResponse(_:)``.
+/// Each page is put in (Stop, id) order, and no bundle is yielded twice. The listing ends at an
+/// empty page, or at the first bundle whose Stop is after `until`.
 public struct BundleListing: AsyncSequence, Sendable {
     public typealias Element = ExportBundle
 
@@ -19,7 +22,8 @@ public struct BundleListing: AsyncSequence, Sendable {
         let until: Int64?
         private var page: [ExportBundle] = []
         private var index = 0
-        private var seen: Set<Int64> = []
+        /// Every id yielded: a bundle is never handed out twice, whatever the server repeats.
+        private var yielded: Set<Int64> = []
         private var finished = false
 
         init(client: ExportClient, cursor: Int64, until: Int64?) {
@@ -37,6 +41,7 @@ public struct BundleListing: AsyncSequence, Sendable {
                         finished = true
                         return nil
                     }
+                    guard yielded.insert(bundle.id).inserted else { continue }
                     return bundle
                 }
                 try await fetchPage()
@@ -46,16 +51,18 @@ public struct BundleListing: AsyncSequence, Sendable {
 
         private mutating func fetchPage() async throws {
             let fetched = try await client.listPage(start: cursor)
-            let fresh = fetched.filter { seen.insert($0.id).inserted }
-            guard let last = fetched.last, !fresh.isEmpty else {
+            if let stale = fetched.first(where: { $0.stop <= cursor }) {
+                throw ExportError.invalidResponse(
+                    "LIST start=\(cursor) answered with bundle \(stale.id), whose Stop \(stale.stop) is not after start: "
+                        + "the server does not page as the export API does, and following it could list forever or deliver a bundle twice")
+            }
+            guard !fetched.isEmpty else {
                 finished = true
                 return
             }
-            cursor = Swift.max(cursor, last.stop)
-            // Only bundles ending at the cursor can come back on the next page.
-            seen = Set(fetched.filter { $0.stop >= cursor }.map(\.id))
-            page = fresh
+            page = fetched.sorted { ($0.stop, $0.id) < ($1.stop, $1.id) }
             index = 0
+            cursor = page[page.count - 1].stop  // every Stop is after the old cursor: each page advances
         }
     }
 }

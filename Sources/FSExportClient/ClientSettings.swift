@@ -36,11 +36,15 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxElapsed: Duration?
     /// Consecutive downloads whose gzip data fails its checksum before the bundle is declared damaged.
     public var maxCorruptDownloads: Int
+    /// The longest a server's `Retry-After` is obeyed; a longer one waits this long (and says so).
+    public var maxRetryAfter: Duration
 
     public init(
         initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60),
-        maxAttempts: Int? = nil, maxElapsed: Duration? = nil, maxCorruptDownloads: Int = 5
+        maxAttempts: Int? = nil, maxElapsed: Duration? = nil, maxCorruptDownloads: Int = 5,
+        maxRetryAfter: Duration = .seconds(3600)
     ) {
+        self.maxRetryAfter = maxRetryAfter
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
         self.maxAttempts = maxAttempts
@@ -59,13 +63,17 @@ public struct RetryPolicy: Sendable, Equatable {
 }
 
 /// Timeouts that suit multi-gigabyte downloads: a stalled transfer fails, a slow one does not.
+///
+/// A transfer averaging under ``stallBytesPerSecond`` over ``stallWindow`` counts as stalled and
+/// is retried (resuming where it stood): a server that drips a few bytes a second never ends a
+/// download otherwise. The default, 1 KiB/s over 2 minutes, is far below any working link.
 public struct Timeouts: Sendable, Equatable {
     public var connect: Duration
     /// A transfer that moves fewer than ``stallBytesPerSecond`` for this long is abandoned (and retried).
     public var stallWindow: Duration
     public var stallBytesPerSecond: Int
 
-    public init(connect: Duration = .seconds(30), stallWindow: Duration = .seconds(120), stallBytesPerSecond: Int = 1) {
+    public init(connect: Duration = .seconds(30), stallWindow: Duration = .seconds(120), stallBytesPerSecond: Int = 1024) {
         self.connect = connect
         self.stallWindow = stallWindow
         self.stallBytesPerSecond = stallBytesPerSecond

@@ -4,18 +4,25 @@ public enum DurationText {
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var input: String
         public var description: String {
-            "cannot read '\(input)' as a duration: use a number with a unit, such as 500ms, 30s, 10m, 24h, 7d or 1h30m"
+            "cannot read '\(input)' as a duration: use a number with a unit, such as 500ms, 30s, 10m, 24h, 7d or 1h30m (at most 10 years)"
         }
     }
 
+    /// The longest duration accepted: ten years.
+    static let maximumMilliseconds: Double = 10 * 365 * 86_400_000
+
     public static func parse(_ text: String) throws(ParseError) -> Duration {
         let trimmed = text.trimmingWhitespace()
-        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        guard trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter || $0 == ".") }) else { throw ParseError(input: text) }
+        if let seconds = Double(trimmed), trimmed.first?.isNumber == true {
+            guard seconds * 1000 <= maximumMilliseconds else { throw ParseError(input: text) }
+            return .milliseconds(Int64(seconds * 1000))
+        }
         var total: Duration = .zero
         var number = ""
         var unit = ""
         func flush() throws(ParseError) {
-            guard let value = Double(number), value >= 0 else { throw ParseError(input: text) }
+            guard let value = Double(number), value >= 0, value.isFinite else { throw ParseError(input: text) }
             let milliseconds: Double
             switch unit {
             case "ms": milliseconds = value
@@ -24,6 +31,9 @@ public enum DurationText {
             case "h": milliseconds = value * 3_600_000
             case "d": milliseconds = value * 86_400_000
             default: throw ParseError(input: text)
+            }
+            guard milliseconds <= maximumMilliseconds, total + .milliseconds(Int64(milliseconds)) <= .milliseconds(Int64(maximumMilliseconds)) else {
+                throw ParseError(input: text)
             }
             total += .milliseconds(Int64(milliseconds))
             number = ""

@@ -50,7 +50,13 @@ enum ListResponse {
                 if let text = try? container.decode(String.self, forKey: key), let number = Int64(text) { return number }
                 throw ExportError.invalidResponse("the \(name) of an export entry is not an integer")
             }
-            bundle = ExportBundle(id: try field("ID"), start: try field("Start"), stop: try field("Stop"))
+            let id = try field("ID"), start = try field("Start"), stop = try field("Stop")
+            guard id > 0 else { throw ExportError.invalidResponse("an export entry has the id \(id); bundle ids are positive") }
+            for (name, value) in [("Start", start), ("Stop", stop)] where !Timestamp.validRange.contains(value) {
+                throw ExportError.invalidResponse("bundle \(id) has the \(name) \(value), outside 1970–9999")
+            }
+            guard start <= stop else { throw ExportError.invalidResponse("bundle \(id) has its Start \(start) after its Stop \(stop)") }
+            bundle = ExportBundle(id: id, start: start, stop: stop)
         }
     }
 

@@ -13,10 +13,10 @@ struct RetryLoop {
         let started = clock.now
         var random = SystemRandomNumberGenerator()
         var number = 1
-        var needsToken = true
         while true {
-            // After an explicit Retry-After the server has told us when to call: that wait was our token.
-            if needsToken { try await bucket.acquire() }
+            // Every attempt takes a token, retries included: whatever a server answers, the client
+            // never calls faster than the rate limit.
+            try await bucket.acquire()
             do {
                 return try await attempt(number)
             } catch AttemptFailure.fatal(let error) {
@@ -25,11 +25,15 @@ struct RetryLoop {
                 if let maxAttempts = policy.maxAttempts, number >= maxAttempts {
                     throw ExportError.gaveUp(attempts: number, lastError: "\(operation): \(reason)")
                 }
-                let wait = retryAfter ?? policy.backoff(retry: number, random: &random)
+                var wait = policy.backoff(retry: number, random: &random)
+                if let retryAfter {
+                    let clamped = RetryAfter.clamp(retryAfter, ceiling: policy.maxRetryAfter)
+                    if let note = clamped.note { logger.notice("\(operation): \(note)") }
+                    wait = clamped.wait
+                }
                 if let maxElapsed = policy.maxElapsed, clock.now - started + wait > maxElapsed {
                     throw ExportError.gaveUp(attempts: number, lastError: "\(operation): \(reason)")
                 }
-                needsToken = retryAfter == nil
                 let source = retryAfter == nil ? "backoff" : "Retry-After"
                 logger.warning("\(operation) failed: \(reason); retry \(number) in \(Self.format(wait)) (\(source))")
                 try await Task.sleep(for: wait)

@@ -9,19 +9,31 @@ public enum Timestamp {
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var input: String
         public var description: String {
-            "cannot read '\(input)' as a time: use unix seconds (1563148800), an ISO 8601 date or time "
+            "cannot read '\(input)' as a time between 1970 and 9999: use unix seconds (1563148800), an ISO 8601 date or time "
                 + "(2019-07-15, 2019-07-15T06:30:00Z, 2019-07-15T08:30:00+02:00) or a relative time (-24h, -7d, now)"
         }
     }
 
+    /// The times fsexport accepts anywhere (arguments, pipeline files, LIST answers, the state
+    /// file): 1970-01-01 to 9999-12-31. Anything outside is refused before any arithmetic on it.
+    public static let validRange: ClosedRange<Int64> = 0...253_402_300_799
+
     /// Parses `text`; relative times count back from `now` (unix seconds).
     public static func parse(_ text: String, now: Int64) throws(ParseError) -> Int64 {
         let trimmed = text.trimmingWhitespace()
-        if trimmed == "now" { return now }
-        if let seconds = Int64(trimmed) { return seconds }
-        if let relative = parseRelative(trimmed) { return now + relative }
-        if let absolute = parseISO8601(trimmed) { return absolute }
-        throw ParseError(input: text)
+        let result: Int64?
+        if trimmed == "now" {
+            result = now
+        } else if let seconds = Int64(trimmed) {
+            result = seconds
+        } else if let relative = parseRelative(trimmed) {
+            let (sum, overflow) = now.addingReportingOverflow(relative)
+            result = overflow ? nil : sum
+        } else {
+            result = parseISO8601(trimmed)
+        }
+        guard let result, validRange.contains(result) else { throw ParseError(input: text) }
+        return result
     }
 
     /// `2019-07-15T00:00:00Z`
@@ -50,7 +62,7 @@ public enum Timestamp {
 
     private static func parseRelative(_ text: String) -> Int64? {
         guard text.count >= 3, text.first == "-", let unit = text.last else { return nil }
-        guard let amount = Int64(text.dropFirst().dropLast()), amount >= 0 else { return nil }
+        guard let amount = Int64(text.dropFirst().dropLast()), amount >= 0, amount < 1 << 40 else { return nil }
         let multiplier: Int64
         switch unit {
         case "s": multiplier = 1
@@ -118,8 +130,9 @@ public enum Timestamp {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// Rounds towards minus infinity; cannot overflow (b > 0).
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
+        a / b - (a % b < 0 ? 1 : 0)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {

@@ -95,26 +95,35 @@ struct RunCommand: AsyncParsableCommand {
         let task = Task { try await engine.runOnce(since: since) }
         let relay = SignalRelay { signal, count in
             stopSignal.set(signal)
-            if count == 1 {
-                logger.warning("stopping after the bundle in progress; interrupt again to abort it")
-                engine.requestStop()
-            } else {
-                logger.warning("aborting the bundle in progress")
-                task.cancel()
-            }
+            Self.stop(engine, task: task, count: count, logger: logger)
         }
         defer { relay.cancel() }
         let summary: RunSummary
         do {
             summary = try await task.value
-        } catch is CancellationError {
-            logger.warning("aborted; the state file names the last committed bundle")
-            throw ExitCode(exitStatus(forSignal: stopSignal.value ?? SIGINT))
+        } catch {
+            // Whatever a cancelled run threw (a stage's program killed, an aborted transfer), it
+            // ended because it was told to: say so with the signal's exit status.
+            guard let signal = stopSignal.value, task.isCancelled else { throw error }
+            logger.warning("stopped; the state file names the last committed bundle")
+            throw ExitCode(exitStatus(forSignal: signal))
         }
         logger.info("\(summary.description)")
         if summary.stoppedEarly, let signal = stopSignal.value {
             logger.warning("stopped early; run again to continue")
             throw ExitCode(exitStatus(forSignal: signal))
+        }
+    }
+
+    /// The first signal lets a bundle being delivered finish; otherwise (listing, downloading,
+    /// waiting out a retry, idle between --follow rounds) nothing is committed, and the run ends
+    /// at once. The second signal always ends it at once, aborting the bundle.
+    private static func stop(_ engine: Engine, task: Task<some Sendable, any Error>, count: Int, logger: Logger) {
+        if count == 1, engine.requestStop() {
+            logger.warning("stopping after the bundle in progress; interrupt again to abort it")
+        } else {
+            logger.warning(count == 1 ? "stopping" : "aborting the bundle in progress")
+            task.cancel()
         }
     }
 
@@ -130,9 +139,8 @@ struct RunCommand: AsyncParsableCommand {
                     failures = 0
                     if !summary.bundles.isEmpty { logger.info("\(summary.description)") }
                     try await Task.sleep(for: interval)
-                } catch is CancellationError {
-                    throw CancellationError()
                 } catch {
+                    if Task.isCancelled { throw CancellationError() }
                     failures += 1
                     let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
                     logger.error("\(error); retrying in \(DurationText.format(wait))")
@@ -142,12 +150,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let relay = SignalRelay { signal, count in
             stopSignal.set(signal)
-            engine.requestStop()
-            if count == 1 {
-                logger.warning("stopping after the bundle in progress; interrupt again to abort it")
-            } else {
-                task.cancel()
-            }
+            Self.stop(engine, task: task, count: count, logger: logger)
         }
         defer { relay.cancel() }
         _ = try? await task.value

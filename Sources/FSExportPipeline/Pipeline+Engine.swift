@@ -43,6 +43,14 @@ extension Pipeline {
         if let retry = source.retry {
             configuration.retry.maxAttempts = retry.maxAttempts
             configuration.retry.maxElapsed = try retry.maxTime.map { try DurationText.parse($0) }
+            if let ceiling = retry.maxRetryAfter { configuration.retry.maxRetryAfter = try DurationText.parse(ceiling) }
+        }
+        if let timeouts = source.timeouts {
+            if let connect = timeouts.connect { configuration.timeouts.connect = try DurationText.parse(connect) }
+            if let stall = timeouts.stall { configuration.timeouts.stallWindow = try DurationText.parse(stall) }
+            if let speed = timeouts.minSpeed {
+                configuration.timeouts.stallBytesPerSecond = try ByteSizeText.parse(speed.hasSuffix("/s") ? String(speed.dropLast(2)) : speed)
+            }
         }
         return configuration
     }
@@ -52,9 +60,11 @@ extension Pipeline {
         let start = try source.start.map { try Timestamp.parse($0, now: now) } ?? 0
         let until = try overrides.until ?? source.until.map { try Timestamp.parse($0, now: now) }
         let settle = try DurationText.parse(source.settle ?? "24h")
-        return Engine.Configuration(
+        var configuration = Engine.Configuration(
             stages: stages, spoolDirectory: resolve(source.spool ?? ".fsexport/spool"),
             statePath: resolve(source.state ?? ".fsexport/state.json"), start: start, until: until, settle: settle)
+        if let size = source.maxEventSize { configuration.maximumEventSize = try ByteSizeText.parse(size) }
+        return configuration
     }
 
     public func makeEngine(

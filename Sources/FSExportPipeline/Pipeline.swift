@@ -32,10 +32,11 @@ public struct Pipeline: Sendable {
     public enum Mode: Sendable {
         /// Everything must be runnable: an unset variable is an error.
         case run
-        /// Checking only: an unset variable is a warning, and nothing is created on disk.
+        /// Checking only: as `run`, but nothing is created on disk.
         case validate
-        /// Checking where custom sinks are not registered (at build time): as `validate`, and a
-        /// stage type that is not known is a warning; its options are checked when it runs.
+        /// Checking where custom sinks are not registered (at build time): as `validate`, but a
+        /// stage type that is not known is a warning (its options are checked when it runs), and
+        /// so is an unset variable (the build does not have the runs' environment).
         case validateAllowingUnknownTypes
     }
 
@@ -65,16 +66,23 @@ public struct Pipeline: Sendable {
         } catch let error as YamlError {
             throw PipelineFileError(diagnostics: [Self.diagnostic(for: error, file: file)])
         }
+        if let parsed, !AliasBudget.check(parsed, text: text, session: session) {
+            throw PipelineFileError(diagnostics: session.diagnostics)
+        }
         guard let document = parsed, case .mapping(let top) = document else {
             throw PipelineFileError(diagnostics: [Diagnostic(file: file, line: 1, column: 1, severity: .error, message: "a pipeline file is a mapping with 'source' and 'stages'")])
         }
-        let interpolated = Interpolation.apply(.mapping(top), environment: environment, undefined: mode == .run ? .error : .warning, session: session)
+        // An unset variable fails every run, so validating says so too; only the build-time check,
+        // which runs without the environment of the runs, lets it pass with a warning.
+        let undefined: Interpolation.Undefined = mode == .validateAllowingUnknownTypes ? .warning : .error
+        let interpolated = Interpolation.apply(.mapping(top), environment: environment, undefined: undefined, session: session)
         guard case .mapping(let root) = interpolated else { fatalError("interpolation keeps the node's kind") }
         for (key, _) in root where !["source", "stages"].contains(key.string ?? "") {
             session.error("unknown top-level key '\(key.string ?? "?")'\(Suggestion.didYouMean(key.string ?? "", in: ["source", "stages"]))", at: key.mark)
         }
         let sourceNode = root.first { $0.key.string == "source" }?.value
         let source = sourceNode.flatMap { session.decode(SourceSettings.self, from: $0, path: ["source"]) }
+        if let source, let sourceNode { SourceCheck(session: session, node: sourceNode).check(source) }
         if sourceNode == nil { session.error("missing 'source' section", at: root.mark) }
         let builder = StageBuilder(session: session, registry: registry, baseDirectory: baseDirectory, mode: mode)
         let stages = builder.build(root.first { $0.key.string == "stages" }?.value, in: root)

@@ -12,9 +12,24 @@ public struct SourceSettings: Decodable, Sendable {
     public struct Retry: Decodable, Sendable {
         public var maxAttempts: Int?
         public var maxTime: String?
+        /// The longest `Retry-After` obeyed (default 1h); a longer one waits this long, logged.
+        public var maxRetryAfter: String?
         enum CodingKeys: String, CodingKey {
             case maxAttempts = "max_attempts"
             case maxTime = "max_time"
+            case maxRetryAfter = "max_retry_after"
+        }
+    }
+
+    /// Network timeouts: `connect` (default 30s); a transfer slower than `min_speed` (default
+    /// 1KiB/s) for `stall` (default 2m) is abandoned and retried.
+    public struct Timeouts: Decodable, Sendable {
+        public var connect: String?
+        public var stall: String?
+        public var minSpeed: String?
+        enum CodingKeys: String, CodingKey {
+            case connect, stall
+            case minSpeed = "min_speed"
         }
     }
 
@@ -32,13 +47,17 @@ public struct SourceSettings: Decodable, Sendable {
     public var rateLimit: Limits?
     public var retry: Retry?
     public var headers: [String: String]?
+    public var timeouts: Timeouts?
+    /// Events larger than this are refused as a data error (default 8MiB; real events are a few KiB).
+    public var maxEventSize: String?
     /// The state file. Default `.fsexport/state.json` beside the pipeline file.
     public var state: String?
     /// The spool folder for downloads. Default `.fsexport/spool` beside the pipeline file.
     public var spool: String?
 
     enum CodingKeys: String, CodingKey {
-        case start, until, settle, method, retry, headers, state, spool
+        case start, until, settle, method, retry, headers, state, spool, timeouts
+        case maxEventSize = "max_event_size"
         case baseURL = "base_url"
         case apiKey = "api_key"
         case apiKeyFile = "api_key_file"

@@ -63,9 +63,12 @@ public struct CommandSink: ConfigurableSink {
         if !context.readsSource, input != .files {
             throw SinkError("input \(input.rawValue) needs 'inputs: [source]'; from other stages the input is their files")
         }
+        // Events on standard input come from no file, so there is no {name} to give.
+        let placeholders: Set<PathTemplate.Placeholder> = input == .ndjson ? [.id, .start, .stop] : [.id, .start, .stop, .name]
         do {
-            outputName = try options.output.map { try PathTemplate($0, allowed: [.id, .start, .stop, .name]) }
+            outputName = try options.output.map { try PathTemplate($0, allowed: placeholders) }
         } catch { throw SinkError(option: "output", error) }
+        try outputName?.checkRelative(option: "output")
         if context.hasDownstream, outputName == nil {
             throw SinkError("stages read this command's files: set output to the name its standard output should have")
         }
@@ -78,7 +81,9 @@ public struct CommandSink: ConfigurableSink {
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
-        try FileManager.default.createDirectory(atPath: workingDirectory, withIntermediateDirectories: true)
+        try FileSystemError.naming("create the folder", workingDirectory) {
+            try FileManager.default.createDirectory(atPath: workingDirectory, withIntermediateDirectories: true)
+        }
         switch input {
         case .ndjson:
             try await runOnce(delivery, fileName: nil) { writer in
@@ -115,15 +120,18 @@ public struct CommandSink: ConfigurableSink {
     ) async throws {
         let bundle = delivery.bundle
         let errorPath = "\(delivery.output.directory)/.stderr-\(UUID().uuidString)"
-        let stderrFile = try FileDescriptor.open(FilePath(errorPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        let stderrFile = try FileSystemError.naming("create", errorPath) {
+            try FileDescriptor.open(FilePath(errorPath), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite])
+        }
         defer { unlink(errorPath) }
         var outputFile: (descriptor: FileDescriptor, name: String, path: String)?
         if let outputName {
             let name = outputName.render(PathTemplate.Values(bundle, name: fileName))
-            try Artifact.validate(name: name)
-            let path = "\(delivery.output.directory)/\(name)"
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            outputFile = (try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead]), name, path)
+            let path = try delivery.output.reserve(name)
+            let descriptor = try FileSystemError.naming("create", path) {
+                try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead])
+            }
+            outputFile = (descriptor, name, path)
         }
 
         let variables = ProgramLaunch.bundleVariables(bundle, stage: delivery.stage, fileName: fileName).merging(environment) { $1 }
@@ -194,7 +202,7 @@ public struct CommandSink: ConfigurableSink {
         case .signaled(let signal): throw SinkError("\(program) was killed by signal \(signal)\(Self.tail(errorPath))")
         }
         if let outputFile {
-            await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileSize.of(outputFile.path)) ?? 0))
+            try await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileSize.of(outputFile.path)) ?? 0))
         }
     }
 
@@ -210,7 +218,7 @@ public struct CommandSink: ConfigurableSink {
     }
 
     private static func stream(_ path: String, to write: @Sendable ([UInt8]) async throws -> Void) async throws {
-        let input = try FileDescriptor.open(FilePath(path), .readOnly)
+        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         defer { try? input.close() }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -63,6 +63,7 @@ public struct FilesSink: ConfigurableSink {
         var allowed: Set<PathTemplate.Placeholder> = [.id, .start, .stop]
         if format == .raw { allowed.insert(.name) }
         do { template = try PathTemplate(options.path, allowed: allowed) } catch { throw SinkError(option: "path", error) }
+        try template.checkRelative(option: "path")
         if format != .raw, !context.readsSource {
             throw SinkError("format \(format.rawValue) turns the bundle's events into a file; it needs 'inputs: [source]'")
         }
@@ -75,9 +76,11 @@ public struct FilesSink: ConfigurableSink {
     public var reads: SinkReads { format == .ndjson ? .events : .files }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
-        let staging = "\(root.path)/.fsexport-tmp/\(stage)/\(delivery.bundle.id)"
-        try? FileManager.default.removeItem(atPath: staging)  // left by an interrupted run
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        // Staged in the root (so that commit is a rename), in folders that are fsexport's own:
+        // made and removed without following a symbolic link.
+        let relative = "\(Self.stagingFolder)/\(stage)/\(delivery.bundle.id)"
+        try PrivateFolder.remove(relative, in: root.path)  // left by an interrupted run
+        let staging = try PrivateFolder.make(relative, in: root.path)
         var planned: [(temporary: String, target: String)] = []
         var targets: Set<String> = []
 
@@ -128,7 +131,7 @@ public struct FilesSink: ConfigurableSink {
                 }
             }
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
+            Self.removeStaging(relative, root: root.path)
             throw error
         }
         let moves = planned
@@ -143,18 +146,17 @@ public struct FilesSink: ConfigurableSink {
                     }
                     if sync { AtomicFile.syncDirectory(URL(fileURLWithPath: target).deletingLastPathComponent().path) }
                 }
-                Self.removeStaging(staging, root: root.path)
+                Self.removeStaging(relative, root: root.path)
             },
-            abort: { [root] in Self.removeStaging(staging, root: root.path) })
+            abort: { [root] in Self.removeStaging(relative, root: root.path) })
     }
 
-    private static func removeStaging(_ staging: String, root: String) {
-        try? FileManager.default.removeItem(atPath: staging)
-        // Leave no empty scaffolding behind in the user's tree.
-        var folder = URL(fileURLWithPath: staging).deletingLastPathComponent()
-        while folder.path.hasPrefix(root + "/.fsexport-tmp"), rmdir(folder.path) == 0 {
-            folder.deleteLastPathComponent()
-        }
+    /// Where files wait for commit, in the root.
+    static let stagingFolder = ".fsexport-tmp"
+
+    private static func removeStaging(_ relative: String, root: String) {
+        try? PrivateFolder.remove(relative, in: root)
+        PrivateFolder.removeEmpty(relative, in: root)  // leave no empty scaffolding in the user's tree
     }
 }
 

@@ -45,6 +45,7 @@ public struct NDJSONSink: ConfigurableSink {
         var name = options.name ?? (splitBy == nil ? "{id}-{part}.ndjson" : "{value}/{id}-{part}.ndjson")
         if compression == .gzip, !name.hasSuffix(".gz") { name += ".gz" }
         do { template = try PathTemplate(name, allowed: [.id, .start, .stop, .part, .value]) } catch { throw SinkError(option: "name", error) }
+        try template.checkRelative(option: "name")
         if splitBy != nil, !template.uses(.value) {
             throw SinkError("name must contain {value} when split_by is set, or the parts of different values would collide")
         }

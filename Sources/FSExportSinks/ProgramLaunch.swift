@@ -1,3 +1,4 @@
+import FSExportClient
 import FSExportCore
 import Foundation
 import Subprocess
@@ -5,11 +6,9 @@ import Synchronization
 import SystemPackage
 
 /// How the command and external sinks start a program: argv (a path, or a name looked up in PATH),
-/// fsexport's environment without the API key plus the variables given, in a working folder.
+/// fsexport's environment plus the variables given, less every variable that holds the API key,
+/// in a working folder.
 enum ProgramLaunch {
-    /// Variables that must never reach a child process.
-    static let secrets: Set<String> = ["FULLSTORY_API_KEY"]
-
     /// The bundle's facts, as the programs of both sinks receive them.
     static func bundleVariables(_ bundle: BundleContext, stage: String, fileName: String? = nil) -> [String: String] {
         var variables = [
@@ -23,8 +22,8 @@ enum ProgramLaunch {
     }
 
     static func configuration(_ command: [String], environment: [String: String], workingDirectory: String) -> Configuration {
-        var variables = ProcessInfo.processInfo.environment.filter { !secrets.contains($0.key) }
-        variables.merge(environment.filter { !secrets.contains($0.key) }) { $1 }
+        // No variable that holds the API key reaches the program, whatever its name.
+        let variables = Secrets.scrubbed(ProcessInfo.processInfo.environment.merging(environment) { $1 })
         var configuration = Configuration(
             executable: command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0]),
             arguments: Arguments(Array(command.dropFirst())),

@@ -33,6 +33,7 @@ public struct TarSink: ConfigurableSink {
         do {
             template = try PathTemplate(options.name ?? "{id}.tar\(compression.fileExtension)", allowed: [.id, .start, .stop])
         } catch { throw SinkError(option: "name", error) }
+        try template.checkRelative(option: "name")
         if !context.hasDownstream {
             throw SinkError("the tar stage's archive goes nowhere: name it in the inputs of a files or command stage")
         }
@@ -44,16 +45,16 @@ public struct TarSink: ConfigurableSink {
         var files: [Artifact] = []
         for try await file in delivery.input.files { files.append(file) }
         files.sort { $0.name < $1.name }
+        for (first, second) in zip(files, files.dropFirst()) where first.name == second.name {
+            throw SinkError("two input files of bundle \(delivery.bundle.id) are named '\(first.name)'; an archive cannot hold both, so the bundle fails (make the upstream stages' names differ)")
+        }
         let name = template.render(PathTemplate.Values(delivery.bundle))
-        try Artifact.validate(name: name)
-        let path = "\(delivery.output.directory)/\(name)"
-        try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let path = try delivery.output.reserve(name)
         let writer = try TarWriter(path: path, format: format, compression: compression, mtime: delivery.bundle.stop)
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
         try writer.close()
         let size = try FileSize.of(path)
-        await delivery.output.publish(Artifact(name: name, path: path, byteCount: size))
+        try await delivery.output.publish(Artifact(name: name, path: path, byteCount: size))
         return .nothing
     }
 }

@@ -16,8 +16,11 @@ import SystemPackage
 public final class BundleDecoder {
     /// The size a batch grows to before it is handed out.
     public static let defaultBatchSize = 256 << 10
-    /// An event larger than this is refused (real events are a few kilobytes).
-    public static let maximumEventSize = 256 << 20
+    /// The default size above which an event is refused: real events are a few kilobytes, and
+    /// this keeps the decoder's memory under its ceiling whatever a document holds.
+    public static let defaultMaximumEventSize = 8 << 20
+
+    private let maximumEventSize: Int
 
     private let bundleID: Int64?
     private let batchSize: Int
@@ -35,28 +38,34 @@ public final class BundleDecoder {
     private var finished = false
 
     /// Decodes an export bundle (a JSON array of events), gzip or plain.
-    public convenience init(path: String, encoding: BodyEncoding, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize) throws {
-        try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize)
+    public convenience init(
+        path: String, encoding: BodyEncoding, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+    ) throws {
+        try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
     }
 
     /// Decodes an NDJSON file (one event object a line), gzip or plain as its first bytes say.
-    public static func ndjson(path: String, batchSize: Int = BundleDecoder.defaultBatchSize) throws -> BundleDecoder {
-        try BundleDecoder(path: path, gzip: isGzip(path), ndjson: true, bundleID: nil, batchSize: batchSize)
+    public static func ndjson(
+        path: String, batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+    ) throws -> BundleDecoder {
+        try BundleDecoder(path: path, gzip: isGzip(path), ndjson: true, bundleID: nil, batchSize: batchSize, maximumEventSize: maximumEventSize)
     }
 
     private static func isGzip(_ path: String) throws -> Bool {
-        let fd = try FileDescriptor.open(FilePath(path), .readOnly)
+        let fd = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         defer { try? fd.close() }
         var magic: [UInt8] = [0, 0]
         let count = try magic.withUnsafeMutableBytes { try fd.read(into: $0) }
         return count == 2 && magic == [0x1f, 0x8b]
     }
 
-    private init(path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int) throws {
+    private init(path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int) throws {
         scanner = JSONArrayScanner(ndjson: ndjson)
-        let input = try FileDescriptor.open(FilePath(path), .readOnly)
+        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         self.bundleID = bundleID
         self.batchSize = batchSize
+        self.maximumEventSize = max(1, maximumEventSize)
         let channel = AsyncThrowingChannel<[UInt8], any Error>()
         chunks = channel
         incoming = channel.makeAsyncIterator()
@@ -127,12 +136,29 @@ public final class BundleDecoder {
                 return ranges.isEmpty ? nil : cutBatch()
             }
             if !ranges.isEmpty { return cutBatch() }
-            if working.count - (scanner.elementStart ?? working.count) > Self.maximumEventSize {
-                throw BundleFormatError(bundleID: bundleID, offset: documentOffset + Int64(scanner.elementStart ?? 0),
-                                        message: "an event is larger than \(Self.maximumEventSize >> 20) MiB")
+            if let start = scanner.elementStart, working.count - start > maximumEventSize {
+                throw BundleFormatError(
+                    bundleID: bundleID, offset: documentOffset + Int64(start),
+                    message: "an event is larger than \(Self.describe(maximumEventSize)) (max_event_size); real events are a few KiB")
             }
+            discardScanned()
         }
         return nil
+    }
+
+    /// Drops what was scanned and belongs to no unfinished event (white space between events,
+    /// however much of it), so that memory stays bounded by the size of one event.
+    private func discardScanned() {
+        let keepFrom = scanner.elementStart ?? scanned
+        guard keepFrom > 0 else { return }
+        working.removeFirst(keepFrom)
+        scanner.rebase(droppingFirst: keepFrom)
+        scanned -= keepFrom
+        documentOffset += Int64(keepFrom)
+    }
+
+    static func describe(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : bytes % (1 << 10) == 0 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
     }
 
     /// Takes inflated chunks until the working buffer holds a batch's worth and something not yet

@@ -30,9 +30,10 @@ public struct BundleDelivery: Sendable {
     }
 
     public func deliver(_ bundle: BundleContext) async throws -> Outcome {
-        let staging = "\(stagingRoot)/\(bundle.id)"
-        try? FileManager.default.removeItem(atPath: staging)
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        // The bundle's folder below the staging root is fsexport's own: made, emptied and removed
+        // without following a symbolic link.
+        try PrivateFolder.remove("\(bundle.id)", in: stagingRoot)
+        defer { try? PrivateFolder.remove("\(bundle.id)", in: stagingRoot) }
 
         let channels = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, AsyncThrowingChannel<SinkItem, any Error>()) })
         let downstream = downstreamMap()
@@ -52,8 +53,7 @@ public struct BundleDelivery: Sendable {
                     let clock = ContinuousClock()
                     let started = clock.now
                     let result = await Result { () async throws -> Commit in
-                        let directory = "\(staging)/\(stage.name)"
-                        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                        let directory = try PrivateFolder.make("\(bundle.id)/\(stage.name)", in: stagingRoot)
                         let output = ArtifactOutput(directory: directory) { artifact in
                             for name in downstream[stage.name, default: []] { await channels[name]!.send(.file(artifact)) }
                         }
@@ -93,6 +93,8 @@ public struct BundleDelivery: Sendable {
         }
         if let failure {
             for (_, commit) in commits { await commit.abort() }
+            // Stages fail in their own ways when cancelled (a program killed); the cause is the cancellation.
+            if Task.isCancelled { throw CancellationError() }
             throw failure
         }
         try await commitAll(commits, bundle: bundle.id)

@@ -1,18 +1,74 @@
 import FSExportClient
 import Foundation
 
-/// The state file: the last bundle every stage committed. Written atomically (temporary file,
-/// fsync, rename, fsync of the folder), so that it always names a bundle that was fully delivered.
+/// The state file: how far delivery has come. It records the high-water Stop and the ids of the
+/// bundles delivered at that Stop, so that a run stopped between two bundles that share a Stop
+/// resumes with the rest of them (LIST only returns bundles whose Stop is after its `start`).
+/// It never moves backwards. Written atomically (temporary file, fsync, rename, fsync of the
+/// folder), so that it always describes bundles that were fully delivered.
 public struct CheckpointStore: Sendable {
     public struct Checkpoint: Codable, Sendable, Equatable {
+        /// The last bundle recorded.
         public var bundleID: Int64
+        /// The highest Stop delivered.
         public var stop: Int64
         public var committedAt: String
+        /// Every bundle delivered whose Stop is ``stop``.
+        public var deliveredAtStop: [Int64]
+
+        public init(bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64]) {
+            self.bundleID = bundleID
+            self.stop = stop
+            self.committedAt = committedAt
+            self.deliveredAtStop = deliveredAtStop
+        }
 
         enum CodingKeys: String, CodingKey {
             case bundleID = "bundle_id"
             case stop
             case committedAt = "committed_at"
+            case deliveredAtStop = "delivered_at_stop"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            bundleID = try container.decode(Int64.self, forKey: .bundleID)
+            stop = try container.decode(Int64.self, forKey: .stop)
+            committedAt = try container.decodeIfPresent(String.self, forKey: .committedAt) ?? ""
+            // State files written before this field name only their last bundle.
+            deliveredAtStop = try container.decodeIfPresent([Int64].self, forKey: .deliveredAtStop) ?? [bundleID]
+        }
+
+        /// Where LIST must start for the next bundle to come back, and which of those to skip.
+        public var resumption: Resumption {
+            Resumption(listFrom: stop - 1, skipping: Set(deliveredAtStop), at: stop)
+        }
+
+        /// The checkpoint after `bundle` is delivered: forward only.
+        func advanced(by bundle: ExportBundle, at time: String) -> Checkpoint {
+            if bundle.stop > stop { return Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: time, deliveredAtStop: [bundle.id]) }
+            guard bundle.stop == stop, !deliveredAtStop.contains(bundle.id) else { return self }
+            return Checkpoint(bundleID: bundle.id, stop: stop, committedAt: time, deliveredAtStop: deliveredAtStop + [bundle.id])
+        }
+    }
+
+    /// Where a run picks up: LIST from ``listFrom``, leaving out the bundles already delivered at
+    /// ``stop``.
+    public struct Resumption: Sendable, Equatable {
+        public var listFrom: Int64
+        public var skipping: Set<Int64>
+        public var stop: Int64?
+
+        public init(listFrom: Int64, skipping: Set<Int64> = [], at stop: Int64? = nil) {
+            self.listFrom = listFrom
+            self.skipping = skipping
+            self.stop = stop
+        }
+
+        /// Whether a listed bundle was delivered already.
+        public func isDelivered(_ bundle: ExportBundle) -> Bool {
+            guard let stop else { return false }
+            return bundle.stop < stop || (bundle.stop == stop && skipping.contains(bundle.id))
         }
     }
 
@@ -22,20 +78,54 @@ public struct CheckpointStore: Sendable {
 
     public func load() throws -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let checkpoint: Checkpoint
         do {
-            return try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw SinkError("the state file \(path) cannot be read (\(error)); move it away to start over from the pipeline's start time")
+            throw StateFileError(path: path, problem: "cannot be read (\(Self.describe(error)))")
         }
+        guard checkpoint.bundleID > 0, checkpoint.deliveredAtStop.allSatisfy({ $0 > 0 }) else {
+            throw StateFileError(path: path, problem: "names a bundle id that is not positive")
+        }
+        guard Timestamp.validRange.contains(checkpoint.stop) else {
+            throw StateFileError(path: path, problem: "holds the Stop \(checkpoint.stop), outside 1970–9999")
+        }
+        guard checkpoint.deliveredAtStop.count <= 100_000 else {
+            throw StateFileError(path: path, problem: "lists more bundles at one Stop than any export has")
+        }
+        return checkpoint
     }
 
-    public func save(_ bundle: ExportBundle) throws {
-        let checkpoint = Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: Timestamp.iso8601(Int64(Date().timeIntervalSince1970)))
+    /// Records `bundle` as delivered, forward only, and returns the new checkpoint.
+    @discardableResult
+    public func record(_ bundle: ExportBundle, after current: Checkpoint?) throws -> Checkpoint {
+        let now = Timestamp.iso8601(Int64(Date().timeIntervalSince1970))
+        let next = current?.advanced(by: bundle, at: now)
+            ?? Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: now, deliveredAtStop: [bundle.id])
+        guard next != current else { return next }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(checkpoint)
+        var data = try encoder.encode(next)
         data.append(0x0A)
         try AtomicFile.write(data, to: path)
+        return next
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context), DecodingError.typeMismatch(_, let context), DecodingError.keyNotFound(_, let context):
+            context.debugDescription
+        default: "\(error)"
+        }
+    }
+}
+
+/// The state file is damaged or holds values no run could have written.
+public struct StateFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+    public var description: String {
+        "the state file \(path) \(problem); move it away to start over from the pipeline's start time, or restore it from a backup"
     }
 }
 
@@ -44,18 +134,22 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileSystemError.naming("create the folder", folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         let temporary = "\(folder)/.\(url.lastPathComponent).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw SinkError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystemError("create", temporary, errno: errno) }
         let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
+        let code = errno
         close(fd)
         guard written == data.count, synced else {
             unlink(temporary)
-            throw SinkError("cannot write \(temporary): \(String(cString: strerror(errno)))")
+            throw FileSystemError("write", temporary, errno: code)
         }
-        guard rename(temporary, path) == 0 else { throw SinkError("cannot replace \(path): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, path) == 0 else { throw FileSystemError("replace", path, errno: errno) }
         syncDirectory(folder)
     }
 

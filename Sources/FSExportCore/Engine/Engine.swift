@@ -17,6 +17,8 @@ public final class Engine: Sendable {
         public var until: Int64?
         /// Bundles whose Stop is more recent than this are left for a later run (their data may still change).
         public var settle: Duration
+        /// Events larger than this are refused as a data error.
+        public var maximumEventSize = BundleDecoder.defaultMaximumEventSize
         /// Called as each download moves along (for a progress display).
         public var downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
 
@@ -34,6 +36,7 @@ public final class Engine: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+    private let delivering = Atomic<Bool>(false)
 
     public init(client: ExportClient, configuration: Configuration, logger: Logger) {
         self.client = client
@@ -41,31 +44,41 @@ public final class Engine: Sendable {
         self.logger = logger
     }
 
-    /// Asks the run to end after the bundle in progress (or at once between bundles).
-    public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
-    public var isStopRequested: Bool { stopRequested.load(ordering: .relaxed) }
+    /// Asks the run to end. While a bundle is being delivered, it is finished first and this
+    /// returns true. Otherwise (listing, downloading, waiting out a retry or the rate limit)
+    /// nothing is committed, so the run need not wait: this returns false, and the caller
+    /// cancels the run's task to end it at once.
+    @discardableResult
+    public func requestStop() -> Bool {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        return delivering.load(ordering: .sequentiallyConsistent)
+    }
 
-    /// The bundles a run would deliver, in order, and where it would start.
+    public var isStopRequested: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+
+    /// The bundles a run would deliver, in order: the same listing, resumption and filtering as
+    /// ``runOnce(since:now:)``.
     public func plannedBundles(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> [ExportBundle] {
         var bundles: [ExportBundle] = []
-        for try await bundle in client.bundles(from: try startTime(since: since), until: untilTime(now: now)) {
-            bundles.append(bundle)
-        }
+        var listing = try pendingBundles(since: since, now: now)
+        while let bundle = try await listing.next() { bundles.append(bundle) }
         return bundles
     }
 
-    /// Delivers every finished bundle after the checkpoint (or `since`), then returns.
+    /// Delivers every finished bundle after the checkpoint, then returns. With `since` it
+    /// re-exports from that time and leaves the state file as it was.
     public func runOnce(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> RunSummary {
         let clock = ContinuousClock()
         let started = clock.now
         let lock = try RunLock(statePath: configuration.statePath)
         defer { withExtendedLifetime(lock) {} }
         let store = CheckpointStore(path: configuration.statePath)
-        let delivery = BundleDelivery(stages: configuration.stages, stagingRoot: "\(configuration.spoolDirectory)/staging", logger: logger)
-        try FileManager.default.createDirectory(atPath: configuration.spoolDirectory, withIntermediateDirectories: true)
+        var checkpoint = try store.load()
+        let delivery = BundleDelivery(
+            stages: configuration.stages, stagingRoot: try PrivateFolder.make("staging", in: configuration.spoolDirectory), logger: logger)
         var summary = RunSummary()
 
-        var listing = client.bundles(from: try startTime(since: since), until: untilTime(now: now)).makeAsyncIterator()
+        var listing = try pendingBundles(since: since, now: now)
         var next = try await listing.next()
         var download = next.map(startDownload)
         defer { download?.cancel() }
@@ -74,17 +87,25 @@ public final class Engine: Sendable {
                 summary.stoppedEarly = true
                 break
             }
-            let file = try await pending.value
+            let file = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
             next = try await listing.next()
             download = next.map(startDownload)  // overlaps with delivering this one
 
+            // From here the bundle is finished even if a stop is asked for; checked after the
+            // flag is set, so that a stop asked just before is never missed.
+            delivering.store(true, ordering: .sequentiallyConsistent)
+            defer { delivering.store(false, ordering: .sequentiallyConsistent) }
+            if isStopRequested {
+                summary.stoppedEarly = true
+                break
+            }
             logger.info("delivering \(bundle) (\(RunSummary.bytes(file.byteCount)))")
             let context = BundleContext(
                 id: bundle.id, start: bundle.start, stop: bundle.stop,
                 file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
-                encoding: file.encoding)
+                encoding: file.encoding, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
-            try store.save(bundle)
+            if since == nil { checkpoint = try store.record(bundle, after: checkpoint) }
             try? FileManager.default.removeItem(atPath: file.path)
 
             summary.bundles.append(bundle.id)
@@ -98,20 +119,31 @@ public final class Engine: Sendable {
         return summary
     }
 
+    /// The bundles still to deliver, from `since` or from where the state file says delivery stands.
+    func pendingBundles(since: Int64?, now: Int64) throws -> PendingBundles {
+        let resumption = try resumption(since: since)
+        return PendingBundles(
+            listing: client.bundles(from: resumption.listFrom, until: untilTime(now: now)).makeAsyncIterator(), resumption: resumption)
+    }
+
+    func resumption(since: Int64?) throws -> CheckpointStore.Resumption {
+        if let since {
+            logger.info("re-exporting from \(Timestamp.iso8601(since)); the state file is left as it was")
+            return .init(listFrom: since)
+        }
+        if let checkpoint = try CheckpointStore(path: configuration.statePath).load() {
+            logger.info("resuming after bundle \(checkpoint.bundleID) (Stop \(Timestamp.iso8601(checkpoint.stop)))")
+            return checkpoint.resumption
+        }
+        logger.info("first run: starting at \(Timestamp.iso8601(configuration.start))")
+        return .init(listFrom: configuration.start)
+    }
+
     private func startDownload(_ bundle: ExportBundle) -> Task<DownloadedBundle, any Error> {
         let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
         let client = self.client
         let report = configuration.downloadProgress.map { report in { @Sendable (progress: TransferProgress) in report(bundle, progress) } }
         return Task { try await client.download(bundle.id, to: path, progress: report) }
-    }
-
-    func startTime(since: Int64?) throws -> Int64 {
-        if let since { return since }
-        if let checkpoint = try CheckpointStore(path: configuration.statePath).load() {
-            logger.debug("resuming after bundle \(checkpoint.bundleID) (stop \(Timestamp.iso8601(checkpoint.stop)))")
-            return checkpoint.stop
-        }
-        return configuration.start
     }
 
     func untilTime(now: Int64) -> Int64? {
@@ -124,4 +156,17 @@ public final class Engine: Sendable {
     }
 
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}
+
+/// The listing of a run, less the bundles the state file says were delivered.
+struct PendingBundles {
+    var listing: BundleListing.Iterator
+    let resumption: CheckpointStore.Resumption
+
+    mutating func next() async throws -> ExportBundle? {
+        while let bundle = try await listing.next() {
+            if !resumption.isDelivered(bundle) { return bundle }
+        }
+        return nil
+    }
 }

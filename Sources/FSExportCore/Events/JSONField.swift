@@ -20,8 +20,10 @@ public enum JSONField: Sendable, Equatable {
 
 /// Finds one key among an object's top-level keys without building the object.
 enum FieldLookup {
+    /// When a key appears more than once, the last one wins, as in jq and most JSON readers.
     static func find(_ name: String, in object: UnsafeRawBufferPointer) -> JSONField? {
         let bytes = object.bindMemory(to: UInt8.self)
+        var found: JSONField?
         var i = 1  // past '{'
         let nameUTF8 = Array(name.utf8)
         while let keyStart = nextQuote(bytes, from: i) {
@@ -34,13 +36,13 @@ enum FieldLookup {
             let valueEnd = skipValue(bytes, from: i)
             let matches = rawKey.contains(UInt8(ascii: "\\"))
                 ? unescape(rawKey) == name : rawKey.elementsEqual(nameUTF8)
-            if matches { return value(UnsafeBufferPointer(rebasing: bytes[i..<valueEnd])) }
+            if matches { found = value(UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)])) }
             i = valueEnd
             while i < bytes.count, bytes[i] != UInt8(ascii: ",") && bytes[i] != UInt8(ascii: "}") { i += 1 }
-            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return nil }
+            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return found }
             i += 1
         }
-        return nil
+        return found
     }
 
     private static func value(_ raw: UnsafeBufferPointer<UInt8>) -> JSONField {

@@ -1,12 +1,17 @@
 import Foundation
+import Synchronization
 
 /// Where a stage puts the files it produces for downstream stages. Files are made in the stage's
 /// staging folder and reach the next stages when published; the engine removes them once the
 /// bundle is finished.
+///
+/// Each name can be made or published once per bundle: a second file under a name already used
+/// fails the bundle, so that no output silently replaces another.
 public struct ArtifactOutput: Sendable {
     /// The stage's staging folder for this bundle.
     public let directory: String
     private let send: @Sendable (Artifact) async -> Void
+    private let names = NameLedger()
 
     public init(directory: String, send: @escaping @Sendable (Artifact) async -> Void) {
         self.directory = directory
@@ -15,13 +20,17 @@ public struct ArtifactOutput: Sendable {
 
     /// A new file in the staging folder, to write and then publish.
     public func makeFile(named name: String, compression: OutputFile.Compression = .none) throws -> OutputFile {
+        try OutputFile(path: try reserve(name), name: name, compression: compression)
+    }
+
+    /// Claims `name` for this bundle and makes its folders (never through a symbolic link);
+    /// returns the path to write it at. For a file the stage writes by other means (a program's
+    /// output, an archive), then hands over with ``publish(_:)-(Artifact)``.
+    public func reserve(_ name: String) throws -> String {
         try Artifact.validate(name: name)
-        let path = "\(directory)/\(name)"
-        if name.contains("/") {
-            try FileManager.default.createDirectory(
-                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        }
-        return try OutputFile(path: path, name: name, compression: compression)
+        try names.claim(name)
+        if let slash = name.lastIndex(of: "/") { try PrivateFolder.make(String(name[..<slash]), in: directory) }
+        return "\(directory)/\(name)"
     }
 
     /// Closes the file and hands it to the downstream stages (waiting while they are busy).
@@ -33,8 +42,24 @@ public struct ArtifactOutput: Sendable {
         return artifact
     }
 
-    /// Hands an existing file to the downstream stages as it is.
-    public func publish(_ artifact: Artifact) async {
+    /// Hands an existing file to the downstream stages as it is. Its name must not have been
+    /// used for another file of this bundle (a name from ``reserve(_:)`` is this file's own).
+    public func publish(_ artifact: Artifact) async throws {
+        if artifact.path != "\(directory)/\(artifact.name)" || !names.contains(artifact.name) { try names.claim(artifact.name) }
         await send(artifact)
     }
+}
+
+/// The names a stage has used for one bundle.
+private final class NameLedger: Sendable {
+    private let used = Mutex<Set<String>>([])
+
+    func claim(_ name: String) throws {
+        let fresh = used.withLock { $0.insert(name).inserted }
+        guard fresh else {
+            throw SinkError("two files of this bundle are named '\(name)'; the second would replace the first, so the bundle fails instead (make the name template tell them apart)")
+        }
+    }
+
+    func contains(_ name: String) -> Bool { used.withLock { $0.contains(name) } }
 }

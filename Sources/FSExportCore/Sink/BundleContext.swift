@@ -13,16 +13,23 @@ public struct BundleContext: Sendable {
     /// Whether ``file`` holds gzip bytes or, when a proxy inflated the body, plain JSON.
     public let encoding: BodyEncoding
 
-    public init(id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding) {
+    /// Events larger than this are refused as a data error.
+    public let maximumEventSize: Int
+
+    public init(
+        id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding,
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+    ) {
         self.id = id
         self.start = start
         self.stop = stop
         self.file = file
         self.encoding = encoding
+        self.maximumEventSize = maximumEventSize
     }
 
     /// Reads the events of the bundle file directly (for sinks that want both the file and events).
     public func makeDecoder() throws -> BundleDecoder {
-        try BundleDecoder(path: file.path, encoding: encoding, bundleID: id)
+        try BundleDecoder(path: file.path, encoding: encoding, bundleID: id, maximumEventSize: maximumEventSize)
     }
 }

@@ -30,9 +30,12 @@ public final class OutputFile {
     public init(path: String, name: String? = nil, compression: Compression = .none) throws {
         self.path = path
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
-        descriptor = try FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .truncate],
-            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        // Never through a symbolic link: a link planted where a file is written must not redirect it.
+        descriptor = try FileSystemError.naming("create", path) {
+            try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        }
         deflater = compression == .gzip ? try Deflater(level: 6) : nil
         buffer.reserveCapacity(bufferLimit)
     }
@@ -102,14 +105,14 @@ public final class OutputFile {
         defer { try? descriptor.close() }
         if let deflater { try deflater.finish { try append($0) } }
         try flush()
-        if sync, fsync(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
+        if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", path, errno: errno) }
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > bufferLimit {
             try flush()
             if bytes.count >= bufferLimit {
-                byteCount += Int64(try descriptor.writeAll(bytes))
+                byteCount += Int64(try FileSystemError.naming("write", path) { try descriptor.writeAll(bytes) })
                 return
             }
         }
@@ -118,7 +121,7 @@ public final class OutputFile {
 
     private func flush() throws {
         guard !buffer.isEmpty else { return }
-        byteCount += Int64(try buffer.withUnsafeBytes { try descriptor.writeAll($0) })
+        byteCount += Int64(try FileSystemError.naming("write", path) { try buffer.withUnsafeBytes { try descriptor.writeAll($0) } })
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -5,7 +5,8 @@ import FSExportClient
 /// Placeholders: `{id}`, `{start}` and `{stop}` (unix seconds), `{start:FORMAT}` and
 /// `{stop:FORMAT}` (strftime on the UTC time: `%Y %m %d %H %M %S %j %F %T %s %%`), and, where the
 /// stage offers them, `{name}` (an upstream file's name), `{part}` (part number, 4 digits) and
-/// `{value}` (the split field's value, made safe for a file name). `{{` and `}}` are literal braces.
+/// `{value}` (the split field's value as a safe file name, one name per value: see
+/// ``splitValueName(_:)``). `{{` and `}}` are literal braces.
 public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     public enum Placeholder: String, Sendable, CaseIterable {
         case id, start, stop, name, part, value
@@ -76,6 +77,18 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         self.pieces = pieces
     }
 
+    /// Refuses a template whose names would not stay below their folder (empty, absolute, `..`),
+    /// so that `validate` reports what every run would fail. Placeholders render safe values, so
+    /// one rendering with sample values shows what the literal text does.
+    public func checkRelative(option: String) throws(SinkError) {
+        let sample = render(Values(id: 170_406_720_048, start: 1_704_067_200, stop: 1_704_153_600, name: "name", part: 1, value: "value"))
+        if source.isEmpty { throw SinkError(option: option, "is empty; give a file name such as {id}.json.gz") }
+        if sample.hasPrefix("/") { throw SinkError(option: option, offset: 0, "'\(source)' is absolute; names are relative to the stage's root") }
+        do { try Artifact.validate(name: sample) } catch {
+            throw SinkError(option: option, "'\(source)' would leave its folder or has an empty part ('..', '.', '//'); names must stay below the stage's root")
+        }
+    }
+
     /// Whether the template uses a placeholder.
     public func uses(_ placeholder: Placeholder) -> Bool {
         pieces.contains { if case .field(placeholder, _) = $0 { true } else { false } }
@@ -114,7 +127,7 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             case .field(.stop, let format): result += format.map { Self.strftime($0, values.stop) } ?? String(values.stop)
             case .field(.name, _): result += values.name ?? ""
             case .field(.part, _): result += Self.pad(Int64(values.part ?? 0), 4)
-            case .field(.value, _): result += Self.safeFileName(values.value ?? "")
+            case .field(.value, _): result += Self.splitValueName(values.value ?? "")
             }
         }
         return result
@@ -164,6 +177,17 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// The file name of a split value: the value itself when it is already a safe name, otherwise
+    /// its safe form followed by `~` and a hash of the raw value. `~` never survives cleaning, so a
+    /// hashed name cannot equal a value kept as it is, and values that clean alike (`Buy now`,
+    /// `Buy/now`) or differ only past the cut get names of their own. A pure function of the value:
+    /// the same value has the same name in every bundle and every run.
+    public static func splitValueName(_ value: String) -> String {
+        let clean = safeFileName(value)
+        guard clean != value else { return clean }
+        return "\(clean)~\(StableHash.hex(value))"
     }
 
     /// A field value as one safe path component: letters, digits and `-_.=+@,` kept (any script),

@@ -1,0 +1,24 @@
+/// Sizes as pipeline files write them: `512`, `64KiB`, `8MiB`, `1GiB` (also `KB`, `MB`, `GB`,
+/// read as powers of 1024, and `k`, `m`, `g`).
+public enum ByteSizeText {
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var input: String
+        public var description: String { "cannot read '\(input)' as a size: use bytes (65536) or a unit, such as 64KiB, 8MiB or 1GiB (at most 1TiB)" }
+    }
+
+    public static func parse(_ text: String) throws(ParseError) -> Int {
+        let trimmed = text.trimmingWhitespace()
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        let unit = String(trimmed.dropFirst(digits.count)).trimmingWhitespace().lowercased()
+        let shift: Int
+        switch unit {
+        case "", "b": shift = 0
+        case "k", "kb", "kib": shift = 10
+        case "m", "mb", "mib": shift = 20
+        case "g", "gb", "gib": shift = 30
+        default: throw ParseError(input: text)
+        }
+        guard digits.count <= 13, let value = Int(digits), value > 0, value <= (1 << 40) >> shift else { throw ParseError(input: text) }
+        return value << shift
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import SystemPackage
+
+/// A local file operation that failed, with what was being done and to which path, so that no
+/// error reads as a bare "No such file or directory".
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    /// What was being done: `create the folder`, `open`, `remove`, …
+    public var operation: String
+    public var path: String
+    /// The system's reason, or a sentence of fsexport's own.
+    public var reason: String
+
+    public init(_ operation: String, _ path: String, reason: String) {
+        self.operation = operation
+        self.path = path
+        self.reason = reason
+    }
+
+    /// From the current `errno`.
+    public init(_ operation: String, _ path: String, errno code: Int32 = errno) {
+        self.init(operation, path, reason: String(cString: strerror(code)))
+    }
+
+    public var description: String { "cannot \(operation) \(path): \(reason)" }
+
+    /// Runs `body`, naming the operation and the path in any system error it throws.
+    public static func naming<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as Errno {
+            throw FileSystemError(operation, path, errno: error.rawValue)
+        } catch let error as CocoaError {
+            let code = (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code
+            throw code.map { FileSystemError(operation, path, errno: Int32($0)) } ?? FileSystemError(operation, path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import FSExportClient
+import Yams
+
+/// Checks the values of the `source` section that a run reads (times, durations, sizes), at
+/// load time, so that `validate` refuses what every run would fail, at the value's line and column.
+struct SourceCheck {
+    let session: DecodingSession
+    let node: Node
+
+    func check(_ source: SourceSettings) {
+        let now = Int64(0)  // relative times are checked for their form; their value is the run's
+        time(source.start, ["start"], now: now)
+        time(source.until, ["until"], now: now)
+        duration(source.settle, ["settle"])
+        duration(source.retry?.maxTime, ["retry", "max_time"])
+        duration(source.retry?.maxRetryAfter, ["retry", "max_retry_after"])
+        duration(source.timeouts?.connect, ["timeouts", "connect"])
+        duration(source.timeouts?.stall, ["timeouts", "stall"])
+        size(source.timeouts?.minSpeed, ["timeouts", "min_speed"], per: "/s")
+        size(source.maxEventSize, ["max_event_size"], per: "")
+        if let method = source.method, RequestMethod(rawValue: method.lowercased()) == nil {
+            session.error("method must be get or post, not '\(method)'", at: mark(["method"]))
+        }
+        if let burst = source.rateLimit?.burst, burst < 1 { session.error("burst must be at least 1", at: mark(["rate_limit", "burst"])) }
+        if let rate = source.rateLimit?.perMinute, !(rate > 0 && rate.isFinite) {
+            session.error("per_minute must be above 0", at: mark(["rate_limit", "per_minute"]))
+        }
+        if let attempts = source.retry?.maxAttempts, attempts < 1 { session.error("max_attempts must be at least 1", at: mark(["retry", "max_attempts"])) }
+    }
+
+    private func time(_ text: String?, _ path: [String], now: Int64) {
+        guard let text else { return }
+        do { _ = try Timestamp.parse(text, now: Timestamp.validRange.upperBound / 2) } catch { session.error("\(path.last!): \(error)", at: mark(path)) }
+    }
+
+    private func duration(_ text: String?, _ path: [String]) {
+        guard let text else { return }
+        do { _ = try DurationText.parse(text) } catch { session.error("\(path.joined(separator: ".")): \(error)", at: mark(path)) }
+    }
+
+    private func size(_ text: String?, _ path: [String], per suffix: String) {
+        guard let text else { return }
+        do { _ = try ByteSizeText.parse(text.hasSuffix(suffix) ? String(text.dropLast(suffix.count)) : text) } catch {
+            session.error("\(path.joined(separator: ".")): \(error)", at: mark(path))
+        }
+    }
+
+    /// Where the value at `path` is written.
+    private func mark(_ path: [String]) -> Mark? {
+        var current = node
+        for key in path {
+            guard case .mapping(let mapping) = current, let value = mapping.first(where: { $0.key.string == key })?.value else { return current.mark }
+            current = value
+        }
+        return current.mark
+    }
+}
