@@ -136,14 +136,14 @@ let package = Package(
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
         // Helpers shared by the test targets (not a product).
-        .target(name: "FSExportTestSupport", path: "Tests/Support", swiftSettings: strict),
+        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
-            dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib"],
+            dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",
-            dependencies: ["FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportZlib"],
+            dependencies: ["FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",

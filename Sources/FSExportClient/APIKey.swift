@@ -49,9 +49,10 @@ public enum Secrets {
 
     static func remember(_ secret: String) { known.withLock { _ = $0.insert(secret) } }
 
-    /// Whether `value` holds a key, alone or inside other text (`Basic KEY`).
+    /// Whether `value` holds a key: is one, or has one inside (`Basic KEY`). Inside only counts for
+    /// keys of 8 characters or more, so that a short test key cannot match every `PATH`.
     public static func contains(in value: String) -> Bool {
-        known.withLock { keys in keys.contains { value.contains($0) } }
+        known.withLock { keys in keys.contains { value == $0 || ($0.count >= 8 && value.contains($0)) } }
     }
 
     /// The environment without any variable whose value holds a key, nor `FULLSTORY_API_KEY`.

@@ -14,11 +14,11 @@ struct SafeRoot: Sendable {
     func prepare(_ relative: String) throws -> String {
         guard !relative.hasPrefix("/") else { throw SinkError("'\(relative)' is an absolute path; paths are relative to the root \(path)") }
         do { try Artifact.validate(name: relative) } catch { throw SinkError("'\(relative)' would leave the root \(path): \(error)") }
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileSystemError.naming("create the folder", path) { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         let full = "\(path)/\(relative)"
         let folder = URL(fileURLWithPath: full).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileSystemError.naming("create the folder", folder.path) { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         let real = folder.resolvingSymlinksInPath().path
         guard real == resolved || real.hasPrefix(resolved + "/") else {
             throw SinkError("'\(relative)' leads out of the root \(path) through a symbolic link (to \(real))")
@@ -35,14 +35,14 @@ enum FileCopy {
     static func linkOrCopy(_ source: String, to destination: String) throws {
         unlink(destination)
         if link(source, destination) == 0 { return }
-        try FileManager.default.copyItem(atPath: source, toPath: destination)
+        try FileSystemError.naming("copy \(source) to", destination) { try FileManager.default.copyItem(atPath: source, toPath: destination) }
     }
 
     /// Whether two files hold the same bytes, read a piece at a time (they may be gigabytes).
     static func sameContents(_ first: String, _ second: String) throws -> Bool {
-        let a = try FileDescriptor.open(FilePath(first), .readOnly)
+        let a = try FileSystemError.naming("open", first) { try FileDescriptor.open(FilePath(first), .readOnly) }
         defer { try? a.close() }
-        let b = try FileDescriptor.open(FilePath(second), .readOnly)
+        let b = try FileSystemError.naming("open", second) { try FileDescriptor.open(FilePath(second), .readOnly) }
         defer { try? b.close() }
         var left = [UInt8](repeating: 0, count: 256 << 10)
         var right = left

@@ -28,6 +28,10 @@ final class TarWriter {
         guard let archive = archive_write_new() else { throw SinkError("libarchive could not start an archive") }
         self.archive = archive
         self.mtime = mtime
+        try UTF8Locale.run { try configure(format: format, compression: compression, path: path) }
+    }
+
+    private func configure(format: Format, compression: Compression, path: String) throws {
         try check(format == .pax ? archive_write_set_format_pax_restricted(archive) : archive_write_set_format_ustar(archive))
         switch compression {
         case .none: break
@@ -48,6 +52,10 @@ final class TarWriter {
 
     /// Adds a file's contents under `name`, streaming it in 1 MiB pieces.
     func add(name: String, contentsOf path: String, size: Int64) throws {
+        try UTF8Locale.run { try addEntry(name: name, contentsOf: path, size: size) }
+    }
+
+    private func addEntry(name: String, contentsOf path: String, size: Int64) throws {
         guard let entry = archive_entry_new() else { throw SinkError("libarchive could not make an entry") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname_utf8(entry, name)
@@ -59,13 +67,13 @@ final class TarWriter {
         archive_entry_set_gid(entry, 0)
         try check(archive_write_header(archive, entry))
 
-        let input = try FileDescriptor.open(FilePath(path), .readOnly)
+        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         defer { try? input.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var written: Int64 = 0
         while true {
-            let count = try input.read(into: buffer)
+            let count = try FileSystemError.naming("read", path) { try input.read(into: buffer) }
             if count == 0 { break }
             guard archive_write_data(archive, buffer.baseAddress, count) == count else { try check(ARCHIVE_FATAL) ; return }
             written += Int64(count)
@@ -75,7 +83,7 @@ final class TarWriter {
 
     func close() throws {
         closed = true
-        try check(archive_write_close(archive))
+        try UTF8Locale.run { try check(archive_write_close(archive)) }
     }
 
     private func check(_ status: Int32) throws {

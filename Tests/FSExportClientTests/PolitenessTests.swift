@@ -110,8 +110,9 @@ struct PolitenessTests {
     func retryAfterParsing() {
         #expect(RetryAfter.parse("30", now: 0) == .seconds(30))
         #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:00 GMT", now: 1_445_412_470) == .seconds(10))
-        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:00 GMT", now: 1_445_412_490) == .zero)
+        #expect(RetryAfter.parse("Wed, 21 Oct 2015 07:28:00 GMT", now: 1_445_412_490) == .seconds(-10))
         #expect(RetryAfter.parse("soon", now: 0) == nil)
+        #expect(RetryAfter.parse("Wed, 21 Oct 99999 07:28:00 GMT", now: 0) == nil)
     }
 
     @Test("The API key never prints")

@@ -2,6 +2,7 @@ import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
+import FSExportTestSupport
 import Foundation
 import Testing
 
@@ -195,17 +196,17 @@ struct DeliveryTests {
         try await expectFailure(of: file, in: workspace, stage: "bad", because: reason, events: 20_000)
     }
 
-    @Test("Files stay under their root: '..' and symbolic links that lead out are refused")
+    @Test("Files stay under their root: '..' is refused when the file is loaded, symbolic links that lead out when writing")
     func pathsStayUnderRoot() async throws {
         let workspace = try Workspace()
         let outside = try Workspace()
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/out", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: "\(workspace.path)/out/link", withDestinationPath: outside.path)
-        for path in ["../escape/{id}.gz", "link/{id}.gz"] {
-            let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"\(path)\"}\n")
-            try await withSimulator(bundles: 1) { simulator in
-                await #expect(throws: StageFailure.self) { try await runPipeline(file, simulator: simulator) }
-            }
+        let escaping = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"../escape/{id}.gz\"}\n")
+        #expect(throws: PipelineFileError.self) { try Pipeline.load(path: escaping, environment: [:]) }
+        let linked = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"link/{id}.gz\"}\n")
+        try await withSimulator(bundles: 1) { simulator in
+            await #expect(throws: StageFailure.self) { try await runPipeline(linked, simulator: simulator) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/escape"))

@@ -50,6 +50,14 @@ func runPipeline(_ file: String, simulator: ExportSimulator, since: Int64? = nil
     return try await engine.runOnce(since: since)
 }
 
+/// Runs a pipeline file once against a scripted server, with the pipeline's own key unless given one.
+@discardableResult
+func runPipeline(_ file: String, server: ScriptedServer, key: String? = "scripted-server-key", environment: [String: String] = [:], since: Int64? = nil) async throws -> RunSummary {
+    let pipeline = try Pipeline.load(path: file, environment: environment)
+    let engine = try pipeline.makeEngine(overrides: .init(baseURL: server.baseURL, apiKey: try key.map { try APIKey($0) }), logger: quietLogger)
+    return try await engine.runOnce(since: since)
+}
+
 @discardableResult
 func withSimulator<T>(bundles: Int = 4, events: Int = 300, _ body: (ExportSimulator) async throws -> T) async throws -> T {
     try await ExportSimulator.withRunning(SimulatorConfiguration(
@@ -70,12 +78,3 @@ func shell(_ command: String, in directory: String) async throws -> String {
     return String(decoding: try Data(contentsOf: output), as: UTF8.self)
 }
 
-/// The ids of the processes whose command line is `command` (arguments joined by spaces), from /proc.
-func processes(running command: String) -> [Int32] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap { entry in
-        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
-        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return arguments.joined(separator: " ") == command ? pid : nil
-    }
-}

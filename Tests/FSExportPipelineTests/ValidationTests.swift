@@ -96,7 +96,7 @@ struct ValidationTests {
         #expect(found.contains { $0.hasPrefix("8:16:") && $0.contains("max_lines") && $0.contains("1e9x") }, "\(found)")
     }
 
-    @Test("${VAR}, ${VAR:-default} and $$ are interpolated; an unset variable is an error at run time, a warning when validating")
+    @Test("${VAR}, ${VAR:-default} and $$ are interpolated; an unset variable is an error when running and when validating, a warning only at build time")
     func interpolation() throws {
         let text = """
             source:
@@ -112,7 +112,10 @@ struct ValidationTests {
         #expect(pipeline.source.baseURL == "http://host/${literal}")
         let errors = Self.diagnostics(text, environment: [:])
         #expect(errors.contains { $0.line == 2 && $0.message.contains("START is not set") })
-        let warnings = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: [:], mode: .validate).warnings
+        #expect(throws: PipelineFileError.self) {
+            try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: [:], mode: .validate)
+        }
+        let warnings = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: [:], mode: .validateAllowingUnknownTypes).warnings
         #expect(warnings.count == 2)
     }
 

@@ -35,6 +35,8 @@ public final class BundleDecoder {
     private var documentOffset: Int64 = 0
     private var ranges: [Range<Int>] = []
     private var endOfInput = false
+    /// The most document bytes held at once: stays near two batches, or one event when an event is larger.
+    private(set) var peakBufferedBytes = 0
     private var finished = false
 
     /// Decodes an export bundle (a JSON array of events), gzip or plain.
@@ -170,6 +172,7 @@ public final class BundleDecoder {
                 break
             }
             if working.isEmpty { working = chunk } else { working.append(contentsOf: chunk) }
+            peakBufferedBytes = max(peakBufferedBytes, working.count)
         }
     }
 

@@ -80,7 +80,8 @@ public struct CheckpointStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let checkpoint: Checkpoint
         do {
-            checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            let data = try FileSystemError.naming("read", path) { try Data(contentsOf: URL(fileURLWithPath: path)) }
+            checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data)
         } catch {
             throw StateFileError(path: path, problem: "cannot be read (\(Self.describe(error)))")
         }

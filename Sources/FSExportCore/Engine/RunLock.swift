@@ -9,10 +9,12 @@ final class RunLock {
     /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it.
     init(statePath: String) throws {
         let path = "\(statePath).lock"
-        try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileSystemError.naming("create the folder", folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SinkError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.recordedProcess(descriptor)
             close(descriptor)

@@ -29,9 +29,14 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
             return try body()
         } catch let error as Errno {
             throw FileSystemError(operation, path, errno: error.rawValue)
-        } catch let error as CocoaError {
-            let code = (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code
-            throw code.map { FileSystemError(operation, path, errno: Int32($0)) } ?? FileSystemError(operation, path, reason: error.localizedDescription)
+        } catch let error as FileSystemError {
+            throw error
+        } catch {
+            // Foundation's errors print as "Error Domain=NSCocoaErrorDomain Code=512 (null)": say
+            // the system's reason instead, which Foundation keeps as the underlying POSIX error.
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            if let underlying, underlying.domain == NSPOSIXErrorDomain { throw FileSystemError(operation, path, errno: Int32(underlying.code)) }
+            throw FileSystemError(operation, path, reason: (error as NSError).localizedDescription)
         }
     }
 }

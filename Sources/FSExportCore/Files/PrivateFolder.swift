@@ -9,7 +9,9 @@ public enum PrivateFolder {
     /// path. Throws if one of them is a symbolic link or not a folder.
     @discardableResult
     public static func make(_ relative: String, in parent: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        try FileSystemError.naming("create the folder", parent) {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
         let folder = try Descriptor(parent)
         var current = folder
         for name in components(relative) {

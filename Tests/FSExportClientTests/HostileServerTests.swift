@@ -1,0 +1,132 @@
+import FSExportTestSupport
+import Foundation
+import Testing
+
+@testable import FSExportClient
+
+/// Servers that answer what no real export API would: the client stays polite, bounded and
+/// alive, and says what is wrong.
+@Suite("Hostile servers")
+struct HostileServerTests {
+    static func client(_ server: ScriptedServer, rateLimit: RateLimit = .unlimited, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) throws -> ExportClient {
+        ExportClient(configuration: ExportClientConfiguration(
+            apiKey: try APIKey("k"), baseURL: server.baseURL, rateLimit: rateLimit, retry: retry, timeouts: timeouts))
+    }
+
+    /// Runs `body` for `seconds`, then cancels it.
+    static func run(for seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async {
+        let task = Task { try await body() }
+        try? await Task.sleep(for: .seconds(seconds))
+        task.cancel()
+        _ = await task.result
+    }
+
+    @Test("Retry-After: 0 or negative cannot make the client flood: waits have a floor of one second", arguments: ["0", "-5", "-9223372036854775808"])
+    func retryAfterFloor(_ value: String) async throws {
+        let server = try ScriptedServer { _ in .json("{}", status: 503, headers: [("Retry-After", value)]) }
+        let client = try Self.client(server)
+        await Self.run(for: 2.5) { _ = try await client.listPage(start: 0) }
+        #expect(server.requestCount >= 2)
+        #expect(server.requestCount <= 4, "\(server.requestCount) requests in 2.5 s")
+    }
+
+    @Test("Every retry takes a token from the bucket, even one a server asked for at once")
+    func retriesTakeTokens() async throws {
+        let server = try ScriptedServer { _ in .json("{}", status: 503, headers: [("Retry-After", "0")]) }
+        let client = try Self.client(server, rateLimit: RateLimit(burst: 2, perMinute: 20))  // a token every 3 s
+        await Self.run(for: 2.5) { _ = try await client.listPage(start: 0) }
+        #expect(server.requestCount == 2)
+    }
+
+    @Test("A huge Retry-After waits the ceiling (retry.max_retry_after), without trapping", arguments: ["9223372036854775807", "99999999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+    func retryAfterCeiling(_ value: String) async throws {
+        let server = try ScriptedServer { _ in .json("{}", status: 503, headers: [("Retry-After", value)]) }
+        let client = try Self.client(server, retry: RetryPolicy(maxAttempts: 2, maxRetryAfter: .seconds(1)))
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: ExportError.self) { _ = try await client.listPage(start: 0) }
+        #expect(server.requestCount == 2)
+        #expect(clock.now - started < .seconds(5))
+    }
+
+    @Test(
+        "LIST numbers at the edge are a data error, not a crash",
+        arguments: [
+            #"{"Id":1,"Start":-9223372036854775808,"Stop":1}"#,
+            #"{"Id":1,"Start":0,"Stop":9223372036854775807}"#,
+            #"{"Id":0,"Start":0,"Stop":1}"#,
+            #"{"Id":-1,"Start":0,"Stop":1}"#,
+            #"{"Id":1,"Start":5,"Stop":4}"#,
+            #"{"Id":1,"Start":0,"Stop":99999999999999999999}"#,
+            #"{"Id":1,"Start":0.5,"Stop":1}"#,
+        ])
+    func listNumbers(_ entry: String) async throws {
+        let server = try ScriptedServer { _ in .json(#"{"exports":[\#(entry)]}"#) }
+        await #expect(throws: ExportError.self) { _ = try await Self.client(server).listPage(start: 0) }
+        do {
+            _ = try await Self.client(server).listPage(start: 0)
+        } catch let error as ExportError {
+            guard case .invalidResponse = error else { Issue.record("\(error)"); return }
+        }
+    }
+
+    @Test("A LIST that ignores start ends the listing as a data error instead of paging forever")
+    func listIgnoringStart() async throws {
+        let server = try ScriptedServer { _ in
+            .json(#"{"exports":[{"Id":100,"Start":0,"Stop":100},{"Id":200,"Start":100,"Stop":200}]}"#)
+        }
+        var yielded: [Int64] = []
+        do {
+            for try await bundle in try Self.client(server).bundles(from: 0) { yielded.append(bundle.id) }
+            Issue.record("the listing ended without an error")
+        } catch let error as ExportError {
+            #expect("\(error)".contains("not after start"))
+        }
+        #expect(yielded == [100, 200])
+        #expect(server.requestCount == 2)
+    }
+
+    @Test("A page out of Stop order is delivered in Stop order, each bundle once")
+    func outOfOrderPage() async throws {
+        let server = try ScriptedServer { request in
+            guard request.query["start"] == "0" else { return .json(#"{"exports":[]}"#) }
+            return .json(#"{"exports":[{"Id":300,"Start":200,"Stop":300},{"Id":100,"Start":0,"Stop":100},{"Id":300,"Start":200,"Stop":300},{"Id":200,"Start":100,"Stop":200}]}"#)
+        }
+        var yielded: [Int64] = []
+        for try await bundle in try Self.client(server).bundles(from: 0) { yielded.append(bundle.id) }
+        #expect(yielded == [100, 200, 300])
+    }
+
+    @Test("A body that drips a few bytes a second is a stall: retried, then given up, not waited on for ever")
+    func drippingBody() async throws {
+        let server = try ScriptedServer { _ in
+            ScriptedServer.Response(headers: [("Content-Type", "application/gzip")], body: Array(repeating: 0x1f, count: 10_000), dripBytesPerSecond: 2)
+        }
+        let client = try Self.client(
+            server, retry: RetryPolicy(initialDelay: .milliseconds(10), maxAttempts: 2),
+            timeouts: Timeouts(stallWindow: .seconds(1), stallBytesPerSecond: 100))
+        let folder = try TemporaryFolder()
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await client.download(1, to: folder.file("b"))
+            Issue.record("a dripping download finished")
+        } catch let error as ExportError {
+            guard case .gaveUp = error else { Issue.record("\(error)"); return }
+        }
+        #expect(server.requestCount == 2)
+        #expect(clock.now - started < .seconds(10))
+    }
+
+    @Test(
+        "Times and durations at the edge are refused, never trap",
+        arguments: ["9223372036854775807", "-9223372036854775808", "-9999999999999999w", "-999999999999d", "99999-01-01", "1969-12-31", "0x10"])
+    func timeEdges(_ text: String) {
+        #expect(throws: Timestamp.ParseError.self) { try Timestamp.parse(text, now: 1_700_000_000) }
+    }
+
+    @Test("Durations at the edge are refused, never trap", arguments: ["1e300", "inf", "nan", "-1s", "9999999999999d", "99999999999999999999", "1e20ms", "١s"])
+    func durationEdges(_ text: String) {
+        #expect(throws: DurationText.ParseError.self) { try DurationText.parse(text) }
+    }
+}

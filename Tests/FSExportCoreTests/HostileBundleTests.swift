@@ -1,0 +1,136 @@
+import FSExportTestSupport
+import FSExportZlib
+import Foundation
+import Testing
+
+@testable import FSExportCore
+
+/// A gzip file made from `pieces`, streamed (so a test can make a huge document in little memory).
+func gzipFile(_ pieces: some Sequence<[UInt8]>) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-hostile-\(UUID().uuidString)").path
+    let output = try OutputFile(path: path, compression: .gzip)
+    for piece in pieces { try output.write(piece) }
+    try output.close()
+    return path
+}
+
+@Suite("Hostile bundles")
+struct HostileBundleTests {
+    static let mebibyte = [UInt8](repeating: 0x20, count: 1 << 20)
+
+    /// Decodes every event; returns the events and the decoder's peak buffer.
+    static func decode(_ path: String, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize) async throws -> (events: [String], peak: Int) {
+        let decoder = try BundleDecoder(path: path, encoding: .gzip, bundleID: 7, maximumEventSize: maximumEventSize)
+        var events: [String] = []
+        while let batch = try await decoder.next() { events += batch.events.map(\.json) }
+        return (events, decoder.peakBufferedBytes)
+    }
+
+    @Test("White space, however much, costs no memory: around the array and between events")
+    func whitespace() async throws {
+        let around = try gzipFile([[UInt8]("[".utf8)] + Array(repeating: Self.mebibyte, count: 16) + [[UInt8]("]".utf8)])
+        defer { unlink(around) }
+        let empty = try await Self.decode(around)
+        #expect(empty.events.isEmpty)
+        #expect(empty.peak <= 4 * BundleDecoder.defaultBatchSize, "held \(empty.peak) bytes")
+
+        let between = try gzipFile([[UInt8]("[{\"a\":1}".utf8)] + Array(repeating: Self.mebibyte, count: 16) + [[UInt8](",{\"b\":2}]".utf8)])
+        defer { unlink(between) }
+        let two = try await Self.decode(between)
+        #expect(two.events == [#"{"a":1}"#, #"{"b":2}"#])
+        #expect(two.peak <= 4 * BundleDecoder.defaultBatchSize, "held \(two.peak) bytes")
+    }
+
+    @Test("An event over max_event_size is refused as soon as it is too long, at its offset, in bounded memory")
+    func oversizedEvent() async throws {
+        let cap = 2 << 20
+        let prefix = [UInt8](#"[{"a":1},{"big":""#.utf8)
+        let path = try gzipFile([prefix] + Array(repeating: [UInt8](repeating: 0x41, count: 1 << 20), count: 32) + [[UInt8](#""}]"#.utf8)])
+        defer { unlink(path) }
+        do {
+            _ = try await Self.decode(path, maximumEventSize: cap)
+            Issue.record("a 32 MiB event was accepted under a 2 MiB cap")
+        } catch let error as BundleFormatError {
+            #expect(error.offset == 9)
+            #expect("\(error)".contains("2 MiB"))
+        }
+        // Whitespace inside an event counts towards its size too.
+        let padded = try gzipFile([[UInt8]("[{\"a\":".utf8)] + Array(repeating: Self.mebibyte, count: 16) + [[UInt8]("1}]".utf8)])
+        defer { unlink(padded) }
+        await #expect(throws: BundleFormatError.self) { _ = try await Self.decode(padded, maximumEventSize: cap) }
+    }
+
+    @Test("A key that appears twice: the last one wins, as in jq")
+    func duplicateKeys() throws {
+        let batch = EventBatch(bytes: Array(#"{"EventType":"first","x":1,"EventType":"last"}"#.utf8), ranges: [0..<46])
+        #expect(batch[0].field("EventType") == .string("last"))
+        #expect(batch[0].field("x") == .number("1"))
+    }
+}
+
+@Suite("Split value names")
+struct SplitValueNameTests {
+    /// Values that clean to the same name, and values that differ only past the cut.
+    static let tricky: [String] = [
+        "Buy now", "Buy\nnow", "Buy\u{00A0}now", "Buy/now", "Buy_now", "Buy_now~", "", ".", "..", "_", "_.",
+        String(repeating: "a", count: 200) + "1", String(repeating: "a", count: 200) + "2", String(repeating: "é", count: 120),
+        "日本語", "日本 語", "\u{0}", "a\u{0}b", "🎉", "🎉🎉", "con", "-", "x/../y",
+    ]
+
+    @Test("Different values get different names; a value gets the same name every time; every name is one safe path part")
+    func oneToOne() {
+        let values = Array(Set(Self.tricky + HostileValues.strings(count: 5000, seed: 7)))
+        var owners: [String: String] = [:]
+        for value in values {
+            let name = PathTemplate.splitValueName(value)
+            #expect(name == PathTemplate.splitValueName(value))
+            #expect(!name.contains("/") && !name.isEmpty && name != "." && name != ".." && name.utf8.count <= 120, "\(name)")
+            #expect((try? Artifact.validate(name: name)) != nil)
+            if let owner = owners[name] { Issue.record("'\(owner)' and '\(value)' both map to \(name)") }
+            owners[name] = value
+        }
+    }
+
+    @Test("A safe value keeps its own name; a cleaned one carries a stable hash")
+    func stableNames() {
+        #expect(PathTemplate.splitValueName("click") == "click")
+        #expect(PathTemplate.splitValueName("Buy now") == "Buy_now~" + StableHash.hex("Buy now"))
+        #expect(StableHash.hex("Buy now") == StableHash.hex("Buy now"))
+        #expect(StableHash.value("") == 0xcbf2_9ce4_8422_2325)  // FNV-1a's offset basis: the same in every process
+    }
+}
+
+@Suite("Private folders")
+struct PrivateFolderTests {
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-private-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("Removing a tree never enters a symbolic link: the link goes, what it points at stays")
+    func removeDoesNotFollow() throws {
+        let root = try Self.folder(), outside = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: outside) }
+        try "keep".write(toFile: "\(outside)/precious", atomically: true, encoding: .utf8)
+        try PrivateFolder.make("tmp/stage", in: root)
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/tmp/stage/link", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/tmp/file-link", withDestinationPath: "\(outside)/precious")
+        try PrivateFolder.remove("tmp", in: root)
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/tmp"))
+        #expect(try String(contentsOfFile: "\(outside)/precious", encoding: .utf8) == "keep")
+    }
+
+    @Test("A symbolic link on the way is refused, for making and for removing; nothing outside is touched")
+    func linkOnTheWay() throws {
+        let root = try Self.folder(), outside = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: outside) }
+        try FileManager.default.createDirectory(atPath: "\(outside)/stage/1", withIntermediateDirectories: true)
+        try "keep".write(toFile: "\(outside)/stage/1/precious", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/.fsexport-tmp", withDestinationPath: outside)
+        #expect(throws: FileSystemError.self) { try PrivateFolder.remove(".fsexport-tmp/stage/1", in: root) }
+        #expect(throws: FileSystemError.self) { try PrivateFolder.make(".fsexport-tmp/stage/2", in: root) }
+        #expect(try String(contentsOfFile: "\(outside)/stage/1/precious", encoding: .utf8) == "keep")
+        #expect(!FileManager.default.fileExists(atPath: "\(outside)/stage/2"))
+    }
+}
