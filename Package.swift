@@ -6,6 +6,16 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The fuzz targets and the modules each one exercises.
+let fuzzTargets: [(String, [Target.Dependency])] = [
+    ("fuzz-json-scanner", ["FSExportCore"]),
+    ("fuzz-list-response", ["FSExportClient"]),
+    ("fuzz-state-file", ["FSExportCore", "FSExportClient"]),
+    ("fuzz-templates", ["FSExportCore"]),
+    ("fuzz-pipeline", ["FSExportPipeline"]),
+    ("fuzz-times", ["FSExportClient"]),
+]
+
 let package = Package(
     name: "fsexport",
     platforms: [.macOS(.v15)],
@@ -135,6 +145,11 @@ let package = Package(
             dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
+        // libFuzzer targets for every parser (Fuzz/run.sh); built here too, where they replay corpora.
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver", swiftSettings: strict),
+    ] + fuzzTargets.map { name, dependencies in
+        .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
+    } + [
         // Helpers shared by the test targets (not a product).
         .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(

@@ -2,8 +2,8 @@ import Foundation
 
 /// Decodes a LIST response leniently, as real responses demand: the trailing comma of the
 /// documentation's own example, `ID`/`Id`/`id` in any case, IDs as numbers or strings, extra fields.
-enum ListResponse {
-    static func decode(_ data: Data) throws(ExportError) -> [ExportBundle] {
+package enum ListResponse {
+    package static func decode(_ data: Data) throws(ExportError) -> [ExportBundle] {
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         do {

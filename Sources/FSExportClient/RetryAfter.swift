@@ -1,8 +1,8 @@
 /// Reads a `Retry-After` header: delay seconds (`120`) or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`).
-enum RetryAfter {
+package enum RetryAfter {
     /// The wait the header asks for (negative for a date in the past), or nil when it says nothing
     /// readable. Never traps, whatever the number: the caller clamps it.
-    static func parse(_ value: String?, now: Int64) -> Duration? {
+    package static func parse(_ value: String?, now: Int64) -> Duration? {
         guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
         if let seconds = Int64(value) { return .seconds(seconds) }
         if value.first == "-" || value.allSatisfy(\.isNumber) { return value.first == "-" ? .zero : .seconds(Int64.max) }
@@ -12,7 +12,7 @@ enum RetryAfter {
 
     /// Keeps a server's wait between `floor` (a `Retry-After: 0` must not turn retries into a
     /// flood) and `ceiling` (an absurd wait must not sleep for days). Says when it changed it.
-    static func clamp(_ wait: Duration, floor: Duration = .seconds(1), ceiling: Duration) -> (wait: Duration, note: String?) {
+    package static func clamp(_ wait: Duration, floor: Duration = .seconds(1), ceiling: Duration) -> (wait: Duration, note: String?) {
         if wait < floor { return (floor, "Retry-After below \(DurationText.format(floor)), waiting \(DurationText.format(floor))") }
         if wait > ceiling {
             return (ceiling, "Retry-After above the limit of \(DurationText.format(ceiling)) (retry.max_retry_after), waiting \(DurationText.format(ceiling))")

@@ -100,7 +100,9 @@ struct HostileServerTests {
     @Test("A body that drips a few bytes a second is a stall: retried, then given up, not waited on for ever")
     func drippingBody() async throws {
         let server = try ScriptedServer { _ in
-            ScriptedServer.Response(headers: [("Content-Type", "application/gzip")], body: Array(repeating: 0x1f, count: 10_000), dripBytesPerSecond: 2)
+            ScriptedServer.Response(
+                headers: [("Content-Type", "application/gzip")], body: ScriptedExportAPI.gzip("[" + String(repeating: #"{"EventType":"click"},"#, count: 500) + "{}]"),
+                dripBytesPerSecond: 2)
         }
         let client = try Self.client(
             server, retry: RetryPolicy(initialDelay: .milliseconds(10), maxAttempts: 2),
@@ -113,9 +115,13 @@ struct HostileServerTests {
             Issue.record("a dripping download finished")
         } catch let error as ExportError {
             guard case .gaveUp = error else { Issue.record("\(error)"); return }
+            #expect("\(error)".contains("too slow"), "\(error)")
         }
         #expect(server.requestCount == 2)
+        #expect(clock.now - started >= .seconds(2))  // each attempt ran its stall window: the speed, not the data, ended it
         #expect(clock.now - started < .seconds(10))
+        // Without settings, a few bytes a second still count as stalled (1 B/s used to pass).
+        #expect(Timeouts().stallBytesPerSecond >= 512)
     }
 
     @Test(

@@ -169,8 +169,8 @@ struct HostileDeliveryTests {
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         try await runPipeline(file, server: server)
         let state = try workspace.read(".fsexport/state.json")
-        let window = try await runPipeline(file, server: server, since: 0)
-        #expect(window.bundles == [100, 200, 300])
+        let window = try await runPipeline(file, server: server, since: 0, until: Self.day + 200)
+        #expect(window.bundles == [100, 200])
         #expect(try workspace.read(".fsexport/state.json") == state)
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
     }

@@ -33,6 +33,25 @@ struct HostilePipelineFileTests {
         #expect(found.contains { $0.line == line && $0.severity == .error && $0.message.contains(message) }, "\(found)")
     }
 
+    @Test("Network limits are options: timeouts.connect, .stall and .min_speed, retry.max_retry_after, max_event_size")
+    func limitOptions() throws {
+        let text = """
+            source:
+              start: 0
+              api_key: k
+              timeouts: {connect: 5s, stall: 30s, min_speed: 4KiB/s}
+              retry: {max_retry_after: 10m}
+              max_event_size: 1MiB
+            stages:
+              raw: {type: files, inputs: [source], path: "{id}.json.gz"}
+            """
+        let pipeline = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", environment: [:])
+        let client = try pipeline.clientConfiguration()
+        #expect(client.timeouts == Timeouts(connect: .seconds(5), stallWindow: .seconds(30), stallBytesPerSecond: 4096))
+        #expect(client.retry.maxRetryAfter == .seconds(600))
+        #expect(try pipeline.engineConfiguration().maximumEventSize == 1 << 20)
+    }
+
     @Test("An alias bomb is refused at its first alias, at once, in little memory")
     func aliasBomb() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"

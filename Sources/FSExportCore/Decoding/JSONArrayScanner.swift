@@ -5,7 +5,7 @@
 /// The scanner keeps its state between calls, so the document may arrive in any chunking; the
 /// caller keeps the bytes of an unfinished element contiguous (see ``BundleDecoder``).
 /// It does not check that strings are valid UTF-8: they pass through byte for byte.
-struct JSONArrayScanner {
+package struct JSONArrayScanner {
     private enum TopLevel: UInt8 { case beforeArray, firstElementOrEnd, element, commaOrEnd, finished }
     private enum Expect: UInt8 { case keyOrEnd, key, colon, value, valueOrEnd, commaOrEnd }
 
@@ -21,21 +21,21 @@ struct JSONArrayScanner {
     private var escape = 0
     private var scalarStart: Int?
     /// Where the current element began, relative to the buffer being scanned.
-    private(set) var elementStart: Int?
+    package private(set) var elementStart: Int?
 
-    init(ndjson: Bool = false) {
+    package init(ndjson: Bool = false) {
         lines = ndjson
         top = ndjson ? .firstElementOrEnd : .beforeArray
     }
 
-    struct Failure: Error {
-        var position: Int
-        var message: String
+    package struct Failure: Error {
+        package var position: Int
+        package var message: String
     }
 
     /// Scans `bytes[from...]`, calling `element` with the range of each element that completes.
     /// Positions are indexes into `bytes`.
-    mutating func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, element: (Range<Int>) -> Void) throws(Failure) {
+    package mutating func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, element: (Range<Int>) -> Void) throws(Failure) {
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let end = bytes.count
         var i = start
@@ -100,7 +100,7 @@ struct JSONArrayScanner {
     }
 
     /// Whether the document ended properly.
-    func finish(at position: Int) throws(Failure) {
+    package func finish(at position: Int) throws(Failure) {
         if lines, !stack.isEmpty || inString {
             throw Failure(position: position, message: "the last line ends inside an event")
         }

@@ -78,9 +78,19 @@ public struct CheckpointStore: Sendable {
 
     public func load() throws -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
+        do {
+            data = try FileSystemError.naming("read", path) { try Data(contentsOf: URL(fileURLWithPath: path)) }
+        } catch {
+            throw StateFileError(path: path, problem: "cannot be read (\(error))")
+        }
+        return try Self.checkpoint(from: data, path: path)
+    }
+
+    /// Reads and checks a state file's contents: values no run could have written are refused.
+    public static func checkpoint(from data: Data, path: String) throws(StateFileError) -> Checkpoint {
         let checkpoint: Checkpoint
         do {
-            let data = try FileSystemError.naming("read", path) { try Data(contentsOf: URL(fileURLWithPath: path)) }
             checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data)
         } catch {
             throw StateFileError(path: path, problem: "cannot be read (\(Self.describe(error)))")

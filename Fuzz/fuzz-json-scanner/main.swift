@@ -1,0 +1,46 @@
+import FSExportCore
+import FuzzDriver
+
+/// The JSON scanner that splits every bundle: any bytes, in any chunking, give the same events
+/// (or the same error at the same offset), each a complete object, in both the array and the
+/// NDJSON form; reading a field of any event never traps.
+FuzzDriver.main { input in
+    guard !input.isEmpty else { return }
+    let split = Int(input[0]) % input.count
+    let document = UnsafeRawBufferPointer(rebasing: input[1...])
+    for ndjson in [false, true] {
+        let whole = scan(document, ndjson: ndjson, splitAt: nil)
+        let chunked = scan(document, ndjson: ndjson, splitAt: min(split, document.count))
+        FuzzDriver.require(whole == chunked, "chunking changed the result: \(whole) vs \(chunked)")
+        guard case .success(let ranges) = whole else { continue }
+        let bytes = Array(document)
+        for range in ranges {
+            FuzzDriver.require(bytes[range.lowerBound] == UInt8(ascii: "{") && bytes[range.upperBound - 1] == UInt8(ascii: "}"), "an event that is not an object: \(range)")
+        }
+        let batch = EventBatch(bytes: bytes, ranges: ranges)
+        for event in batch.events { _ = event.field("EventType")?.text; _ = event.field("a\"b")?.text }
+    }
+}
+
+enum Outcome: Equatable {
+    case success([Range<Int>])
+    case failure(position: Int)
+}
+
+/// Scans `document` in one call, or in two (the first seeing only the bytes before `splitAt`).
+func scan(_ document: UnsafeRawBufferPointer, ndjson: Bool, splitAt: Int?) -> Outcome {
+    var scanner = JSONArrayScanner(ndjson: ndjson)
+    var ranges: [Range<Int>] = []
+    do throws(JSONArrayScanner.Failure) {
+        var from = 0
+        if let splitAt {
+            try scanner.scan(UnsafeRawBufferPointer(rebasing: document[0..<splitAt]), from: 0) { ranges.append($0) }
+            from = splitAt
+        }
+        if document.count > 0 { try scanner.scan(document, from: from) { ranges.append($0) } }
+        try scanner.finish(at: document.count)
+        return .success(ranges)
+    } catch {
+        return .failure(position: error.position)
+    }
+}

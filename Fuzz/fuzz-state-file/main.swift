@@ -1,0 +1,19 @@
+import FSExportClient
+import FSExportCore
+import Foundation
+import FuzzDriver
+
+/// State files: any bytes are a checkpoint that makes sense, from which a run can resume, or an
+/// error naming the file; nothing traps.
+FuzzDriver.main { input in
+    do {
+        let checkpoint = try CheckpointStore.checkpoint(from: Data(input), path: "state.json")
+        FuzzDriver.require(Timestamp.validRange.contains(checkpoint.stop), "stop \(checkpoint.stop)")
+        let resumption = checkpoint.resumption
+        FuzzDriver.require(resumption.listFrom < checkpoint.stop, "resumes after its own Stop")
+        _ = Timestamp.iso8601(checkpoint.stop)
+        _ = resumption.isDelivered(ExportBundle(id: checkpoint.bundleID, start: 0, stop: checkpoint.stop))
+    } catch {
+        FuzzDriver.require("\(error)".contains("state.json"), "an error without the file: \(error)")
+    }
+}
