@@ -41,12 +41,14 @@ public enum FuzzDriver {
         #endif
     }
 
+    /// The file itself, or the files below a folder (as libFuzzer reads a corpus), hidden ones
+    /// and build folders left out.
     private static func files(at path: String) -> [String] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { fatalError("no such file or folder: \(path)") }
         guard isFolder.boolValue else { return [path] }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.sorted().map { "\(path)/\($0)" }
+        return names.sorted().filter { !$0.hasPrefix(".") }.flatMap { files(at: "\(path)/\($0)") }
     }
 
     /// Stops the program with `message` when a property does not hold (libFuzzer saves the input).

@@ -40,10 +40,10 @@ extension ExportClient {
             }
             throw AttemptFailure.transient(reason: detail, retryAfter: nil)
         }
-        return try await loop.run { _ in
+        return try await loop.run { _, timing in
             let offset = resumable ? ((try? FileSize.of(partPath.string)) ?? 0) : 0
             let request = makeRequest(path: "/api/v1/export/get", parameter: ("id", id), resumeFrom: offset)
-            let (outcome, result) = try await downloadAttempt(request, partPath: partPath, offset: offset, sync: sync, progress: progress)
+            let (outcome, result) = try await downloadAttempt(request, partPath: partPath, offset: offset, sync: sync, timing: timing, progress: progress)
             resumable = result.acceptsRanges
             if let corrupt = result.corruption { try discardCorrupt(corrupt) }
             switch outcome {
@@ -78,11 +78,11 @@ extension ExportClient {
     }
 
     private func downloadAttempt(
-        _ request: HTTPRequest, partPath: FilePath, offset: Int64, sync: Bool,
+        _ request: HTTPRequest, partPath: FilePath, offset: Int64, sync: Bool, timing: ResponseTiming,
         progress: (@Sendable (TransferProgress) -> Void)?
     ) async throws -> (TransferOutcome, AttemptResult) {
         do {
-            let (outcome, result) = try await Self.transfer(request, progress: progress) {
+            let (outcome, result) = try await Self.transfer(request, timing: timing, progress: progress) {
                 SpoolReceiver(partPath: partPath, requestedOffset: offset)
             } extract: { receiver in
                 AttemptResult(

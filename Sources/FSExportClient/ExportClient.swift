@@ -29,8 +29,8 @@ public final class ExportClient: Sendable {
     public func listPage(start: Int64) async throws -> [ExportBundle] {
         let request = makeRequest(path: "/api/v1/export/list", parameter: ("start", start))
         let loop = RetryLoop(policy: configuration.retry, bucket: bucket, logger: logger, operation: "LIST start=\(start)")
-        return try await loop.run { _ in
-            let (outcome, body) = try await Self.transfer(request) { MemoryReceiver() } extract: { $0.data }
+        return try await loop.run { _, timing in
+            let (outcome, body) = try await Self.transfer(request, timing: timing) { MemoryReceiver() } extract: { $0.data }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status):
                 return try ListResponse.decode(body)
@@ -75,7 +75,7 @@ public final class ExportClient: Sendable {
 
     /// Runs one transfer on its own thread; cancelling the task aborts it.
     static func transfer<R: BodyReceiver, Extract: Sendable>(
-        _ request: HTTPRequest, progress: (@Sendable (TransferProgress) -> Void)? = nil,
+        _ request: HTTPRequest, timing: ResponseTiming? = nil, progress: (@Sendable (TransferProgress) -> Void)? = nil,
         receiver makeReceiver: @escaping @Sendable () throws -> R,
         extract: @escaping @Sendable (R) throws -> Extract
     ) async throws -> (TransferOutcome, Extract) {
@@ -83,7 +83,7 @@ public final class ExportClient: Sendable {
         return try await withTaskCancellationHandler {
             try await CurlTransfer.onTransferThread {
                 let receiver = try makeReceiver()
-                let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, progress: progress)
+                let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
                 return (outcome, try extract(receiver))
             }
         } onCancel: {

@@ -2,18 +2,55 @@ import Foundation
 
 /// Decodes a LIST response leniently, as real responses demand: the trailing comma of the
 /// documentation's own example, `ID`/`Id`/`id` in any case, IDs as numbers or strings, extra fields.
+///
+/// Trailing commas are removed before strict JSON decoding rather than accepted through JSON5:
+/// Foundation's JSON5 reader traps on some malformed input (an unquoted key that is not UTF-8),
+/// which a hostile server could send.
 package enum ListResponse {
     package static func decode(_ data: Data) throws(ExportError) -> [ExportBundle] {
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw ExportError.invalidResponse("LIST returned something that is not UTF-8 text: \(excerpt(data))")
+        }
         do {
-            return try decoder.decode(Page.self, from: data).exports.map(\.bundle)
+            return try JSONDecoder().decode(Page.self, from: removingTrailingCommas(data)).exports.map(\.bundle)
         } catch let error as ExportError {
             throw error
         } catch {
-            let excerpt = String(decoding: data.prefix(200), as: UTF8.self)
-            throw ExportError.invalidResponse("LIST returned something that is not an export list (\(describe(error))): \(excerpt)")
+            throw ExportError.invalidResponse("LIST returned something that is not an export list (\(describe(error))): \(excerpt(data))")
         }
+    }
+
+    private static func excerpt(_ data: Data) -> String {
+        String(decoding: data.prefix(200), as: UTF8.self)
+    }
+
+    /// The document without commas that end an array or object (`[1, 2,]`), strings left as they are.
+    static func removingTrailingCommas(_ data: Data) -> Data {
+        var output = Data(capacity: data.count)
+        var pendingComma: Int?  // where a comma was copied, until the next non-space byte says whether it trails
+        var inString = false
+        var escaped = false
+        for byte in data {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                output.append(byte)
+                continue
+            }
+            switch byte {
+            case 0x20, 0x0A, 0x0D, 0x09:
+                output.append(byte)
+                continue
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if let comma = pendingComma { output[output.startIndex + comma] = 0x20 }
+            case UInt8(ascii: "\""):
+                inString = true
+            default:
+                break
+            }
+            pendingComma = byte == UInt8(ascii: ",") ? output.count : nil
+            output.append(byte)
+        }
+        return output
     }
 
     private static func describe(_ error: any Error) -> String {

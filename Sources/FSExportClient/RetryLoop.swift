@@ -8,7 +8,7 @@ struct RetryLoop {
     let logger: Logger
     let operation: String
 
-    func run<T>(_ attempt: (_ number: Int) async throws -> T) async throws -> T {
+    func run<T>(_ attempt: (_ number: Int, _ timing: ResponseTiming) async throws -> T) async throws -> T {
         let clock = ContinuousClock()
         let started = clock.now
         var random = SystemRandomNumberGenerator()
@@ -17,8 +17,11 @@ struct RetryLoop {
             // Every attempt takes a token, retries included: whatever a server answers, the client
             // never calls faster than the rate limit.
             try await bucket.acquire()
+            let timing = ResponseTiming()
+            let outcome = await Result { try await attempt(number, timing) }
+            await bucket.charge(latency: timing.latency())
             do {
-                return try await attempt(number)
+                return try outcome.get()
             } catch AttemptFailure.fatal(let error) {
                 throw error
             } catch AttemptFailure.transient(let reason, let retryAfter) {
@@ -45,5 +48,11 @@ struct RetryLoop {
     static func format(_ duration: Duration) -> String {
         let seconds = duration / .seconds(1)
         return seconds < 10 ? "\((seconds * 10).rounded() / 10)s" : "\(Int(seconds.rounded()))s"
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

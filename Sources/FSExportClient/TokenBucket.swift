@@ -30,6 +30,15 @@ public actor TokenBucket {
         }
     }
 
+    /// A call took its token when it was sent, but the server counted it when it arrived, up to
+    /// `latency` later: the refill credited in between may not exist on the server's side, so it
+    /// is taken back. (A download's latency is the time to its first byte, not to its end.)
+    public func charge(latency: Duration) {
+        guard refillPerSecond.isFinite, latency > .zero else { return }
+        refill()
+        tokens -= min(latency / .seconds(1), 60) * refillPerSecond
+    }
+
     /// The server said we are over its limit: our count was optimistic, so start again from empty.
     public func drain() {
         refill()

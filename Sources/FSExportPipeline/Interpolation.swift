@@ -10,6 +10,7 @@ enum Interpolation {
         case .scalar(let scalar):
             guard scalar.string.contains("$") else { return node }
             let text = expand(scalar.string, environment: environment) { name in
+                session.unresolved.insert(DecodingSession.MarkKey(scalar.mark))
                 let message = "environment variable \(name) is not set (write ${\(name):-default} to give a default)"
                 undefined == .error ? session.error(message, at: scalar.mark) : session.warning(message, at: scalar.mark)
             }

@@ -15,6 +15,8 @@ final class DecodingSession {
     private var mappings: [MarkKey: MappingUse] = [:]
     /// Keys handled outside the decoded type (a stage's `type` and `inputs`).
     var reservedKeys: [MarkKey: Set<String>] = [:]
+    /// Values that named an unset variable: reported once, not checked again for their form.
+    var unresolved: Set<MarkKey> = []
 
     init(file: String) { self.file = file }
 

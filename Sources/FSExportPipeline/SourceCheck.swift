@@ -29,20 +29,25 @@ struct SourceCheck {
     }
 
     private func time(_ text: String?, _ path: [String], now: Int64) {
-        guard let text else { return }
+        guard let text, isResolved(path) else { return }
         do { _ = try Timestamp.parse(text, now: Timestamp.validRange.upperBound / 2) } catch { session.error("\(path.last!): \(error)", at: mark(path)) }
     }
 
     private func duration(_ text: String?, _ path: [String]) {
-        guard let text else { return }
+        guard let text, isResolved(path) else { return }
         do { _ = try DurationText.parse(text) } catch { session.error("\(path.joined(separator: ".")): \(error)", at: mark(path)) }
     }
 
     private func size(_ text: String?, _ path: [String], per suffix: String) {
-        guard let text else { return }
+        guard let text, isResolved(path) else { return }
         do { _ = try ByteSizeText.parse(text.hasSuffix(suffix) ? String(text.dropLast(suffix.count)) : text) } catch {
             session.error("\(path.joined(separator: ".")): \(error)", at: mark(path))
         }
+    }
+
+    /// Whether the value at `path` has all its variables (one that has not was reported already).
+    private func isResolved(_ path: [String]) -> Bool {
+        !session.unresolved.contains(DecodingSession.MarkKey(mark(path)))
     }
 
     /// Where the value at `path` is written.

@@ -158,6 +158,13 @@ struct StageBuilder {
             session.error(DecodingSession.describe(error), at: DecodingSession.node(at: path, in: .mapping(declaration.mapping))?.mark)
         } catch let error as SinkError {
             let value = error.option.flatMap { option in declaration.mapping.first { $0.key.string == option }?.value }
+            // A value that named an unset variable was reported as such; what it became says nothing more.
+            // At build time that is a warning, and the stage is checked when it runs.
+            if let value, session.unresolved.contains(DecodingSession.MarkKey(value.mark)) {
+                session.noteFailure(in: declaration.mapping)
+                guard mode == .validateAllowingUnknownTypes else { return nil }
+                return Stage(name: declaration.name, sink: UncheckedSink(type: type), inputs: declaration.inputs.map { $0.name == "source" ? .source : .stage($0.name) })
+            }
             let place = Self.position(of: value, offset: error.offset) ?? Self.position(of: declaration.nameMark)
             session.error("stage '\(declaration.name)': \(error)", line: place.line, column: place.column)
         } catch {

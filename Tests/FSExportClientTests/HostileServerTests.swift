@@ -13,29 +13,34 @@ struct HostileServerTests {
             apiKey: try APIKey("k"), baseURL: server.baseURL, rateLimit: rateLimit, retry: retry, timeouts: timeouts))
     }
 
-    /// Runs `body` for `seconds`, then cancels it.
-    static func run(for seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async {
+    /// Runs `body` until `server` has seen `count` requests (30 s at most), then cancels it, and
+    /// returns the shortest gap between two requests. Gaps only grow on a busy machine, so a lower
+    /// bound on them is a test that load cannot break.
+    static func shortestGap(_ server: ScriptedServer, requests count: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Duration {
         let task = Task { try await body() }
-        try? await Task.sleep(for: .seconds(seconds))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.requestCount < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
         _ = await task.result
+        let arrivals = server.arrivals
+        #expect(arrivals.count >= count)
+        return zip(arrivals, arrivals.dropFirst()).map { $1 - $0 }.min() ?? .zero
     }
 
     @Test("Retry-After: 0 or negative cannot make the client flood: waits have a floor of one second", arguments: ["0", "-5", "-9223372036854775808"])
     func retryAfterFloor(_ value: String) async throws {
         let server = try ScriptedServer { _ in .json("{}", status: 503, headers: [("Retry-After", value)]) }
         let client = try Self.client(server)
-        await Self.run(for: 2.5) { _ = try await client.listPage(start: 0) }
-        #expect(server.requestCount >= 2)
-        #expect(server.requestCount <= 4, "\(server.requestCount) requests in 2.5 s")
+        let gap = try await Self.shortestGap(server, requests: 3) { _ = try await client.listPage(start: 0) }
+        #expect(gap >= .milliseconds(950), "requests \(gap) apart")
     }
 
     @Test("Every retry takes a token from the bucket, even one a server asked for at once")
     func retriesTakeTokens() async throws {
         let server = try ScriptedServer { _ in .json("{}", status: 503, headers: [("Retry-After", "0")]) }
-        let client = try Self.client(server, rateLimit: RateLimit(burst: 2, perMinute: 20))  // a token every 3 s
-        await Self.run(for: 2.5) { _ = try await client.listPage(start: 0) }
-        #expect(server.requestCount == 2)
+        let client = try Self.client(server, rateLimit: RateLimit(burst: 1, perMinute: 30))  // a token every 2 s
+        let gap = try await Self.shortestGap(server, requests: 2) { _ = try await client.listPage(start: 0) }
+        #expect(gap >= .milliseconds(1900), "requests \(gap) apart")
     }
 
     @Test("A huge Retry-After waits the ceiling (retry.max_retry_after), without trapping", arguments: ["9223372036854775807", "99999999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
@@ -68,6 +73,14 @@ struct HostileServerTests {
         } catch let error as ExportError {
             guard case .invalidResponse = error else { Issue.record("\(error)"); return }
         }
+    }
+
+    @Test("Trailing commas are removed outside strings only; bytes that are not UTF-8 are refused, not trapped on")
+    func trailingCommas() throws {
+        let cleaned = ListResponse.removingTrailingCommas(Data(#"{"a":"x,]","b":[1,2,],}"#.utf8))
+        #expect(String(decoding: cleaned, as: UTF8.self) == #"{"a":"x,]","b":[1,2 ] }"#)
+        let invalid = Data(#"{"exports": [{"ID": 1, "Stop": 2,  "#.utf8) + Data([0xFF, 0xFF, 0xFF]) + Data(#"  },]}"#.utf8)
+        #expect(throws: ExportError.self) { try ListResponse.decode(invalid) }
     }
 
     @Test("A LIST that ignores start ends the listing as a data error instead of paging forever")

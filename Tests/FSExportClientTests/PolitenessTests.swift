@@ -48,6 +48,18 @@ struct PolitenessTests {
         }
     }
 
+    @Test("A call's token is charged from when its answer began: the refill credited while it travelled is taken back")
+    func latencyCharged() async throws {
+        let bucket = TokenBucket(RateLimit(burst: 1, perMinute: 60))
+        try await bucket.acquire()
+        await bucket.charge(latency: .milliseconds(700))
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await bucket.acquire()
+        // A second's refill, plus the 0.7 s the first call may have taken to reach the server.
+        #expect(clock.now - started >= .milliseconds(1650))
+    }
+
     @Test("A transient failure that never ends gives up at the attempt limit")
     func givesUp() async throws {
         let configuration = SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .any, .always)])

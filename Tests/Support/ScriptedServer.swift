@@ -35,6 +35,8 @@ public final class ScriptedServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     /// Requests answered so far.
     public var requestCount: Int { state.requests.load(ordering: .relaxed) }
+    /// When each request arrived, in order.
+    public var arrivals: [ContinuousClock.Instant] { state.arrivals.withLock { $0 } }
 
     private let listener: Int32
     private let state = State()
@@ -42,6 +44,7 @@ public final class ScriptedServer: Sendable {
     private final class State: Sendable {
         let stopped = Atomic<Bool>(false)
         let requests = Atomic<Int>(0)
+        let arrivals = Mutex<[ContinuousClock.Instant]>([])
     }
 
     public init(_ handler: @escaping @Sendable (Request) -> Response) throws {
@@ -64,6 +67,7 @@ public final class ScriptedServer: Sendable {
                 Thread.detachNewThread {
                     defer { close(connection) }
                     guard let request = Self.readRequest(connection) else { return }
+                    state.arrivals.withLock { $0.append(.now) }
                     state.requests.add(1, ordering: .relaxed)
                     Self.write(handler(request), to: connection, state: state)
                 }

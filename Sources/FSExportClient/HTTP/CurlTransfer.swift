@@ -21,7 +21,7 @@ enum CurlTransfer {
     /// Sends `request` and feeds its 2xx body to `receiver`. Blocks: call from ``onTransferThread(_:)``.
     /// Throws `CancellationError` if `cancel` is set, or the receiver's own error.
     static func perform(
-        _ request: HTTPRequest, receiver: any BodyReceiver, cancel: CancellationFlag,
+        _ request: HTTPRequest, receiver: any BodyReceiver, cancel: CancellationFlag, timing: ResponseTiming? = nil,
         progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) throws -> TransferOutcome {
         _ = globalInit
@@ -29,7 +29,7 @@ enum CurlTransfer {
             throw ExportError.localIO("libcurl could not create a handle")
         }
         defer { curl_easy_cleanup(handle) }
-        let context = TransferContext(handle: handle, receiver: receiver, cancel: cancel, progress: progress)
+        let context = TransferContext(handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
         let headerList = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { curl_slist_append($0, $1) }
         defer { curl_slist_free_all(headerList) }
 
@@ -109,6 +109,7 @@ private final class TransferContext {
     let handle: UnsafeMutableRawPointer
     let receiver: any BodyReceiver
     let cancel: CancellationFlag
+    let timing: ResponseTiming?
     let reportProgress: (@Sendable (TransferProgress) -> Void)?
     var headers = HeaderFields()
     var errorBody = [UInt8]()
@@ -117,8 +118,9 @@ private final class TransferContext {
     var receiverError: (any Error)?
     private var lastReported: ContinuousClock.Instant?
 
-    init(handle: UnsafeMutableRawPointer, receiver: any BodyReceiver, cancel: CancellationFlag,
+    init(handle: UnsafeMutableRawPointer, receiver: any BodyReceiver, cancel: CancellationFlag, timing: ResponseTiming?,
          progress: (@Sendable (TransferProgress) -> Void)?) {
+        self.timing = timing
         self.handle = handle
         self.receiver = receiver
         self.cancel = cancel
@@ -133,6 +135,7 @@ private final class TransferContext {
         guard let data else { return count }
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
+            timing?.responseBegan()
             headers.removeAll()  // a new response (after a redirect or 100 Continue)
         } else {
             headers.add(line: line)
