@@ -5,12 +5,14 @@ import SystemPackage
 /// with memory independent of its size. Pull-based, for writers that must wait between pieces.
 public final class DecodedBundleReader {
     private let input: FileDescriptor
+    private let path: String
     private let inflater: Inflater?
     private var buffer = [UInt8](repeating: 0, count: 256 << 10)
     private var done = false
 
     public init(_ bundle: DownloadedBundle) throws {
-        input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
+        path = bundle.path
+        do { input = try FileDescriptor.open(FilePath(bundle.path), .readOnly) } catch { throw ExportError.localIO("cannot open \(bundle.path): \(error)") }
         inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
     }
 
@@ -19,7 +21,8 @@ public final class DecodedBundleReader {
     /// The next piece of the document, or nil at its end. Throws `ZlibError` for damaged gzip.
     public func next() throws -> [UInt8]? {
         while !done {
-            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            let count: Int
+            do { count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) } } catch { throw ExportError.localIO("cannot read \(path): \(error)") }
             if count == 0 {
                 try inflater?.finish()
                 done = true

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FSExportClient
+import FSExportCore
 import Foundation
 import SystemPackage
 
@@ -77,7 +78,7 @@ struct GetCommand: AsyncParsableCommand {
             if decoded {
                 try bundle.readDecoded { _ = try descriptor.writeAll($0) }
             } else {
-                let input = try FileDescriptor.open(FilePath(bundle.path), .readOnly)
+                let input = try FileSystemError.naming("open", bundle.path) { try FileDescriptor.open(FilePath(bundle.path), .readOnly) }
                 defer { try? input.close() }
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 while true {
@@ -93,7 +94,9 @@ struct GetCommand: AsyncParsableCommand {
 
     private func writeAtomically(_ bundle: DownloadedBundle, to target: String) throws {
         let part = target + ".part"
-        let fd = try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let fd = try FileSystemError.naming("create", part) {
+            try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        }
         do {
             try fd.closeAfter { try write(bundle, decoded: true, to: fd) }
         } catch {

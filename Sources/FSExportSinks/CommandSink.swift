@@ -222,7 +222,7 @@ public struct CommandSink: ConfigurableSink {
         defer { try? input.close() }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            let count = try FileSystemError.naming("read", path) { try buffer.withUnsafeMutableBytes { try input.read(into: $0) } }
             if count == 0 { return }
             try await write(Array(buffer[0..<count]))
         }

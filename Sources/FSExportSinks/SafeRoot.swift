@@ -47,14 +47,16 @@ enum FileCopy {
         var left = [UInt8](repeating: 0, count: 256 << 10)
         var right = left
         while true {
-            let count = try left.withUnsafeMutableBytes { try a.read(into: $0) }
+            let count = try FileSystemError.naming("read", first) { try left.withUnsafeMutableBytes { try a.read(into: $0) } }
             var filled = 0
             while filled < count {
-                let more = try right.withUnsafeMutableBytes { try b.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<count])) }
+                let more = try FileSystemError.naming("read", second) {
+                    try right.withUnsafeMutableBytes { try b.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<count])) }
+                }
                 if more == 0 { return false }
                 filled += more
             }
-            if count == 0 { return try right.withUnsafeMutableBytes { try b.read(into: $0) } == 0 }
+            if count == 0 { return try FileSystemError.naming("read", second) { try right.withUnsafeMutableBytes { try b.read(into: $0) } } == 0 }
             if left[..<count] != right[..<count] { return false }
         }
     }

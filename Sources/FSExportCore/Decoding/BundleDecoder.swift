@@ -58,7 +58,7 @@ public final class BundleDecoder {
         let fd = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         defer { try? fd.close() }
         var magic: [UInt8] = [0, 0]
-        let count = try magic.withUnsafeMutableBytes { try fd.read(into: $0) }
+        let count = try FileSystemError.naming("read", path) { try magic.withUnsafeMutableBytes { try fd.read(into: $0) } }
         return count == 2 && magic == [0x1f, 0x8b]
     }
 
@@ -73,7 +73,9 @@ public final class BundleDecoder {
         incoming = channel.makeAsyncIterator()
         producer = Task {
             do {
-                try await BundleDecoder.produce(from: input, gzip: gzip, chunkSize: batchSize, into: channel)
+                try await FileSystemError.naming("read", path) {
+                    try await BundleDecoder.produce(from: input, gzip: gzip, chunkSize: batchSize, into: channel)
+                }
                 channel.finish()
             } catch {
                 channel.fail(error)

@@ -24,6 +24,15 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 
     /// Runs `body`, naming the operation and the path in any system error it throws.
+    public static func naming<T>(_ operation: String, _ path: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as Errno {
+            throw FileSystemError(operation, path, errno: error.rawValue)
+        }
+    }
+
+    /// Runs `body`, naming the operation and the path in any system error it throws.
     public static func naming<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
