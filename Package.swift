@@ -41,7 +41,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C system libraries and the one shim for what Swift cannot call directly.
+        // C system libraries, and for each a shim for what Swift cannot call directly.
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
@@ -51,16 +51,19 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
-        .target(name: "CFSExportShims", dependencies: ["CCurl", "CZlib"]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .target(name: "CZlibShims", dependencies: ["CZlib"]),
+        // Process tuning, for the executables alone.
+        .target(name: "CMallocTuning"),
 
         // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
-        .target(name: "FSExportZlib", dependencies: ["CZlib", "CFSExportShims"], swiftSettings: strict),
+        .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
 
         // The export API client: LIST paging, GET to a verified spool file, rate limit, retries.
         .target(
             name: "FSExportClient",
             dependencies: [
-                "CCurl", "CFSExportShims", "FSExportZlib",
+                "CCurl", "CCurlShims", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -70,7 +73,7 @@ let package = Package(
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportClient", "FSExportZlib", "CFSExportShims",
+                "FSExportClient", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -129,7 +132,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore"], swiftSettings: strict),
+        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore", "CMallocTuning"], swiftSettings: strict),
 
         // SwiftPM plugins: pipeline files validated at build time, and a scaffold for new sinks.
         .executableTarget(name: "fsexport-validate", dependencies: ["FSExportPipeline"], swiftSettings: strict),
@@ -142,7 +145,7 @@ let package = Package(
 
         .executableTarget(
             name: "fsexport-benchmark",
-            dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", "CMallocTuning", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
         // libFuzzer targets for every parser (Fuzz/run.sh); built here too, where they replay corpora.

@@ -1,6 +1,7 @@
 // Decoding speed, side by side on one bundle file of realistic events:
 //   gzip -dc > /dev/null  |  gzip -dc | jq -c '.[]' > /dev/null  |  fsexport: gz → NDJSON parts on disk
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
+import CMallocTuning
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
@@ -13,7 +14,7 @@ let logger = Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() }
 
 /// `split FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
 if arguments.count == 4, arguments[1] == "split" {
-    ProcessTuning.applyForStreaming()  // as the fsexport command does
+    _ = fsx_limit_malloc_arenas(1)  // as the fsexport command does (ProcessTuning)
     let pipeline = try Pipeline.load(text: """
         source: {start: 0}
         stages:

@@ -1,4 +1,4 @@
-import CFSExportShims
+import CZlibShims
 import CZlib
 
 /// Streaming gzip compression with bounded memory.

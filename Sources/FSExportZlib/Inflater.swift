@@ -1,4 +1,4 @@
-import CFSExportShims
+import CZlibShims
 import CZlib
 
 /// Streaming gzip decompression with bounded memory: feed compressed bytes in any chunking and

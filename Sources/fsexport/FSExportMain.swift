@@ -1,5 +1,4 @@
 import FSExportCommand
-import FSExportCore
 import Foundation
 
 @main

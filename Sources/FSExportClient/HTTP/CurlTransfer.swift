@@ -1,5 +1,5 @@
 import CCurl
-import CFSExportShims
+import CCurlShims
 import Foundation
 
 /// Runs one HTTP transfer with libcurl's easy interface on a thread of its own (curl blocks),
