@@ -114,7 +114,8 @@ public struct BundleDelivery: Sendable {
             do {
                 try await commit.commit()
             } catch {
-                for (_, rest) in sorted[(index + 1)...] { await rest.abort() }
+                // The failed stage cleans up what its commit left; those after it never commit.
+                for (_, rest) in sorted[index...] { await rest.abort() }
                 throw StageFailure(stage: name, bundleID: bundle, underlying: error)
             }
         }

@@ -53,7 +53,7 @@ public struct Delivery: Sendable {
     public let output: ArtifactOutput
     /// The stage's name in the pipeline file, for messages.
     public let stage: String
-    /// A logger labelled with the stage.
+    /// The run's logger, with the stage's name in its metadata (`stage`) and the bundle's (`bundle_id`).
     public let logger: Logger
 
     public init(bundle: BundleContext, input: SinkInput, output: ArtifactOutput, stage: String, logger: Logger) {
@@ -61,16 +61,29 @@ public struct Delivery: Sendable {
         self.input = input
         self.output = output
         self.stage = stage
+        var logger = logger
+        logger[metadataKey: "stage"] = "\(stage)"
+        logger[metadataKey: "bundle_id"] = "\(bundle.id)"
         self.logger = logger
     }
 }
 
 /// How to finish a delivery: ``commit`` makes it visible (renames into place), ``abort`` removes
-/// what was written. The engine calls exactly one of them, after every stage has delivered.
+/// what was written out of sight.
+///
+/// The contract, once every stage has delivered:
+/// - If any stage failed to deliver, every stage that delivered is aborted; none commits.
+/// - Otherwise the stages commit one at a time, in pipeline order (a stage after those it reads).
+///   If a commit throws, that stage is aborted too (to clean up what its commit left half done),
+///   and so is every stage not yet committed. Stages already committed stay committed.
+/// - The bundle is recorded in the state file only when every stage has committed; otherwise the
+///   next run delivers it again. So `commit` must be idempotent: a bundle may be committed again
+///   after a crash or a failed sibling.
+/// - `abort` runs at most once, and never after a successful `commit`.
 public struct Commit: Sendable {
-    /// Makes the bundle's output visible. Throwing fails the bundle; it is not checkpointed.
+    /// Makes the bundle's output visible. Throwing fails the bundle; it is not recorded.
     public var commit: @Sendable () async throws -> Void
-    /// Takes back what was written out of sight. Must not fail; it may run after a failed commit.
+    /// Takes back what was written out of sight. Must not fail; it runs after a failed `commit` too.
     public var abort: @Sendable () async -> Void
 
     public init(commit: @escaping @Sendable () async throws -> Void, abort: @escaping @Sendable () async -> Void) {
