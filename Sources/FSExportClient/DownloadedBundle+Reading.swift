@@ -18,19 +18,30 @@ public final class DecodedBundleReader {
 
     deinit { try? input.close() }
 
+    /// Compressed bytes read but not yet inflated.
+    private var pending = 0..<0
+
     /// The next piece of the document, or nil at its end. Throws `ZlibError` for damaged gzip.
+    /// A piece is at most about 4 MiB, however well the data compresses: gzip is inflated 4 KiB of
+    /// input at a time, and deflate expands at most about 1,032 times.
     public func next() throws -> [UInt8]? {
         while !done {
-            let count: Int
-            do { count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) } } catch { throw ExportError.localIO("cannot read \(path): \(error)") }
-            if count == 0 {
-                try inflater?.finish()
-                done = true
-                return nil
+            if pending.isEmpty {
+                let count: Int
+                do { count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) } } catch { throw ExportError.localIO("cannot read \(path): \(error)") }
+                if count == 0 {
+                    try inflater?.finish()
+                    done = true
+                    return nil
+                }
+                guard inflater != nil else { return Array(buffer[0..<count]) }
+                pending = 0..<count
             }
-            guard let inflater else { return Array(buffer[0..<count]) }
+            guard let inflater else { return nil }
+            let slice = pending.lowerBound..<min(pending.upperBound, pending.lowerBound + (4 << 10))
+            pending = slice.upperBound..<pending.upperBound
             var piece: [UInt8] = []
-            try buffer.withUnsafeBytes { try inflater.inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) { piece.append(contentsOf: $0) } }
+            try buffer.withUnsafeBytes { try inflater.inflate(UnsafeRawBufferPointer(rebasing: $0[slice])) { piece.append(contentsOf: $0) } }
             if !piece.isEmpty { return piece }
         }
         return nil

@@ -2,6 +2,7 @@ import AsyncAlgorithms
 import FSExportClient
 import FSExportZlib
 import SystemPackage
+import Synchronization
 
 /// Turns a downloaded bundle into batches of events, streaming: inflate (if gzip), split the
 /// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.
@@ -37,6 +38,9 @@ public final class BundleDecoder {
     private var endOfInput = false
     /// The most document bytes held at once: stays near two batches, or one event when an event is larger.
     private(set) var peakBufferedBytes = 0
+    /// The most inflated bytes the producer held waiting to be handed over: a few MiB at most.
+    var peakProducedBytes: Int { producerPeak.value.load(ordering: .relaxed) }
+    private let producerPeak = PeakCounter()
     private var finished = false
 
     /// Decodes an export bundle (a JSON array of events), gzip or plain.
@@ -71,10 +75,11 @@ public final class BundleDecoder {
         let channel = AsyncThrowingChannel<[UInt8], any Error>()
         chunks = channel
         incoming = channel.makeAsyncIterator()
+        let producerPeak = self.producerPeak
         producer = Task {
             do {
                 try await FileSystemError.naming("read", path) {
-                    try await BundleDecoder.produce(from: input, gzip: gzip, chunkSize: batchSize, into: channel)
+                    try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, into: channel)
                 }
                 channel.finish()
             } catch {
@@ -92,9 +97,10 @@ public final class BundleDecoder {
 
     /// Reads and inflates the file into chunks of about `chunkSize` bytes.
     private static func produce(
-        from input: FileDescriptor, gzip: Bool, chunkSize: Int, into chunks: AsyncThrowingChannel<[UInt8], any Error>
+        peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, into chunks: AsyncThrowingChannel<[UInt8], any Error>
     ) async throws {
         let inflater = gzip ? try Inflater(framing: .gzip) : nil
+        let inflateSlice = 4 << 10
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
         // Chunks of at most `chunkSize` bytes, all allocated alike: buffers of one size reuse each
@@ -119,10 +125,19 @@ public final class BundleDecoder {
             try Task.checkCancellation()
             let count = try input.read(into: buffer)
             if count == 0 { break }
-            let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            if let inflater { try inflater.inflate(piece, into: take) } else { take(piece) }
-            for ready in full { await chunks.send(ready) }
-            full.removeAll(keepingCapacity: true)
+            // Deflate expands up to about 1,032 times: 4 KiB of input is at most about 4 MiB of
+            // output, handed over before the next slice is inflated, so what waits here is bounded
+            // whatever the data (a gzip bomb of white space included).
+            var offset = 0
+            while offset < count {
+                let end = inflater == nil ? count : min(count, offset + inflateSlice)
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[offset..<end])
+                if let inflater { try inflater.inflate(piece, into: take) } else { take(piece) }
+                peak.value.max(full.count * chunkSize + chunk.count, ordering: .relaxed)
+                for ready in full { await chunks.send(ready) }
+                full.removeAll(keepingCapacity: true)
+                offset = end
+            }
         }
         try inflater?.finish()
         if !chunk.isEmpty { await chunks.send(chunk) }
@@ -209,4 +224,9 @@ public final class BundleDecoder {
     private func formatError(_ failure: JSONArrayScanner.Failure) -> BundleFormatError {
         BundleFormatError(bundleID: bundleID, offset: documentOffset + Int64(failure.position), message: failure.message)
     }
+}
+
+/// The largest value seen, shared with the producer task.
+final class PeakCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
