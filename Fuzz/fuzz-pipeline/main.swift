@@ -5,7 +5,8 @@ import FuzzDriver
 /// bounded time and memory whatever its aliases; validating touches nothing on disk.
 FuzzDriver.main { input in
     let text = String(decoding: input, as: UTF8.self)
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    // YAML breaks lines at CR, LF, CRLF, NEL, LS and PS: every one is a newline Character.
+    let lines = text.count { $0.isNewline } + 1
     do {
         _ = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/nonexistent-fsexport-fuzz", environment: ["SET": "x"], mode: .validate)
     } catch let error as PipelineFileError {
