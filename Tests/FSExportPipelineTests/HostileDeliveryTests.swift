@@ -175,6 +175,22 @@ struct HostileDeliveryTests {
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
     }
 
+    @Test("A --since window that leaves a gap after the state file does not move it; one that starts inside it carries it forward")
+    func sinceWindows() async throws {
+        let bundles = try (1...3).map { try Self.bundle(id: Int64(100 * $0), stop: Self.day + Int64(100 * $0), values: ["v"]) }
+        let server = try ScriptedExportAPI.server(bundles)
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        #expect(try await runPipeline(file, server: server, until: Self.day + 100).bundles == [100])
+        let state = try workspace.read(".fsexport/state.json")
+        // From after 200's Stop: 200 would be skipped for good if the state file followed.
+        #expect(try await runPipeline(file, server: server, since: Self.day + 200).bundles == [300])
+        #expect(try workspace.read(".fsexport/state.json") == state)
+        // From the start: contiguous with what was delivered, so the state file moves on with it.
+        #expect(try await runPipeline(file, server: server, since: 0).bundles == [100, 200, 300])
+        #expect(try await runPipeline(file, server: server).bundles.isEmpty)
+    }
+
     @Test("The key never reaches a program, whatever variable holds it")
     func keyScrubbed() async throws {
         let key = "scrub-me-\(UUID().uuidString)"

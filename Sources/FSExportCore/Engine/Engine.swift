@@ -60,13 +60,15 @@ public final class Engine: Sendable {
     /// ``runOnce(since:now:)``.
     public func plannedBundles(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> [ExportBundle] {
         var bundles: [ExportBundle] = []
-        var listing = try pendingBundles(since: since, now: now)
+        var listing = pendingBundles(since: since, checkpoint: try CheckpointStore(path: configuration.statePath).load(), now: now)
         while let bundle = try await listing.next() { bundles.append(bundle) }
         return bundles
     }
 
-    /// Delivers every finished bundle after the checkpoint, then returns. With `since` it
-    /// re-exports from that time and leaves the state file as it was.
+    /// Delivers every finished bundle after the checkpoint, then returns. With `since` it exports
+    /// from that time instead; the state file, which only moves forward, records what such a window
+    /// delivers past it only when the window starts where the state file stands or before, so
+    /// that nothing between the two is skipped for good.
     public func runOnce(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> RunSummary {
         let clock = ContinuousClock()
         let started = clock.now
@@ -74,11 +76,13 @@ public final class Engine: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let store = CheckpointStore(path: configuration.statePath)
         var checkpoint = try store.load()
+        let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
+        if !records { logger.info("the window starts after where the state file stands; the state file is left as it was") }
         let delivery = BundleDelivery(
             stages: configuration.stages, stagingRoot: try PrivateFolder.make("staging", in: configuration.spoolDirectory), logger: logger)
         var summary = RunSummary()
 
-        var listing = try pendingBundles(since: since, now: now)
+        var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
         var next = try await listing.next()
         var download = next.map(startDownload)
         defer { download?.cancel() }
@@ -105,7 +109,7 @@ public final class Engine: Sendable {
                 file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
                 encoding: file.encoding, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
-            if since == nil { checkpoint = try store.record(bundle, after: checkpoint) }
+            if records { checkpoint = try store.record(bundle, after: checkpoint) }
             try? FileManager.default.removeItem(atPath: file.path)
 
             summary.bundles.append(bundle.id)
@@ -120,18 +124,18 @@ public final class Engine: Sendable {
     }
 
     /// The bundles still to deliver, from `since` or from where the state file says delivery stands.
-    func pendingBundles(since: Int64?, now: Int64) throws -> PendingBundles {
-        let resumption = try resumption(since: since)
+    func pendingBundles(since: Int64?, checkpoint: CheckpointStore.Checkpoint?, now: Int64) -> PendingBundles {
+        let resumption = resumption(since: since, checkpoint: checkpoint)
         return PendingBundles(
             listing: client.bundles(from: resumption.listFrom, until: untilTime(now: now)).makeAsyncIterator(), resumption: resumption)
     }
 
-    func resumption(since: Int64?) throws -> CheckpointStore.Resumption {
+    func resumption(since: Int64?, checkpoint: CheckpointStore.Checkpoint?) -> CheckpointStore.Resumption {
         if let since {
-            logger.info("re-exporting from \(Timestamp.iso8601(since)); the state file is left as it was")
+            logger.info("exporting from \(Timestamp.iso8601(since)) (--since)")
             return .init(listFrom: since)
         }
-        if let checkpoint = try CheckpointStore(path: configuration.statePath).load() {
+        if let checkpoint {
             logger.info("resuming after bundle \(checkpoint.bundleID) (Stop \(Timestamp.iso8601(checkpoint.stop)))")
             return checkpoint.resumption
         }
