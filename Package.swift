@@ -165,7 +165,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",
-            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTestSupport"],
+            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTesting", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",

@@ -22,6 +22,12 @@ struct CSVSinkTests {
         #expect(result.files.contains { $0.text.contains("\"Say \"\"hi\"\"") || !$0.text.contains("Say") })
     }
 
+    @Test("The sink keeps the contract: abort leaves nothing, nothing lands outside its folder, commit twice is harmless")
+    func contract() async throws {
+        let options = CSVSink.Options(columns: ["EventType", "UserId"])
+        try await SinkContract.verify { try CSVSink(options: options, context: $0) }
+    }
+
     @Test("A pipeline file uses the sink like a built-in one, against the simulator")
     func pipelineEndToEnd() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString)").path

@@ -1,0 +1,123 @@
+import FSExportClient
+import FSExportCore
+import FSExportSimulator
+import Foundation
+import Logging
+
+/// The contract every sink keeps, as a check a sink's own test runs in one line:
+///
+/// ```swift
+/// @Test func keepsTheContract() async throws {
+///     try await SinkContract.verify { context in try CSVSink(options: options, context: context) }
+/// }
+/// ```
+///
+/// `make` builds the sink for a context whose folder (``SinkContext/baseDirectory``, where
+/// relative paths in its options resolve) is a fresh temporary folder, and the sink runs on a
+/// simulated bundle, downloaded and decoded for real, the way the engine runs it:
+/// - **Abort leaves nothing**: when a sibling stage fails, the sink is aborted, and its folder is
+///   as it was before.
+/// - **Nothing lands outside its folder**: a committed delivery writes below that folder only.
+/// - **Commit twice is harmless**: the same bundle delivered and committed again (as after a
+///   crash before the state file was written) succeeds and leaves the same files, byte for byte.
+///
+/// Every failed promise is reported at once, in the thrown ``Violations``.
+public enum SinkContract {
+    /// The promises the sink did not keep.
+    public struct Violations: Error, CustomStringConvertible {
+        public var failures: [String]
+        public var description: String { "the sink breaks its contract:\n- " + failures.joined(separator: "\n- ") }
+    }
+
+    public static func verify(
+        eventsPerBundle: Int = 50, _ make: @Sendable (SinkContext) throws -> any Sink
+    ) async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-contract-\(UUID().uuidString)").path
+        let folder = "\(work)/sink"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let context = SinkContext(stage: "sink", baseDirectory: folder, readsSource: true, hasDownstream: true)
+        let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: eventsPerBundle), rateLimit: nil)
+        let failures = try await ExportSimulator.withRunning(configuration) { simulator in
+            let bundle = try await download(from: simulator, into: work)
+            return try await check(make(context), bundle: bundle, work: work, folder: folder)
+        }
+        if !failures.isEmpty { throw Violations(failures: failures) }
+    }
+
+    private static func check(_ sink: any Sink, bundle: BundleContext, work: String, folder: String) async throws -> [String] {
+        var failures: [String] = []
+        let logger = Logger(label: "fsexport.contract")
+        let before = try tree(work)
+
+        // A sibling that fails makes the engine abort every stage.
+        let failing = BundleDelivery(
+            stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")]),
+                     Stage(name: "sibling", sink: FailingSink(), inputs: [.source])],
+            stagingRoot: try PrivateFolder.make("staging", in: work), logger: logger)
+        _ = try? await failing.deliver(bundle)
+        let changed = difference(before, try tree(work))
+        if !changed.isEmpty { failures.append("after abort, these changed: \(changed.prefix(5).joined(separator: ", "))") }
+
+        let delivery = BundleDelivery(
+            stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")])],
+            stagingRoot: try PrivateFolder.make("staging", in: work), logger: logger)
+        do {
+            _ = try await delivery.deliver(bundle)
+        } catch {
+            return failures + ["delivering and committing a bundle failed: \(error)"]
+        }
+        let committed = try tree(work)
+        let outside = difference(before, committed).filter { !$0.hasPrefix("sink/") }
+        if !outside.isEmpty { failures.append("a commit wrote outside the sink's folder: \(outside.prefix(5).joined(separator: ", "))") }
+
+        do {
+            _ = try await delivery.deliver(bundle)
+            let again = difference(committed, try tree(work))
+            if !again.isEmpty { failures.append("committing the same bundle again changed: \(again.prefix(5).joined(separator: ", "))") }
+        } catch {
+            failures.append("committing the same bundle again failed: \(error)")
+        }
+        return failures
+    }
+
+    /// Downloads the simulator's bundle, as the engine would.
+    private static func download(from simulator: ExportSimulator, into work: String) async throws -> BundleContext {
+        let client = ExportClient(configuration: ExportClientConfiguration(
+            apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited))
+        var listing = client.bundles(from: 0).makeAsyncIterator()
+        guard let bundle = try await listing.next() else { throw SinkError("the simulator listed no bundle") }
+        let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
+        return BundleContext(
+            id: bundle.id, start: bundle.start, stop: bundle.stop,
+            file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
+            encoding: file.encoding)
+    }
+
+    /// Every file below `root` (but the engine's staging folder and the downloaded bundle), with its bytes.
+    private static func tree(_ root: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return files }
+        while let relative = walker.nextObject() as? String {
+            guard !relative.hasPrefix("staging"), !relative.hasSuffix(".bundle") else { continue }
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
+                files[relative] = FileManager.default.contents(atPath: "\(root)/\(relative)") ?? Data()
+            }
+        }
+        return files
+    }
+
+    /// The files added, removed or changed from `old` to `new`.
+    private static func difference(_ old: [String: Data], _ new: [String: Data]) -> [String] {
+        Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted()
+    }
+}
+
+/// A stage that reads the whole bundle, then fails: the engine aborts every other stage.
+private struct FailingSink: Sink {
+    func deliver(_ delivery: Delivery) async throws -> Commit {
+        for try await _ in delivery.input.events {}
+        throw SinkError("a sibling stage failed on purpose (SinkContract)")
+    }
+}
