@@ -9,11 +9,11 @@ let strict: [SwiftSetting] = [
 /// The fuzz targets and the modules each one exercises.
 let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-json-scanner", ["FSExportCore"]),
-    ("fuzz-list-response", ["FSExportClient"]),
-    ("fuzz-state-file", ["FSExportCore", "FSExportClient"]),
+    ("fuzz-list-response", ["FSExportClient", "FSExportCore"]),
+    ("fuzz-state-file", ["FSExportCore"]),
     ("fuzz-templates", ["FSExportCore"]),
     ("fuzz-pipeline", ["FSExportPipeline"]),
-    ("fuzz-times", ["FSExportClient"]),
+    ("fuzz-times", ["FSExportClient", "FSExportCore"]),
 ]
 
 let package = Package(
@@ -59,21 +59,24 @@ let package = Package(
         // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
         .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
 
-        // The export API client: LIST paging, GET to a verified spool file, rate limit, retries.
+        // The legacy export API as a BundleSource: LIST paging, GET to a verified spool file, rate
+        // limit, retries. Stands on the core.
         .target(
             name: "FSExportClient",
             dependencies: [
-                "CCurl", "CCurlShims", "FSExportZlib",
+                "FSExportCore", "CCurl", "CCurlShims", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
 
-        // The engine: streaming decode, events, the Sink protocol, templates, checkpoints.
+        // The foundation: the BundleSource and Sink protocols, the engine, streaming decode, events,
+        // templates, checkpoints, and the small utilities everyone needs. No HTTP, curl, YAML,
+        // argument parsing or NIO here (a test holds it to that).
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportClient", "FSExportZlib",
+                "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "FSExportSinks",
             dependencies: [
-                "FSExportCore", "FSExportClient", "FSExportZlib", "CArchive",
+                "FSExportCore", "FSExportZlib", "CArchive",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -157,11 +160,11 @@ let package = Package(
         .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
-            dependencies: ["FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
+            dependencies: ["FSExportClient", "FSExportCore", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",
-            dependencies: ["FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
+            dependencies: ["FSExportCore", "FSExportZlib", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",

@@ -1,3 +1,4 @@
+import FSExportCore
 /// All bundles from a start time, paging through LIST by calling again with the last bundle's Stop.
 ///
 /// The API returns bundles whose Stop is after `start`, oldest first. A page that breaks that

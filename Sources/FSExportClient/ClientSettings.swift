@@ -1,3 +1,4 @@
+import FSExportCore
 /// How requests are sent: parameters in the URL query (GET) or as a JSON body (POST).
 public enum RequestMethod: String, Sendable, CaseIterable, Codable {
     case get

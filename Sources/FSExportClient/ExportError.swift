@@ -1,3 +1,4 @@
+import FSExportCore
 /// Everything that can end an export API call, each case with a message that says what to do.
 public enum ExportError: Error, Sendable, CustomStringConvertible {
     /// Settings are wrong before any request is made.

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportCore
 
 /// Decodes a LIST response leniently, as real responses demand: the trailing comma of the
 /// documentation's own example, `ID`/`Id`/`id` in any case, IDs as numbers or strings, extra fields.

@@ -1,4 +1,5 @@
 import CCurl
+import FSExportCore
 
 /// What the retry loop should do with a failed attempt.
 enum AttemptFailure: Error {

@@ -1,3 +1,4 @@
+import FSExportCore
 /// A token bucket shared by every call of one client, so that in steady state the client waits
 /// for its turn instead of being refused by the server.
 public actor TokenBucket {

@@ -3,6 +3,7 @@ import FSExportClient
 import FSExportSimulator
 import Foundation
 import Logging
+import FSExportCore
 
 /// Options every command that talks to the API shares.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FSExportClient
+import FSExportCore
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -74,7 +74,7 @@ extension Pipeline {
         let client = ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
         var configuration = try engineConfiguration(overrides: overrides)
         configuration.downloadProgress = downloadProgress
-        return Engine(client: client, configuration: configuration, logger: logger)
+        return Engine(source: client, configuration: configuration, logger: logger)
     }
 
     func resolve(_ path: String) -> String {

@@ -1,5 +1,6 @@
 import FSExportClient
 import Yams
+import FSExportCore
 
 /// Checks the values of the `source` section that a run reads (times, durations, sizes), at
 /// load time, so that `validate` refuses what every run would fail, at the value's line and column.

@@ -1,5 +1,4 @@
 import AsyncAlgorithms
-import FSExportClient
 import FSExportCore
 import Foundation
 import Subprocess

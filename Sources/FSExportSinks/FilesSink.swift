@@ -1,4 +1,3 @@
-import FSExportClient
 import FSExportCore
 import Foundation
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import FSExportClient
+import FSExportCore
 
 @Suite("Downloading bundles")
 struct DownloadTests {

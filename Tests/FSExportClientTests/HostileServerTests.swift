@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import FSExportClient
+import FSExportCore
 
 /// Servers that answer what no real export API would: the client stays polite, bounded and
 /// alive, and says what is wrong.

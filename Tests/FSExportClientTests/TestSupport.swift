@@ -1,6 +1,7 @@
 import FSExportClient
 import FSExportSimulator
 import Foundation
+import FSExportCore
 
 /// Starts a simulator, runs `body` against it, and always shuts it down.
 func withSimulator<T>(

@@ -1,4 +1,3 @@
-import FSExportClient
 import Foundation
 import Testing
 

@@ -1,4 +1,3 @@
-import FSExportClient
 import FSExportTestSupport
 import FSExportZlib
 import Foundation

@@ -1,6 +1,7 @@
 import CCurl
 import CCurlShims
 import Foundation
+import FSExportCore
 
 /// Runs one HTTP transfer with libcurl's easy interface on a thread of its own (curl blocks),
 /// streaming a 2xx body into a ``BodyReceiver``. Nothing outside this file sees a curl handle.

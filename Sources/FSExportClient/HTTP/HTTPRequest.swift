@@ -1,4 +1,5 @@
 import Foundation
+import FSExportCore
 
 /// One HTTP request as the transfer layer sends it. The API key travels only inside `headers`.
 struct HTTPRequest: Sendable {

@@ -1,5 +1,4 @@
 import AsyncAlgorithms
-import FSExportClient
 import FSExportZlib
 import SystemPackage
 import Synchronization

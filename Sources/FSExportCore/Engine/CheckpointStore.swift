@@ -1,4 +1,3 @@
-import FSExportClient
 import Foundation
 
 /// The state file: how far delivery has come. It records the high-water Stop and the ids of the

@@ -1,4 +1,3 @@
-import FSExportClient
 import Foundation
 import Logging
 import Synchronization
@@ -32,14 +31,15 @@ public final class Engine: Sendable {
         }
     }
 
-    public let client: ExportClient
+    /// Where the bundles come from.
+    public let source: any BundleSource
     public let configuration: Configuration
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let delivering = Atomic<Bool>(false)
 
-    public init(client: ExportClient, configuration: Configuration, logger: Logger) {
-        self.client = client
+    public init(source: any BundleSource, configuration: Configuration, logger: Logger) {
+        self.source = source
         self.configuration = configuration
         self.logger = logger
     }
@@ -127,7 +127,7 @@ public final class Engine: Sendable {
     func pendingBundles(since: Int64?, checkpoint: CheckpointStore.Checkpoint?, now: Int64) -> PendingBundles {
         let resumption = resumption(since: since, checkpoint: checkpoint)
         return PendingBundles(
-            listing: client.bundles(from: resumption.listFrom, until: untilTime(now: now)).makeAsyncIterator(), resumption: resumption)
+            listing: source.bundles(after: resumption.listFrom, until: untilTime(now: now)).makeAsyncIterator(), resumption: resumption)
     }
 
     func resumption(since: Int64?, checkpoint: CheckpointStore.Checkpoint?) -> CheckpointStore.Resumption {
@@ -145,9 +145,9 @@ public final class Engine: Sendable {
 
     private func startDownload(_ bundle: ExportBundle) -> Task<DownloadedBundle, any Error> {
         let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
-        let client = self.client
+        let source = self.source
         let report = configuration.downloadProgress.map { report in { @Sendable (progress: TransferProgress) in report(bundle, progress) } }
-        return Task { try await client.download(bundle.id, to: path, progress: report) }
+        return Task { try await source.fetch(bundle, to: path, progress: report) }
     }
 
     func untilTime(now: Int64) -> Int64? {
@@ -164,7 +164,7 @@ public final class Engine: Sendable {
 
 /// The listing of a run, less the bundles the state file says were delivered.
 struct PendingBundles {
-    var listing: BundleListing.Iterator
+    var listing: any AsyncIteratorProtocol<ExportBundle, any Error>
     let resumption: CheckpointStore.Resumption
 
     mutating func next() async throws -> ExportBundle? {

@@ -1,4 +1,3 @@
-import FSExportClient
 
 /// The bundle being delivered: what LIST said of it, and the verified file it was downloaded to.
 public struct BundleContext: Sendable {

@@ -1,4 +1,3 @@
-import FSExportClient
 
 /// A sink that a pipeline file can name by ``type`` and configure with its ``Options``.
 ///
@@ -52,5 +51,5 @@ public struct SinkContext: Sendable {
 
 /// A sink that can say, before anything runs, which paths it would write for a bundle (for `--dry-run`).
 public protocol PlansOutput {
-    func plannedOutputs(for bundle: FSExportClient.ExportBundle) -> [String]
+    func plannedOutputs(for bundle: ExportBundle) -> [String]
 }

@@ -1,4 +1,3 @@
-import FSExportClient
 
 /// A file name pattern such as `raw/{start:%Y/%m/%d}/{id}.json.gz`.
 ///

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import FSExportClient
+import FSExportCore
 
 @Suite("Times and durations")
 struct TimeParsingTests {

@@ -12,7 +12,7 @@ public final class DecodedBundleReader {
 
     public init(_ bundle: DownloadedBundle) throws {
         path = bundle.path
-        do { input = try FileDescriptor.open(FilePath(bundle.path), .readOnly) } catch { throw ExportError.localIO("cannot open \(bundle.path): \(error)") }
+        input = try FileSystemError.naming("open", bundle.path) { try FileDescriptor.open(FilePath(bundle.path), .readOnly) }
         inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
     }
 
@@ -28,7 +28,7 @@ public final class DecodedBundleReader {
         while !done {
             if pending.isEmpty {
                 let count: Int
-                do { count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) } } catch { throw ExportError.localIO("cannot read \(path): \(error)") }
+                count = try FileSystemError.naming("read", path) { try buffer.withUnsafeMutableBytes { try input.read(into: $0) } }
                 if count == 0 {
                     try inflater?.finish()
                     done = true

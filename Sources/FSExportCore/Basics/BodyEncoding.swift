@@ -4,7 +4,7 @@ public enum BodyEncoding: String, Sendable, Codable {
     case json
 
     /// Decides from the first bytes: 0x1f 0x8b is gzip; `[`, `{` or white space is JSON.
-    static func sniff(_ first: UInt8) -> BodyEncoding? {
+    package static func sniff(_ first: UInt8) -> BodyEncoding? {
         switch first {
         case 0x1f: .gzip
         case UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): .json
