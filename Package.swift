@@ -164,7 +164,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",
-            dependencies: ["FSExportCore", "FSExportZlib", "FSExportTestSupport"],
+            dependencies: [
+                "FSExportCore", "FSExportZlib", "FSExportTestSupport",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",
