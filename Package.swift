@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "FSExportTesting",
             dependencies: [
-                "FSExportCore", "FSExportClient", "FSExportSimulator",
+                "FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

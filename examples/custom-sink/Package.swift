@@ -33,10 +33,7 @@ let package = Package(
             dependencies: [
                 "CSVSink",
                 .product(name: "FSExportCore", package: fsexport),
-                .product(name: "FSExportPipeline", package: fsexport),
                 .product(name: "FSExportTesting", package: fsexport),
-                .product(name: "FSExportSimulator", package: fsexport),
-                .product(name: "FSExportClient", package: fsexport),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]

@@ -1,8 +1,5 @@
 import CSVSink
-import FSExportClient
 import FSExportCore
-import FSExportPipeline
-import FSExportSimulator
 import FSExportTesting
 import Foundation
 import Testing
@@ -32,16 +29,8 @@ struct CSVSinkTests {
     func pipelineEndToEnd() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        var registry = SinkRegistry.builtIn
-        registry.register(CSVSink.self)
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CSVSink/clicks.fsexport.yml").standardized.path
-        let pipeline = try Pipeline.load(path: file, registry: registry, environment: ["FSEXPORT_OUT": out])
-
-        let simulator = try await ExportSimulator.start(SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 3), rateLimit: nil))
-        let engine = try pipeline.makeEngine(
-            overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey(simulator.configuration.apiKey)), logger: .init(label: "test"))
-        let summary = try await engine.runOnce()
-        await simulator.shutdown()
+        let summary = try await PipelineHarness.run(file, sinks: [CSVSink.self], bundles: 3, environment: ["FSEXPORT_OUT": out])
 
         #expect(summary.bundles.count == 3)
         let csv = try String(contentsOfFile: "\(out)/clicks/2024-01-02.csv", encoding: .utf8)
@@ -55,15 +44,9 @@ struct CSVSinkTests {
 
     @Test("Validation reports the sink's own option errors at their line and column")
     func validation() throws {
-        var registry = SinkRegistry.builtIn
-        registry.register(CSVSink.self)
         let text = "source: {start: 0}\nstages:\n  c: {type: csv, inputs: [source], colums: [a]}\n  f: {type: files, inputs: [c], path: x}\n"
-        do {
-            _ = try Pipeline.load(text: text, file: "p.yml", baseDirectory: "/tmp", registry: registry, environment: [:])
-            Issue.record("accepted a misspelt option")
-        } catch let error as PipelineFileError {
-            #expect(error.description.contains("p.yml:3:"))
-            #expect(error.description.contains("did you mean 'colums'") || error.description.contains("did you mean 'columns'"))
-        }
+        let problems = PipelineHarness.problems(in: text, sinks: [CSVSink.self], file: "p.yml").joined(separator: "\n")
+        #expect(problems.contains("p.yml:3:"))
+        #expect(problems.contains("did you mean 'colums'") || problems.contains("did you mean 'columns'"))
     }
 }
