@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .executable(name: "fsexport", targets: ["fsexport"]),
         .library(name: "FSExportClient", targets: ["FSExportClient"]),
+        .library(name: "FSExportArchive", targets: ["FSExportArchive"]),
         .library(name: "FSExportCore", targets: ["FSExportCore"]),
         .library(name: "FSExportSinks", targets: ["FSExportSinks"]),
         .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
@@ -83,6 +84,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // A local archive of bundles (what a files stage wrote) as a BundleSource.
+        .target(
+            name: "FSExportArchive",
+            dependencies: ["FSExportCore", "FSExportZlib", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+
         // The built-in sinks: files, ndjson, tar (libarchive), command (swift-subprocess).
         .target(
             name: "FSExportSinks",
@@ -98,7 +105,7 @@ let package = Package(
         .target(
             name: "FSExportPipeline",
             dependencies: [
-                "FSExportCore", "FSExportSinks", "FSExportClient",
+                "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
@@ -130,7 +137,7 @@ let package = Package(
         .target(
             name: "FSExportCommand",
             dependencies: [
-                "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline",
+                "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline", "FSExportArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

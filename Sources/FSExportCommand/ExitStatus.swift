@@ -1,4 +1,5 @@
 import ArgumentParser
+import FSExportArchive
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
@@ -41,7 +42,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             case .corruptBundle, .invalidResponse: return .dataError
             case .configuration, .httpStatus, .localIO: return .failure
             }
-        case is ZlibError, is BundleFormatError: return .dataError
+        case is ZlibError, is BundleFormatError, is DamagedBundleFile: return .dataError
         case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure
         case is PipelineFileError: return .invalidPipeline
         case is PipelineBusy: return .busy

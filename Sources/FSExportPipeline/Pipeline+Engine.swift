@@ -1,3 +1,4 @@
+import FSExportArchive
 import FSExportClient
 import FSExportCore
 import Foundation
@@ -71,10 +72,17 @@ extension Pipeline {
         overrides: Overrides = Overrides(), logger: Logger,
         downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)? = nil
     ) throws -> Engine {
-        let client = ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
         var configuration = try engineConfiguration(overrides: overrides)
         configuration.downloadProgress = downloadProgress
-        return Engine(source: client, configuration: configuration, logger: logger)
+        return Engine(source: try makeSource(overrides: overrides, logger: logger), configuration: configuration, logger: logger)
+    }
+
+    /// The source the `source` section names: the export API, or a directory of bundle files.
+    public func makeSource(overrides: Overrides = Overrides(), logger: Logger) throws -> any BundleSource {
+        if source.type == "directory", let path = source.path {
+            return DirectorySource(root: resolve(path))
+        }
+        return ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
     }
 
     func resolve(_ path: String) -> String {

@@ -19,6 +19,11 @@ struct SourceCheck {
         duration(source.timeouts?.stall, ["timeouts", "stall"])
         size(source.timeouts?.minSpeed, ["timeouts", "min_speed"], per: "/s")
         size(source.maxEventSize, ["max_event_size"], per: "")
+        switch source.type ?? "api" {
+        case "api": if source.path != nil { session.error("path belongs to a directory source; add 'type: directory', or remove it", at: mark(["path"])) }
+        case "directory": if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
+        case let other: session.error("source type must be api or directory, not '\(other)'\(Suggestion.didYouMean(other, in: ["api", "directory"]))", at: mark(["type"]))
+        }
         if let method = source.method, RequestMethod(rawValue: method.lowercased()) == nil {
             session.error("method must be get or post, not '\(method)'", at: mark(["method"]))
         }

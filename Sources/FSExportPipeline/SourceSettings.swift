@@ -33,6 +33,11 @@ public struct SourceSettings: Decodable, Sendable {
         }
     }
 
+    /// Where bundles come from: `api` (the export API, the default) or `directory` (bundle files
+    /// below ``path``: an archive a files stage wrote).
+    public var type: String?
+    /// The folder of a `directory` source; relative to the pipeline file.
+    public var path: String?
     /// Default `https://export.fullstory.com`.
     public var baseURL: String?
     /// Usually `${FULLSTORY_API_KEY}`; or give `api_key_file`.
@@ -56,7 +61,7 @@ public struct SourceSettings: Decodable, Sendable {
     public var spool: String?
 
     enum CodingKeys: String, CodingKey {
-        case start, until, settle, method, retry, headers, state, spool, timeouts
+        case start, until, settle, method, retry, headers, state, spool, timeouts, type, path
         case maxEventSize = "max_event_size"
         case baseURL = "base_url"
         case apiKey = "api_key"

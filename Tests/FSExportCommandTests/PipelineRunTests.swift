@@ -68,6 +68,22 @@ struct PipelineRunTests {
         }
     }
 
+    @Test("The replay example delivers what the raw-archive example archived, with no API")
+    func replayArchive() async throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let archive = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
+        #expect(archive.status == 0, "\(archive.stderr)")
+        let file = "\(repositoryRoot)/examples/replay-archive.fsexport.yml"
+        #expect(try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out]).status == 0)
+        let replay = try await runFSExport(["run", file], environment: ["FSEXPORT_OUT": out])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.contains("3 bundles"))
+        let parts = try tree(out).filter { $0.key.hasPrefix("replay/") }
+        #expect(parts.keys.contains("replay/2024-01-02/click/170415360048-0001.ndjson"))
+        #expect(parts.values.reduce(0) { $0 + String(decoding: $1, as: UTF8.self).split(separator: "\n").count } == 600)
+    }
+
     @Test("Every pipeline in docs/pipeline.md validates and runs")
     func documentation() async throws {
         let text = try String(contentsOfFile: "\(repositoryRoot)/docs/pipeline.md", encoding: .utf8)
