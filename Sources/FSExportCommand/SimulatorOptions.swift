@@ -52,8 +52,8 @@ struct SimulatorOptions: ParsableArguments {
     @Flag(help: "Serve bundles as plain JSON, as a proxy that already inflated them would.")
     var plainJson = false
 
-    @Option(help: "Spelling of the id key in LIST responses: ID (as documented) or Id (as seen in real responses).")
-    var idKey = "ID"
+    @Option(help: "Spelling of the id key in LIST responses: Id (as real responses spell it, which real clients expect) or ID (as the documentation's example does, to test tolerant clients).")
+    var idKey = "Id"
 
     func configuration(host: String = "127.0.0.1", port: Int = 0) throws -> SimulatorConfiguration {
         let span = try DurationText.parse(bundleSpan)

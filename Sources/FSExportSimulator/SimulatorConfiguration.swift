@@ -13,7 +13,8 @@ public struct SimulatorConfiguration: Sendable {
     /// The API's limit: a burst of 50 calls refilled at 2 a minute. `nil` turns it off.
     public var rateLimit: (burst: Int, perMinute: Double)?
     public var faults: [FaultRule]
-    /// How the ID key of LIST entries is spelled: the doc prints `ID`, real responses `Id`.
+    /// How the ID key of LIST entries is spelled: `Id`, as real responses do (clients written
+    /// against the live API expect it), or `ID`, as the documentation's example prints it.
     public var idKey: String
     /// Print the LIST response exactly as the doc's example does, trailing comma included.
     public var documentationStyleJSON: Bool
@@ -34,7 +35,7 @@ public struct SimulatorConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 0, apiKey: String = "simulator-key",
         standardKeys: Set<String> = ["standard-key"], dataset: SimulatedDataset = SimulatedDataset(),
         pageSize: Int = 20, rateLimit: (burst: Int, perMinute: Double)? = (50, 2), faults: [FaultRule] = [],
-        idKey: String = "ID", documentationStyleJSON: Bool = false, contentEncodingGzip: Bool = false,
+        idKey: String = "Id", documentationStyleJSON: Bool = false, contentEncodingGzip: Bool = false,
         servePlainJSON: Bool = false, supportsRanges: Bool = true, gzipLevel: Int32 = 6,
         slowChunkDelay: Duration = .milliseconds(20), cacheDirectory: String? = nil
     ) {

@@ -129,3 +129,22 @@ struct ListingTests {
         }
     }
 }
+
+@Suite("The simulator answers as the live API does")
+struct SimulatorFidelityTests {
+    @Test("LIST entries spell the key Id, as real responses do (clients written against the live API read it), unless asked for the doc's ID")
+    func idSpelling() async throws {
+        for (key, expected) in [(nil as String?, #""Id":"#), ("ID", #""ID":"#)] {
+            var configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1), rateLimit: nil)
+            if let key { configuration.idKey = key }
+            try await withSimulator(configuration) { simulator in
+                let client = try makeClient(simulator)
+                let request = client.makeRequest(path: "/api/v1/export/list", parameter: ("start", 0))
+                let (_, body) = try await ExportClient.transfer(request) { MemoryReceiver() } extract: { $0.data }
+                let text = String(decoding: body, as: UTF8.self)
+                #expect(text.contains(expected), "\(text)")
+                #expect(try ListResponse.decode(body).count == 1)
+            }
+        }
+    }
+}
