@@ -17,10 +17,10 @@ struct EventsCommand: AsyncParsableCommand {
               fsexport events --simulate --until 2024-01-03 | wc -l
             """)
 
-    @Option(help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))
     var since = "0"
 
-    @Option(help: ArgumentHelp("Only bundles whose Stop is not after this time.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
 
     @Option(help: ArgumentHelp("Folder for the temporary downloads.", valueName: "path"))

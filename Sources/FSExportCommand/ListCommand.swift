@@ -17,10 +17,10 @@ struct ListCommand: AsyncParsableCommand {
               fsexport list --simulate
             """)
 
-    @Option(help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
     var start = "0"
 
-    @Option(help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
 
     @Flag(help: "Print one JSON object a line: {\"id\":…,\"start\":…,\"stop\":…} (unix seconds).")

@@ -42,10 +42,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long --follow waits between runs.", valueName: "duration"))
     var interval = "1h"
 
-    @Option(help: ArgumentHelp("Start here instead of after the state file's bundle (re-exports a period).", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start here instead of after the state file's bundle (re-exports a period).", valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Deliver only bundles whose Stop is not after this time.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Deliver only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
 
     @Flag(help: "List the bundles that would be downloaded and what each stage would write; change nothing.")

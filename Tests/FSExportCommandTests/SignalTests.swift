@@ -144,3 +144,18 @@ struct HostileNumberCommandTests {
         #expect(result.stderr.contains("\(work)/state.json"))
     }
 }
+
+@Suite("Time options")
+struct TimeOptionTests {
+    @Test("A negative relative time is a value, also as a separate argument (--start -7d, --since -2d)", arguments: [
+        ["list", "--simulate", "--start", "-7d"],
+        ["events", "--simulate", "--since", "-9999d", "--until", "2024-01-03"],
+        ["list", "--simulate", "--start", "-9999d", "--until", "-1000w"],
+    ])
+    func negativeRelativeTimes(_ arguments: [String]) async throws {
+        let result = try await FSExportBinary.run(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("Missing value"))
+        if arguments[0] == "events" { #expect(result.stdout.split(separator: "\n").count == 400) }
+    }
+}
