@@ -53,7 +53,7 @@ public struct TarSink: ConfigurableSink {
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
         try writer.close()
         let size = try FileSize.of(path)
-        try await delivery.output.publish(Artifact(name: name, path: path, byteCount: size))
+        try await delivery.output.publish(Artifact(name: name, path: path, byteCount: size, content: .opaque))
         return .nothing
     }
 }

@@ -90,7 +90,7 @@ public enum SinkContract {
         let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
         return BundleContext(
             id: bundle.id, start: bundle.start, stop: bundle.stop,
-            file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
+            file: file.artifact,
             encoding: file.encoding)
     }
 

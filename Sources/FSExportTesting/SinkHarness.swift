@@ -66,7 +66,7 @@ public struct SinkHarness: Sendable {
             let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
             let context = BundleContext(
                 id: bundle.id, start: bundle.start, stop: bundle.stop,
-                file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
+                file: file.artifact,
                 encoding: file.encoding)
             result.events += try await delivery.deliver(context).events
             result.bundles.append(bundle)

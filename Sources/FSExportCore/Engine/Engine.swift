@@ -106,7 +106,7 @@ public final class Engine: Sendable {
             logger.info("delivering \(bundle) (\(RunSummary.bytes(file.byteCount)))")
             let context = BundleContext(
                 id: bundle.id, start: bundle.start, stop: bundle.stop,
-                file: Artifact(name: "\(bundle.id).\(file.encoding.fileExtension)", path: file.path, byteCount: file.byteCount),
+                file: file.artifact,
                 encoding: file.encoding, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
             if records { checkpoint = try store.record(bundle, after: checkpoint) }

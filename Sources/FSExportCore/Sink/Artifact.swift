@@ -1,16 +1,36 @@
 /// A file a stage produced for the stages downstream of it: NDJSON parts, an archive, a
 /// program's output. Its bytes live at ``path`` until the bundle is finished.
 public struct Artifact: Sendable, Hashable {
+    /// What a file holds, so that a stage reading events knows how to read it, or that it cannot.
+    public enum Content: Sendable, Hashable {
+        /// An export bundle: the JSON array of events, gzip or plain.
+        case bundle(BodyEncoding)
+        /// One event object a line, gzip or plain.
+        case ndjson(gzip: Bool)
+        /// Anything else: an archive, a program's output, a CSV.
+        case opaque
+
+        /// What a name says: `.ndjson` and `.ndjson.gz` are NDJSON; anything else is opaque.
+        public static func inferred(fromName name: String) -> Content {
+            if name.hasSuffix(".ndjson") { return .ndjson(gzip: false) }
+            if name.hasSuffix(".ndjson.gz") { return .ndjson(gzip: true) }
+            return .opaque
+        }
+    }
+
     /// A relative name such as `click/part-0001.ndjson.gz`; `/` makes folders.
     public let name: String
     /// Where its bytes are, in the staging folder: read it, do not move it.
     public let path: String
     public let byteCount: Int64
+    /// What it holds; by default, what its name says.
+    public let content: Content
 
-    public init(name: String, path: String, byteCount: Int64) {
+    public init(name: String, path: String, byteCount: Int64, content: Content? = nil) {
         self.name = name
         self.path = path
         self.byteCount = byteCount
+        self.content = content ?? .inferred(fromName: name)
     }
 
     /// Checks that a name stays below its folder: relative, no `..`, no empty parts.

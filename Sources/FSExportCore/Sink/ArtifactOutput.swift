@@ -37,7 +37,7 @@ public struct ArtifactOutput: Sendable {
     @discardableResult
     public func publish(_ file: OutputFile) async throws -> Artifact {
         try file.close()
-        let artifact = Artifact(name: file.name, path: file.path, byteCount: file.byteCount)
+        let artifact = Artifact(name: file.name, path: file.path, byteCount: file.byteCount)  // content: from its name
         await send(artifact)
         return artifact
     }

@@ -18,8 +18,9 @@ public struct SinkInput: AsyncSequence, Sendable {
         channel.makeAsyncIterator()
     }
 
-    /// The events: batches from the bundle, and the events of NDJSON files from upstream stages
-    /// (each line one event object, gzip or plain).
+    /// The events: batches from the bundle, and the events of the files upstream stages publish
+    /// when they hold events (a bundle, or NDJSON). A file that holds something else (an
+    /// archive, a program's output) fails the stage with a ``SinkError`` that says so.
     public var events: Events { Events(input: self) }
 
     /// The files: the bundle file or upstream stages' files (event batches are skipped).
@@ -43,9 +44,20 @@ public struct SinkInput: AsyncSequence, Sendable {
                     }
                     switch try await items.next() {
                     case .events(let batch)?: return batch
-                    case .file(let artifact)?: reading = try BundleDecoder.ndjson(path: artifact.path)
+                    case .file(let artifact)?: reading = try Self.decoder(for: artifact)
                     case nil: return nil
                     }
+                }
+            }
+
+            static func decoder(for artifact: Artifact) throws -> BundleDecoder {
+                switch artifact.content {
+                case .bundle(let encoding): return try BundleDecoder(path: artifact.path, encoding: encoding)
+                case .ndjson: return try BundleDecoder.ndjson(path: artifact.path)
+                case .opaque:
+                    throw SinkError(
+                        "this stage reads events, but '\(artifact.name)' from the stage before it holds no events (an archive, a program's output); "
+                            + "read it as files (reads: .files), or give it a name ending in .ndjson if it is NDJSON")
                 }
             }
         }

@@ -13,3 +13,10 @@ public struct DownloadedBundle: Sendable {
         self.byteCount = byteCount
     }
 }
+
+extension DownloadedBundle {
+    /// The bundle file as the stages see it: named `ID.json.gz` (or `ID.json`), holding a bundle.
+    public var artifact: Artifact {
+        Artifact(name: "\(id).\(encoding.fileExtension)", path: path, byteCount: byteCount, content: .bundle(encoding))
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import FSExportCore
+
+/// Artifacts say what they hold: a stage reading events gets the events of a bundle or NDJSON file,
+/// and a clear error for a file that holds none.
+@Suite("Artifact contents")
+struct ArtifactContentTests {
+    /// Publishes one file named `name` holding two NDJSON events.
+    struct Publisher: Sink {
+        let name: String
+        func deliver(_ delivery: Delivery) async throws -> Commit {
+            for try await _ in delivery.input.events {}
+            let file = try delivery.output.makeFile(named: name)
+            try file.write("{\"a\":1}\n{\"a\":2}\n")
+            try await delivery.output.publish(file)
+            return .nothing
+        }
+    }
+
+    /// Counts the events it reads from its inputs.
+    final class Counter: Sink, Sendable {
+        let count = Mutex(0)
+        func deliver(_ delivery: Delivery) async throws -> Commit {
+            for try await batch in delivery.input.events { count.withLock { $0 += batch.count } }
+            return .nothing
+        }
+    }
+
+    static func run(publishing name: String) async throws -> Int {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
+        defer { unlink(path) }
+        let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
+        let counter = Counter()
+        let delivery = BundleDelivery(
+            stages: [Stage(name: "publisher", sink: Publisher(name: name), inputs: [.source]), Stage(name: "counter", sink: counter, inputs: [.stage("publisher")])],
+            stagingRoot: try PrivateFolder.make("staging", in: root), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        _ = try await delivery.deliver(bundle)
+        return counter.count.withLock { $0 }
+    }
+
+    @Test("Events are read from an upstream NDJSON file")
+    func ndjson() async throws {
+        #expect(try await Self.run(publishing: "part.ndjson") == 2)
+    }
+
+    @Test("Events asked of a file that holds none: a stage error that says so, not a damaged bundle")
+    func opaque() async throws {
+        do {
+            _ = try await Self.run(publishing: "archive.tar")
+            Issue.record("events were read from an archive")
+        } catch let failure as StageFailure {
+            #expect(failure.underlying is SinkError)
+            #expect("\(failure)".contains("holds no events"), "\(failure)")
+        }
+    }
+
+    @Test("The bundle file says it is a bundle; names say what else holds NDJSON")
+    func contents() {
+        #expect(DownloadedBundle(id: 7, path: "/x", encoding: .json, byteCount: 0).artifact.content == .bundle(.json))
+        #expect(Artifact(name: "a/b.ndjson.gz", path: "/x", byteCount: 0).content == .ndjson(gzip: true))
+        #expect(Artifact(name: "7.json.gz", path: "/x", byteCount: 0).content == .opaque)
+    }
+}
