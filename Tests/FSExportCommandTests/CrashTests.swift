@@ -65,6 +65,41 @@ struct CrashTests {
         }
     }
 
+    @Test("A directory source killed with -9 at random moments, then run again: exactly the output of an uninterrupted replay")
+    func killReplay() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let archiveFile = "\(work)/archive.yml"
+        try "source: {start: 2024-01-01, settle: 0s, state: \"${FSEXPORT_OUT}/state/a.json\", spool: \"${FSEXPORT_OUT}/spool\"}\nstages:\n  raw: {type: files, inputs: [source], root: \"${FSEXPORT_OUT}\", path: \"archive/{start:%F}/{id}.json.gz\"}\n"
+            .write(toFile: archiveFile, atomically: true, encoding: .utf8)
+        let archive = "\(work)/archived"
+        try await Self.runToCompletion(archiveFile, out: archive)
+        // The crash pipeline's stages, on a directory source reading that archive.
+        let replay = Self.pipeline.replacingOccurrences(of: "  start: 2024-01-01\n", with: "  type: directory\n  path: \(archive)/archive\n")
+        let file = "\(work)/replay.yml"
+        try replay.write(toFile: file, atomically: true, encoding: .utf8)
+        let reference = "\(work)/reference"
+        try await Self.runToCompletion(file, out: reference)
+        let expected = try tree(reference)
+        #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 45)
+
+        var random = SystemRandomNumberGenerator()
+        let out = "\(work)/killed"
+        var delays: [Int] = []
+        for _ in 0..<4 {
+            let delay = Int.random(in: 30...1200, using: &random)
+            delays.append(delay)
+            let process = try Self.start(file, out: out)
+            try await Task.sleep(for: .milliseconds(delay))
+            kill(process.processIdentifier, SIGKILL)
+            await process.exited()
+        }
+        try await Self.runToCompletion(file, out: out)
+        let actual = try tree(out)
+        #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms")
+        #expect(actual == expected, "killed after \(delays) ms: contents differ")
+    }
+
     @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
     func terminate() async throws {
         let work = try makeFolder()
