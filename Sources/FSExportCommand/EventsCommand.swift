@@ -15,6 +15,7 @@ struct EventsCommand: AsyncParsableCommand {
             EXAMPLES
               fsexport events --since -2d | jq -c 'select(.EventType == "click")'
               fsexport events --simulate --until 2024-01-03 | wc -l
+              fsexport events --from examples/replay-archive.fsexport.yml | jq -r .EventType | sort | uniq -c
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))
@@ -26,6 +27,8 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for the temporary downloads.", valueName: "path"))
     var spoolDir: String?
 
+    @OptionGroup var source: SourceOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -33,12 +36,12 @@ struct EventsCommand: AsyncParsableCommand {
         let until = try parseTime(until, option: "--until")
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         try await reportingErrors {
-            try await global.withClient { client in
+            try await source.withSource(global) { source in
                 let output = StandardOutputLines()
-                for try await bundle in client.bundles(from: since, until: until) {
+                for try await bundle in source.bundles(after: since, until: until) {
                     let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"
                     defer { unlink(path) }
-                    let file = try await client.download(bundle.id, to: path)
+                    let file = try await source.fetch(bundle, to: path, progress: nil)
                     let decoder = try BundleDecoder(path: file.path, encoding: file.encoding, bundleID: bundle.id)
                     while let batch = try await decoder.next() {
                         guard output.write(batch) else { return }  // the reader went away

@@ -15,6 +15,7 @@ struct ListCommand: AsyncParsableCommand {
               fsexport list --start -7d
               fsexport list --start 2024-01-01 --until 2024-02-01 --json | jq .id
               fsexport list --simulate
+              fsexport list --from examples/replay-archive.fsexport.yml
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
@@ -26,15 +27,17 @@ struct ListCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object a line: {\"id\":…,\"start\":…,\"stop\":…} (unix seconds).")
     var json = false
 
+    @OptionGroup var source: SourceOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let start = try parseTime(start, option: "--start")!
         let until = try parseTime(until, option: "--until")
         try await reportingErrors {
-            try await global.withClient { client in
+            try await source.withSource(global) { source in
                 if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
-                for try await bundle in client.bundles(from: start, until: until) {
+                for try await bundle in source.bundles(after: start, until: until) {
                     Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))
                 }
             }

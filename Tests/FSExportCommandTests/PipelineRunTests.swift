@@ -82,6 +82,14 @@ struct PipelineRunTests {
         let parts = try tree(out).filter { $0.key.hasPrefix("replay/") }
         #expect(parts.keys.contains("replay/2024-01-02/click/170415360048-0001.ndjson"))
         #expect(parts.values.reduce(0) { $0 + String(decoding: $1, as: UTF8.self).split(separator: "\n").count } == 600)
+
+        // list and events read the same source with --from, as their --help shows.
+        let listed = try await runFSExport(["list", "--from", file], environment: ["FSEXPORT_OUT": out])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.split(separator: "\n").dropFirst().map { $0.prefix(12) } == ["170406720048", "170415360048", "170424000048"])
+        let counted = try await shellOutput(
+            "FSEXPORT_OUT='\(out)' '\(FSExportBinary.url.path)' events --from '\(file)' | jq -r .EventType | sort | uniq -c | awk '{ total += $1 } END { print total }'")
+        #expect(counted.trimmingCharacters(in: .whitespacesAndNewlines) == "600")
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")

@@ -1,0 +1,26 @@
+import ArgumentParser
+import FSExportClient
+import FSExportCore
+import FSExportPipeline
+import Foundation
+
+/// `--from PIPELINE`: read bundles from a pipeline file's source (the export API with that file's
+/// settings, or a directory of bundle files) instead of the API options on the command line.
+struct SourceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Read bundles from this pipeline file's source (the export API as it configures it, or a directory of bundle files).", valueName: "pipeline"))
+    var from: String?
+
+    /// The source to read: the pipeline's with `--from`, else the API as the global options say.
+    func withSource<T>(_ global: GlobalOptions, _ body: (any BundleSource) async throws -> T) async throws -> T {
+        guard let from else { return try await global.withClient { try await body($0) } }
+        let pipeline = try Pipeline.load(path: from, registry: CommandEnvironment.sinks)
+        return try await withSimulator(if: global.simulate, logger: global.logger) { simulator in
+            var overrides = Pipeline.Overrides()
+            if let simulator {
+                overrides.baseURL = simulator.baseURL
+                overrides.apiKey = try APIKey(simulator.configuration.apiKey)
+            }
+            return try await body(try pipeline.makeSource(overrides: overrides, logger: global.logger))
+        }
+    }
+}
