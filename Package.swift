@@ -178,7 +178,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",
-            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTesting", "FSExportTestSupport"],
+            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FSExportSinksTests",
+            dependencies: ["FSExportSinks", "FSExportCore", "FSExportTesting", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",
