@@ -142,7 +142,9 @@ struct DownloadTests {
             let id = Self.dataset.bundle(at: 0).id
             let destination = folder.file("slow.json.gz")
             let task = Task { try await client.download(id, to: destination) }
-            try await Task.sleep(for: .milliseconds(300))
+            // Once the body is flowing: the transfer is under way.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? FileSize.of(destination + ".part")) ?? 0 == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let clock = ContinuousClock()
             let started = clock.now
             task.cancel()

@@ -281,8 +281,9 @@ struct DeliveryTests {
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], \(options)}\n")
         try await expectFailure(of: file, in: workspace, stage: "ext", because: reason, events: 5_000)
         if let sleeper = options.firstMatch(of: /sleep [0-9.]+/) {
-            // Nothing it started outlives it (the process group is ended with it).
-            try await Task.sleep(for: .milliseconds(300))
+            // Nothing it started outlives it (the process group is ended with it): gone within seconds.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !processes(running: String(sleeper.output)).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(processes(running: String(sleeper.output)).isEmpty)
         }
     }
