@@ -13,9 +13,21 @@ import SystemPackage
 public struct DirectorySource: BundleSource {
     /// The folder searched, recursively.
     public let root: String
+    /// The file names that hold bundles: a name with `{id}` in it, such as `export-{id}.gz`; gzip
+    /// when it ends in `.gz`, JSON otherwise. By default `{id}.json.gz` and `{id}.json`.
+    public let patterns: [String]
 
-    public init(root: String) {
+    /// - Parameter pattern: a file name with `{id}` in it, for archives named otherwise than
+    ///   `{id}.json.gz` or `{id}.json`.
+    public init(root: String, pattern: String? = nil) throws {
+        if let pattern {
+            let parts = pattern.components(separatedBy: "{id}")
+            guard parts.count == 2, !pattern.contains("/") else {
+                throw SinkError(option: "pattern", "must be a file name with {id} in it once, such as export-{id}.gz (folders below the path are searched anyway)")
+            }
+        }
         self.root = root
+        patterns = pattern.map { [$0] } ?? ["{id}.json.gz", "{id}.json"]
     }
 
     /// A bundle file of the archive.
@@ -60,7 +72,7 @@ public struct DirectorySource: BundleSource {
         }
         while let relative = walker.nextObject() as? String {
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
-            guard let (id, encoding) = Self.parse(name) else { continue }
+            guard let (id, encoding) = parse(name) else { continue }
             let path = "\(root)/\(relative)"
             guard let bundle = Self.bundle(id: id) else {
                 throw FileSystemError("use", path, reason: "its name is not a bundle id (Start·100 + span in 30-minute units) from which Start and Stop can be told")
@@ -71,12 +83,14 @@ public struct DirectorySource: BundleSource {
         return byID.values.sorted { ($0.bundle.stop, $0.bundle.id) < ($1.bundle.stop, $1.bundle.id) }
     }
 
-    /// `170406720048.json.gz` → (170406720048, gzip).
-    static func parse(_ name: String) -> (Int64, BodyEncoding)? {
-        for (suffix, encoding) in [(".json.gz", BodyEncoding.gzip), (".json", .json)] where name.hasSuffix(suffix) {
-            let digits = name.dropLast(suffix.count)
-            guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let id = Int64(digits) else { return nil }
-            return (id, encoding)
+    /// `170406720048.json.gz` → (170406720048, gzip), as the patterns say.
+    func parse(_ name: String) -> (Int64, BodyEncoding)? {
+        for pattern in patterns {
+            let parts = pattern.components(separatedBy: "{id}")
+            guard name.count > parts[0].count + parts[1].count, name.hasPrefix(parts[0]), name.hasSuffix(parts[1]) else { continue }
+            let digits = name.dropFirst(parts[0].count).dropLast(parts[1].count)
+            guard digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let id = Int64(digits) else { continue }
+            return (id, pattern.hasSuffix(".gz") ? .gzip : .json)
         }
         return nil
     }

@@ -80,7 +80,7 @@ extension Pipeline {
     /// The source the `source` section names: the export API, or a directory of bundle files.
     public func makeSource(overrides: Overrides = Overrides(), logger: Logger) throws -> any BundleSource {
         if source.type == "directory", let path = source.path {
-            return DirectorySource(root: resolve(path))
+            return try DirectorySource(root: resolve(path), pattern: source.pattern)
         }
         return ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
     }

@@ -1,3 +1,4 @@
+import FSExportArchive
 import FSExportClient
 import Yams
 import FSExportCore
@@ -20,8 +21,11 @@ struct SourceCheck {
         size(source.timeouts?.minSpeed, ["timeouts", "min_speed"], per: "/s")
         size(source.maxEventSize, ["max_event_size"], per: "")
         switch source.type ?? "api" {
-        case "api": if source.path != nil { session.error("path belongs to a directory source; add 'type: directory', or remove it", at: mark(["path"])) }
-        case "directory": if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
+        case "api": if source.pattern != nil { session.error("pattern belongs to a directory source; add 'type: directory', or remove it", at: mark(["pattern"])) }
+            if source.path != nil { session.error("path belongs to a directory source; add 'type: directory', or remove it", at: mark(["path"])) }
+        case "directory":
+            if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
+            do { _ = try DirectorySource(root: "", pattern: source.pattern) } catch { session.error("\(error)", at: mark(["pattern"])) }
         case let other: session.error("source type must be api or directory, not '\(other)'\(Suggestion.didYouMean(other, in: ["api", "directory"]))", at: mark(["type"]))
         }
         if let method = source.method, RequestMethod(rawValue: method.lowercased()) == nil {

@@ -38,6 +38,8 @@ public struct SourceSettings: Decodable, Sendable {
     public var type: String?
     /// The folder of a `directory` source; relative to the pipeline file.
     public var path: String?
+    /// A `directory` source's file names, with `{id}`: `export-{id}.gz`. Default `{id}.json.gz` and `{id}.json`.
+    public var pattern: String?
     /// Default `https://export.fullstory.com`.
     public var baseURL: String?
     /// Usually `${FULLSTORY_API_KEY}`; or give `api_key_file`.
@@ -61,7 +63,7 @@ public struct SourceSettings: Decodable, Sendable {
     public var spool: String?
 
     enum CodingKeys: String, CodingKey {
-        case start, until, settle, method, retry, headers, state, spool, timeouts, type, path
+        case start, until, settle, method, retry, headers, state, spool, timeouts, type, path, pattern
         case maxEventSize = "max_event_size"
         case baseURL = "base_url"
         case apiKey = "api_key"

@@ -84,7 +84,7 @@ struct DirectorySourceTests {
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/a/b", withIntermediateDirectories: true)
         _ = try workspace.write("a/170406720048.json", "[]")
         _ = try workspace.write("a/b/\(stray)", "x")
-        let source = DirectorySource(root: "\(workspace.path)/a")
+        let source = try DirectorySource(root: "\(workspace.path)/a")
         if stray.hasPrefix("1704") {
             await #expect(throws: FileSystemError.self) { try await Self.listed(source) }  // 00 units: no span to tell Stop from
         } else {
@@ -94,6 +94,18 @@ struct DirectorySourceTests {
         await #expect(throws: FileSystemError.self) { try await Self.listed(source) }
     }
 
+    @Test("A pattern reads archives named otherwise: export-{id}.gz")
+    func pattern() async throws {
+        let workspace = try Workspace()
+        try FileManager.default.createDirectory(atPath: "\(workspace.path)/a/2024", withIntermediateDirectories: true)
+        _ = try workspace.write("a/2024/export-170406720048.gz", "not read here")
+        _ = try workspace.write("a/170406720048.json.gz", "not this pattern")
+        let source = try DirectorySource(root: "\(workspace.path)/a", pattern: "export-{id}.gz")
+        #expect(try await Self.listed(source).map(\.id) == [170_406_720_048])
+        #expect(throws: SinkError.self) { try DirectorySource(root: "/x", pattern: "export.gz") }
+        #expect(throws: SinkError.self) { try DirectorySource(root: "/x", pattern: "{id}/{id}.gz") }
+    }
+
     @Test("validate knows the source types and what each needs")
     func validation() {
         let stages = "stages:\n  raw: {type: files, inputs: [source], path: \"{id}\"}\n"
@@ -101,5 +113,6 @@ struct DirectorySourceTests {
         #expect(ValidationTests.diagnostics("source: {type: dirctory, path: a}\n" + stages, mode: .validate).contains { $0.message.contains("did you mean 'directory'") })
         #expect(ValidationTests.diagnostics("source: {path: a}\n" + stages, mode: .validate).contains { $0.message.contains("type: directory") })
         #expect(ValidationTests.diagnostics("source: {type: directory, path: a}\n" + stages, mode: .validate).isEmpty)
+        #expect(ValidationTests.diagnostics("source: {type: directory, path: a, pattern: nope.gz}\n" + stages, mode: .validate).contains { $0.message.contains("{id}") })
     }
 }
