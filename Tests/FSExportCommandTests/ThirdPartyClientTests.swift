@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The simulator answers like the live API, so clients written against the live API work against
-/// it: singer-io's tap-fullstory (installed by .ci/install-deps into .build-tap) reads every event.
+/// it: singer-io's tap-fullstory (installed by `.ci/install-deps --tests` into .build-tap) reads every event.
 @Suite("A third-party client against the simulator")
 struct ThirdPartyClientTests {
     static let tap = "\(FuzzCorpusTests.repository)/.build-tap/bin/python"
@@ -10,7 +10,7 @@ struct ThirdPartyClientTests {
     @Test("tap-fullstory turns every event of every bundle into a Singer RECORD")
     func tapFullstory() async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.tap) else {
-            Issue.record("tap-fullstory is not installed: run .ci/install-deps (it makes .build-tap)")
+            Issue.record("tap-fullstory is not installed: run .ci/install-deps --tests (it makes .build-tap)")
             return
         }
         let work = try makeFolder()
