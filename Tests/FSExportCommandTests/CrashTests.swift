@@ -46,23 +46,28 @@ struct CrashTests {
         let expected = try tree(reference)
         #expect(expected.count > 45 * 3)
 
-        var random = SystemRandomNumberGenerator()
         for attempt in 0..<4 {
-            let out = "\(work)/attempt-\(attempt)"
-            var delays: [Int] = []
-            for _ in 0..<3 {
-                let delay = Int.random(in: 30...1500, using: &random)
-                delays.append(delay)
-                let process = try Self.start(file, out: out)
-                try await Task.sleep(for: .milliseconds(delay))
-                kill(process.processIdentifier, SIGKILL)
-                await process.exited()
-            }
-            try await Self.runToCompletion(file, out: out)
-            let actual = try tree(out)
-            #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms: \(Set(actual.keys).symmetricDifference(expected.keys).sorted().prefix(5))")
-            #expect(actual == expected, "killed after \(delays) ms: contents differ")
+            try await Self.expectKillsConverge(file, out: "\(work)/attempt-\(attempt)", kills: 3, expected: expected)
         }
+    }
+
+    /// Runs `file` and kills it with -9 `kills` times, each after a random moment, then lets a run
+    /// finish: the output must be exactly `expected`, the output of an uninterrupted run.
+    static func expectKillsConverge(_ file: String, out: String, kills: Int, expected: [String: Data]) async throws {
+        var random = SystemRandomNumberGenerator()
+        var delays: [Int] = []
+        for _ in 0..<kills {
+            let delay = Int.random(in: 30...1500, using: &random)
+            delays.append(delay)
+            let process = try start(file, out: out)
+            try await Task.sleep(for: .milliseconds(delay))
+            kill(process.processIdentifier, SIGKILL)
+            await process.exited()
+        }
+        try await runToCompletion(file, out: out)
+        let actual = try tree(out)
+        #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms: \(Set(actual.keys).symmetricDifference(expected.keys).sorted().prefix(5))")
+        #expect(actual == expected, "killed after \(delays) ms: contents differ")
     }
 
     @Test("A directory source killed with -9 at random moments, then run again: exactly the output of an uninterrupted replay")
@@ -83,21 +88,7 @@ struct CrashTests {
         let expected = try tree(reference)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 45)
 
-        var random = SystemRandomNumberGenerator()
-        let out = "\(work)/killed"
-        var delays: [Int] = []
-        for _ in 0..<4 {
-            let delay = Int.random(in: 30...1200, using: &random)
-            delays.append(delay)
-            let process = try Self.start(file, out: out)
-            try await Task.sleep(for: .milliseconds(delay))
-            kill(process.processIdentifier, SIGKILL)
-            await process.exited()
-        }
-        try await Self.runToCompletion(file, out: out)
-        let actual = try tree(out)
-        #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms")
-        #expect(actual == expected, "killed after \(delays) ms: contents differ")
+        try await Self.expectKillsConverge(file, out: "\(work)/killed", kills: 4, expected: expected)
     }
 
     @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
