@@ -2,11 +2,11 @@
 //   gzip -dc > /dev/null  |  gzip -dc | jq -c '.[]' > /dev/null  |  fsexport: gz → NDJSON parts on disk
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
 import CMallocTuning
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
-import Foundation
 import Logging
 
 let arguments = CommandLine.arguments

@@ -1,7 +1,7 @@
-import FSExportClient
 import Foundation
-import FuzzDriver
+import FSExportClient
 import FSExportCore
+import FuzzDriver
 
 /// LIST answers: any bytes decode to bundles that make sense (positive id, times from 1970 to
 /// 9999, Start not after Stop) or to an invalid-response error; nothing traps, with any number.

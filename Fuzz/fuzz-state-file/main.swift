@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 import FuzzDriver
 
 /// State files: any bytes are a checkpoint that makes sense, from which a run can resume, or an

@@ -1,6 +1,6 @@
 import FSExportClient
-import FuzzDriver
 import FSExportCore
+import FuzzDriver
 
 /// Times, durations, sizes and Retry-After headers: any text is read or refused; what is read is
 /// in range and formats back; a server's wait is clamped; nothing traps, however large.

@@ -1,6 +1,6 @@
+import Foundation
 import FSExportCore
 import FSExportZlib
-import Foundation
 import SystemPackage
 
 /// Bundles already on disk as a source: what a `files` stage with `format: raw` wrote, or another

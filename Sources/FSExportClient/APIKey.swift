@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 
 /// The export API key. It prints as `<redacted>` in every form (description, debug description,
 /// `dump`, string interpolation) so that it cannot leak into logs or error messages by accident.

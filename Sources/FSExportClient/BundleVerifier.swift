@@ -1,5 +1,5 @@
-import FSExportZlib
 import FSExportCore
+import FSExportZlib
 
 /// Checks a bundle's bytes as they arrive, so that a download is only called done once its gzip
 /// stream ended with a matching CRC-32 and length. Plain JSON (a proxy inflated it) cannot carry a

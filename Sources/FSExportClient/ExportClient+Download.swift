@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 import SystemPackage
 
 extension ExportClient {

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import FSExportCore
+import Logging
 
 /// A client for the Fullstory legacy Data Export API: LIST and GET, polite under the rate limit,
 /// patient with transient faults.

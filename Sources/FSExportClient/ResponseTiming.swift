@@ -1,5 +1,5 @@
-import Synchronization
 import FSExportCore
+import Synchronization
 
 /// When the server began to answer one attempt. The request reached the server no later, which
 /// is what the token bucket needs: the server counts a call when it arrives, the client when it

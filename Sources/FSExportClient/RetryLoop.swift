@@ -1,5 +1,5 @@
-import Logging
 import FSExportCore
+import Logging
 
 /// Runs attempts under the shared token bucket until one succeeds, a fatal error ends it, or the
 /// policy's limits are reached. Every retry is logged with its reason and wait.

@@ -1,6 +1,6 @@
 import Foundation
-import SystemPackage
 import FSExportCore
+import SystemPackage
 
 /// Writes a GET body to the spool file (`….part`), appending when the server resumed at the
 /// requested offset (206) and starting over when it sent the whole body (200). Every byte goes

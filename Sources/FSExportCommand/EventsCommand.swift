@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import FSExportClient
 import FSExportCore
-import Foundation
 import SystemPackage
 
 struct EventsCommand: AsyncParsableCommand {

@@ -1,9 +1,9 @@
 import ArgumentParser
-import FSExportClient
-import FSExportSimulator
 import Foundation
-import Logging
+import FSExportClient
 import FSExportCore
+import FSExportSimulator
+import Logging
 
 /// Options every command that talks to the API shares.
 struct GlobalOptions: ParsableArguments {

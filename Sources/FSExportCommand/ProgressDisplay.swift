@@ -1,5 +1,5 @@
-import Synchronization
 import FSExportCore
+import Synchronization
 
 /// A one-line download progress display on stderr, shown only when stderr is a terminal. The rate
 /// is each transfer's own, from its first report.

@@ -1,9 +1,9 @@
 import ArgumentParser
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
-import Foundation
 import Logging
 import Synchronization
 

@@ -1,7 +1,7 @@
 import ArgumentParser
+import FSExportCore
 import FSExportSimulator
 import Logging
-import FSExportCore
 
 /// For `--simulate`: runs `body` with a simulator of the default shape (nil when not asked for),
 /// shut down however `body` ends.

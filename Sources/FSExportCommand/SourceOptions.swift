@@ -1,8 +1,8 @@
 import ArgumentParser
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
-import Foundation
 
 /// `--from PIPELINE`: read bundles from a pipeline file's source (the export API with that file's
 /// settings, or a directory of bundle files) instead of the API options on the command line.

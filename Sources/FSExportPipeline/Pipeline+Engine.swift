@@ -1,7 +1,7 @@
+import Foundation
 import FSExportArchive
 import FSExportClient
 import FSExportCore
-import Foundation
 import Logging
 
 extension Pipeline {

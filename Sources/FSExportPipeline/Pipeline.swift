@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 import Yams
 
 /// A pipeline file, loaded and checked: the source settings and the stages, their sinks built.

@@ -1,7 +1,7 @@
 import FSExportArchive
 import FSExportClient
-import Yams
 import FSExportCore
+import Yams
 
 /// Checks the values of the `source` section that a run reads (times, durations, sizes), at
 /// load time, so that `validate` refuses what every run would fail, at the value's line and column.
@@ -10,9 +10,8 @@ struct SourceCheck {
     let node: Node
 
     func check(_ source: SourceSettings) {
-        let now = Int64(0)  // relative times are checked for their form; their value is the run's
-        time(source.start, ["start"], now: now)
-        time(source.until, ["until"], now: now)
+        time(source.start, ["start"])
+        time(source.until, ["until"])
         duration(source.settle, ["settle"])
         duration(source.retry?.maxTime, ["retry", "max_time"])
         duration(source.retry?.maxRetryAfter, ["retry", "max_retry_after"])
@@ -21,8 +20,10 @@ struct SourceCheck {
         size(source.timeouts?.minSpeed, ["timeouts", "min_speed"], per: "/s")
         size(source.maxEventSize, ["max_event_size"], per: "")
         switch source.type ?? "api" {
-        case "api": if source.pattern != nil { session.error("pattern belongs to a directory source; add 'type: directory', or remove it", at: mark(["pattern"])) }
-            if source.path != nil { session.error("path belongs to a directory source; add 'type: directory', or remove it", at: mark(["path"])) }
+        case "api":
+            for (key, value) in [("path", source.path), ("pattern", source.pattern)] where value != nil {
+                session.error("\(key) belongs to a directory source; add 'type: directory', or remove it", at: mark([key]))
+            }
         case "directory":
             if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
             do { _ = try DirectorySource(root: "", pattern: source.pattern) } catch { session.error("\(error)", at: mark(["pattern"])) }
@@ -38,7 +39,9 @@ struct SourceCheck {
         if let attempts = source.retry?.maxAttempts, attempts < 1 { session.error("max_attempts must be at least 1", at: mark(["retry", "max_attempts"])) }
     }
 
-    private func time(_ text: String?, _ path: [String], now: Int64) {
+    /// A relative time is checked for its form; its value is the run's (from the middle of the
+    /// valid range, so that no relative time a run could accept is refused here).
+    private func time(_ text: String?, _ path: [String]) {
         guard let text, isResolved(path) else { return }
         do { _ = try Timestamp.parse(text, now: Timestamp.validRange.upperBound / 2) } catch { session.error("\(path.last!): \(error)", at: mark(path)) }
     }

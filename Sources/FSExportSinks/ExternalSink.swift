@@ -1,6 +1,6 @@
 import AsyncAlgorithms
-import FSExportCore
 import Foundation
+import FSExportCore
 import Subprocess
 import Synchronization
 import SystemPackage

@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 
 /// `type: files`: writes each bundle (as delivered, as JSON, or as NDJSON) or each file an
 /// upstream stage produced, under a root folder, by a path template. Output appears atomically at

@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 import Subprocess
 import Synchronization
 import SystemPackage

@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 import SystemPackage
 
 /// A folder that a sink's paths must stay inside: relative paths only, no `..`, and no symbolic

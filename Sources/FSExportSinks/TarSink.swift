@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 
 /// `type: tar`: packs a bundle's files (upstream stages' files, or the bundle file itself) into
 /// one archive per bundle, handed downstream. Entries are sorted by name and carry the bundle's

@@ -1,5 +1,5 @@
-import FSExportCore
 import Foundation
+import FSExportCore
 
 /// libarchive converts entry names through the current locale, and in the C locale a UTF-8 name
 /// it cannot convert makes its pax writer dereference a null name (libarchive issue 2233). Its

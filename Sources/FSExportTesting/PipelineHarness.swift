@@ -1,8 +1,8 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
-import Foundation
 import Logging
 
 /// Runs and checks pipeline files that use your own sinks, the way your binary would, so that a

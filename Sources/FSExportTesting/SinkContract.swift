@@ -1,7 +1,7 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportSimulator
-import Foundation
 import Logging
 
 /// The contract every sink keeps, as a check a sink's own test runs in one line:

@@ -1,7 +1,7 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportSimulator
-import Foundation
 import Logging
 
 /// Drives a sink with simulated bundles, the way the engine does, so that a sink's unit test is a

@@ -1,5 +1,5 @@
-import CZlibShims
 import CZlib
+import CZlibShims
 
 /// Streaming gzip compression with bounded memory.
 public final class Deflater {

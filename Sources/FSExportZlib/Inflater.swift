@@ -1,5 +1,5 @@
-import CZlibShims
 import CZlib
+import CZlibShims
 
 /// Streaming gzip decompression with bounded memory: feed compressed bytes in any chunking and
 /// receive the inflated bytes in chunks of at most ``outputChunkSize``.

@@ -1,5 +1,5 @@
-import FSExportCommand
 import Foundation
+import FSExportCommand
 
 @main
 enum FSExportMain {

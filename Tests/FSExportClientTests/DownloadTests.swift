@@ -1,9 +1,9 @@
-import FSExportSimulator
 import Foundation
+import FSExportCore
+import FSExportSimulator
 import Testing
 
 @testable import FSExportClient
-import FSExportCore
 
 @Suite("Downloading bundles")
 struct DownloadTests {

@@ -1,9 +1,9 @@
-import FSExportTestSupport
 import Foundation
+import FSExportCore
+import FSExportTestSupport
 import Testing
 
 @testable import FSExportClient
-import FSExportCore
 
 /// Servers that answer what no real export API would: the client stays polite, bounded and
 /// alive, and says what is wrong.

@@ -1,9 +1,9 @@
-import FSExportSimulator
 import Foundation
+import FSExportCore
+import FSExportSimulator
 import Testing
 
 @testable import FSExportClient
-import FSExportCore
 
 @Suite("Rate limits, retries and errors")
 struct PolitenessTests {

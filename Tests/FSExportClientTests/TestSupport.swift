@@ -1,7 +1,7 @@
-import FSExportClient
-import FSExportSimulator
 import Foundation
+import FSExportClient
 import FSExportCore
+import FSExportSimulator
 
 /// Starts a simulator, runs `body` against it, and always shuts it down.
 func withSimulator<T>(

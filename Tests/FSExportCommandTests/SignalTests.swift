@@ -1,5 +1,5 @@
-import FSExportTestSupport
 import Foundation
+import FSExportTestSupport
 import Testing
 
 /// Ctrl-C and SIGTERM end a run within two seconds in every state: at once while nothing is being

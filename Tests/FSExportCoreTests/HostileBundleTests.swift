@@ -1,6 +1,6 @@
+import Foundation
 import FSExportTestSupport
 import FSExportZlib
-import Foundation
 import Testing
 
 @testable import FSExportCore

@@ -1,6 +1,5 @@
-import Testing
-
 import FSExportCore
+import Testing
 
 @Suite("Times and durations")
 struct TimeParsingTests {

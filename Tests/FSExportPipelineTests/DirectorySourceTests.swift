@@ -1,8 +1,8 @@
+import Foundation
 import FSExportArchive
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
-import Foundation
 import Testing
 
 /// `source: {type: directory}` replays an archive of bundle files through the same engine, state

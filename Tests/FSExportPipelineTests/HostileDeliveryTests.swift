@@ -1,8 +1,8 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportTestSupport
-import Foundation
 import Testing
 
 /// What hostile data, servers and files used to break: each case delivers exactly once,

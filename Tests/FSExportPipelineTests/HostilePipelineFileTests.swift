@@ -1,7 +1,7 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
-import Foundation
 import Testing
 
 /// Pipeline files and state files that every run would fail on, or that would exhaust memory:

@@ -1,9 +1,9 @@
+import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
 import FSExportTestSupport
-import Foundation
 import Logging
 
 /// A temporary folder for one test's pipeline and outputs.

@@ -1,6 +1,6 @@
+import Foundation
 import FSExportCore
 import FSExportSinks
-import Foundation
 import Testing
 
 /// Each built-in sink refuses, when it is built, options that every delivery would fail on.

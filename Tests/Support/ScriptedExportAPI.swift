@@ -1,5 +1,5 @@
-import FSExportZlib
 import Foundation
+import FSExportZlib
 
 /// A bundle a scripted export server serves: its LIST entry and its events.
 public struct ScriptedBundle: Sendable {

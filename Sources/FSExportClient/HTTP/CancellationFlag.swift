@@ -1,5 +1,5 @@
-import Synchronization
 import FSExportCore
+import Synchronization
 
 /// Set from a task's cancellation handler, read by the transfer thread's progress callback.
 final class CancellationFlag: Sendable {

@@ -1,7 +1,7 @@
 import AsyncAlgorithms
 import FSExportZlib
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 /// Turns a downloaded bundle into batches of events, streaming: inflate (if gzip), split the
 /// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.

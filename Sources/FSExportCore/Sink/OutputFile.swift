@@ -1,5 +1,5 @@
-import FSExportZlib
 import Foundation
+import FSExportZlib
 import SystemPackage
 
 /// A file being written: buffered (256 KiB, so few system calls), optionally gzip-compressed on
