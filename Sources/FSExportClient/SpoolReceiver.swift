@@ -24,12 +24,12 @@ final class SpoolReceiver: BodyReceiver {
     func begin(status: Int, headers: HeaderFields) throws {
         serverAcceptsRanges = status == 206 || (headers["accept-ranges"]?.lowercased().contains("bytes") ?? false)
         if status == 206, requestedOffset > 0, Self.rangeStart(headers["content-range"]) == requestedOffset {
-            let fd = try Self.naming("open", partPath) { try FileDescriptor.open(partPath, .readWrite, options: [.noFollow], permissions: nil) }
+            let fd = try FileSystemError.naming("open", partPath.string) { try FileDescriptor.open(partPath, .readWrite, options: [.noFollow], permissions: nil) }
             descriptor = fd
             try replayPrefix(fd)
             _ = try fd.seek(offset: requestedOffset, from: .start)
         } else {
-            descriptor = try Self.naming("create", partPath) {
+            descriptor = try FileSystemError.naming("create", partPath.string) {
                 try FileDescriptor.open(partPath, .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead])
             }
         }
@@ -37,23 +37,17 @@ final class SpoolReceiver: BodyReceiver {
 
     func receive(_ bytes: UnsafeRawBufferPointer) throws {
         if case .corrupt(let detail) = verifier.feed(bytes) { throw CorruptBody(detail: detail) }
-        _ = try Self.naming("write", partPath) { try descriptor!.writeAll(bytes) }
+        _ = try FileSystemError.naming("write", partPath.string) { try descriptor!.writeAll(bytes) }
     }
 
     /// Flushes to stable storage and closes; returns the verdict on the bytes received.
     func finish(sync: Bool) throws -> BundleVerifier.Verdict {
         if let descriptor {
-            if sync, fsync(descriptor.rawValue) != 0 { throw ExportError.localIO("cannot sync \(partPath): \(String(cString: strerror(errno)))") }
+            if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", partPath.string, errno: errno) }
             try descriptor.close()
             self.descriptor = nil
         }
         return verifier.finish()
-    }
-
-    /// Names the operation and the file in a system error (a spool folder deleted mid-run must not
-    /// end the run with a bare "No such file or directory").
-    private static func naming<T>(_ operation: String, _ path: FilePath, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as Errno { throw ExportError.localIO("cannot \(operation) \(path): \(error)") }
     }
 
     /// The verifier must see the bytes from before the break too.

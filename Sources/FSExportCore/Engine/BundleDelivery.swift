@@ -162,7 +162,8 @@ private actor ProducerCount {
 }
 
 extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
+    /// The outcome of an async throwing body, as a value (the client's retry loop uses it too).
+    package init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
