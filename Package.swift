@@ -87,7 +87,7 @@ let package = Package(
         // A local archive of bundles (what a files stage wrote) as a BundleSource.
         .target(
             name: "FSExportArchive",
-            dependencies: ["FSExportCore", "FSExportZlib", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["FSExportCore", "FSExportZlib"],
             swiftSettings: strict),
 
         // The built-in sinks: files, ndjson, tar (libarchive), command (swift-subprocess).

@@ -1,7 +1,7 @@
 import Foundation
 import FSExportCore
 import FSExportZlib
-import SystemPackage
+import Synchronization
 
 /// Bundles already on disk as a source: what a `files` stage with `format: raw` wrote, or another
 /// exporter's saved bundles. Files named `{id}.json.gz` or `{id}.json` anywhere below a folder,
@@ -16,6 +16,8 @@ public struct DirectorySource: BundleSource {
     /// The file names that hold bundles: a name with `{id}` in it, such as `export-{id}.gz`; gzip
     /// when it ends in `.gz`, JSON otherwise. By default `{id}.json.gz` and `{id}.json`.
     public let patterns: [String]
+    /// The files the last listing found, so that fetching a bundle does not walk the tree again.
+    private let index = Index()
 
     /// - Parameter pattern: a file name with `{id}` in it, for archives named otherwise than
     ///   `{id}.json.gz` or `{id}.json`.
@@ -40,7 +42,9 @@ public struct DirectorySource: BundleSource {
     public func bundles(after start: Int64, until: Int64?) -> any AsyncSequence<ExportBundle, any Error> {
         AsyncThrowingStream { continuation in
             do {
-                for entry in try entries() where entry.bundle.stop > start && entry.bundle.stop <= (until ?? .max) {
+                let entries = try entries()
+                index.remember(entries)
+                for entry in entries where entry.bundle.stop > start && entry.bundle.stop <= (until ?? .max) {
                     continuation.yield(entry.bundle)
                 }
                 continuation.finish()
@@ -51,7 +55,7 @@ public struct DirectorySource: BundleSource {
     }
 
     public func fetch(_ bundle: ExportBundle, to destination: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> DownloadedBundle {
-        guard let entry = try entries().first(where: { $0.bundle.id == bundle.id }) else {
+        guard let entry = try index.entry(bundle.id) ?? entries().first(where: { $0.bundle.id == bundle.id }) else {
             throw FileSystemError("find bundle \(bundle.id) in", root, reason: "its file is gone")
         }
         unlink(destination)
@@ -59,9 +63,10 @@ public struct DirectorySource: BundleSource {
             try FileSystemError.naming("copy \(entry.path) to", destination) { try FileManager.default.copyItem(atPath: entry.path, toPath: destination) }
         }
         let size = try FileSize.of(destination)
-        if entry.encoding == .gzip { try Self.verify(destination, bundleID: bundle.id, original: entry.path) }
+        let fetched = DownloadedBundle(id: bundle.id, path: destination, encoding: entry.encoding, byteCount: size)
+        if entry.encoding == .gzip { try Self.verify(fetched, original: entry.path) }
         progress?(TransferProgress(bytes: size, total: size))
-        return DownloadedBundle(id: bundle.id, path: destination, encoding: entry.encoding, byteCount: size)
+        return fetched
     }
 
     /// Every bundle file below the root, in (Stop, id) order; two files of one bundle are an error.
@@ -102,28 +107,21 @@ public struct DirectorySource: BundleSource {
         return ExportBundle(id: id, start: start, stop: start + units * 1800)
     }
 
-    /// Inflates the whole file, which checks its CRC-32 and length.
-    static func verify(_ path: String, bundleID: Int64, original: String) throws {
-        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
-        defer { try? input.close() }
-        let inflater = try Inflater(framing: .gzip)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
-        defer { buffer.deallocate() }
+    /// Reads the whole document, which checks the gzip CRC-32 and length.
+    static func verify(_ bundle: DownloadedBundle, original: String) throws {
         do {
-            while true {
-                let count = try FileSystemError.naming("read", original) { try input.read(into: buffer) }
-                if count == 0 { break }
-                var offset = 0
-                while offset < count {  // 4 KiB at a time: what one slice inflates to stays small
-                    let end = min(count, offset + (4 << 10))
-                    try inflater.inflate(UnsafeRawBufferPointer(rebasing: buffer[offset..<end])) { _ in }
-                    offset = end
-                }
-            }
-            try inflater.finish()
+            let reader = try DecodedBundleReader(bundle)
+            while try reader.next() != nil {}
         } catch let error as ZlibError {
-            throw DamagedBundleFile(path: original, bundleID: bundleID, detail: "\(error) at byte \(error.compressedOffset)")
+            throw DamagedBundleFile(path: original, bundleID: bundle.id, detail: "\(error) at byte \(error.compressedOffset)")
         }
+    }
+
+    /// What the last listing found, by id.
+    private final class Index: Sendable {
+        private let entries = Mutex<[Int64: Entry]>([:])
+        func remember(_ found: [Entry]) { entries.withLock { $0 = Dictionary(found.map { ($0.bundle.id, $0) }, uniquingKeysWith: { $1 }) } }
+        func entry(_ id: Int64) -> Entry? { entries.withLock { $0[id] } }
     }
 }
 
