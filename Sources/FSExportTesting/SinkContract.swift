@@ -88,10 +88,7 @@ public enum SinkContract {
         var listing = client.bundles(from: 0).makeAsyncIterator()
         guard let bundle = try await listing.next() else { throw SinkError("the simulator listed no bundle") }
         let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
-        return BundleContext(
-            id: bundle.id, start: bundle.start, stop: bundle.stop,
-            file: file.artifact,
-            encoding: file.encoding)
+        return BundleContext(bundle, file: file)
     }
 
     /// Every file below `root` (but the engine's staging folder and the downloaded bundle), with its bytes.

@@ -64,10 +64,7 @@ public struct SinkHarness: Sendable {
         var result = Result(bundles: [], events: 0, files: [])
         for try await bundle in client.bundles(from: 0) {
             let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
-            let context = BundleContext(
-                id: bundle.id, start: bundle.start, stop: bundle.stop,
-                file: file.artifact,
-                encoding: file.encoding)
+            let context = BundleContext(bundle, file: file)
             result.events += try await delivery.deliver(context).events
             result.bundles.append(bundle)
         }

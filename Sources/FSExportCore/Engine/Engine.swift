@@ -104,10 +104,7 @@ public final class Engine: Sendable {
                 break
             }
             logger.info("delivering \(bundle) (\(RunSummary.bytes(file.byteCount)))")
-            let context = BundleContext(
-                id: bundle.id, start: bundle.start, stop: bundle.stop,
-                file: file.artifact,
-                encoding: file.encoding, maximumEventSize: configuration.maximumEventSize)
+            let context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
             if records { checkpoint = try store.record(bundle, after: checkpoint) }
             try? FileManager.default.removeItem(atPath: file.path)

@@ -27,6 +27,11 @@ public struct BundleContext: Sendable {
         self.maximumEventSize = maximumEventSize
     }
 
+    /// The bundle as listed, and the file it was fetched to.
+    public init(_ bundle: ExportBundle, file: DownloadedBundle, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize) {
+        self.init(id: bundle.id, start: bundle.start, stop: bundle.stop, file: file.artifact, encoding: file.encoding, maximumEventSize: maximumEventSize)
+    }
+
     /// Reads the events of the bundle file directly (for sinks that want both the file and events).
     public func makeDecoder() throws -> BundleDecoder {
         try BundleDecoder(path: file.path, encoding: encoding, bundleID: id, maximumEventSize: maximumEventSize)
