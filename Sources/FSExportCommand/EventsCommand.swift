@@ -15,7 +15,7 @@ struct EventsCommand: AsyncParsableCommand {
             EXAMPLES
               fsexport events --since -2d | jq -c 'select(.EventType == "click")'
               fsexport events --simulate --until 2024-01-03 | wc -l
-              fsexport events --from examples/replay-archive.fsexport.yml | jq -r .EventType | sort | uniq -c
+              fsexport events --from examples/replay-archive.fsexport.yml | wc -l
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))

@@ -92,6 +92,32 @@ struct PipelineRunTests {
         #expect(counted.trimmingCharacters(in: .whitespacesAndNewlines) == "600")
     }
 
+    @Test("The command lines the replay example and the --from help show run exactly as typed, from the repository")
+    func replayCommandsAsTyped() async throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let example = try String(contentsOfFile: "\(repositoryRoot)/examples/replay-archive.fsexport.yml", encoding: .utf8)
+        var lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }
+            .map { $0.dropFirst(4).components(separatedBy: "   #")[0].trimmingCharacters(in: .whitespaces) }
+        for command in ["list", "events"] {
+            let help = try await runFSExport([command, "--help"], environment: [:])
+            lines += help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("fsexport ") && $0.contains("--from") }
+        }
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.allSatisfy { $0.count <= 76 }, "a --help line wraps: \(lines)")  // help wraps at 80 columns
+        var outputs: [String] = []
+        for line in lines {
+            let result = try await FSExportBinary.run(
+                ["-o", "pipefail", "-c", line], directory: repositoryRoot,
+                environment: ["FSEXPORT_OUT": out, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"],
+                executable: "/bin/bash")
+            #expect(result.status == 0, "\(line)\n\(result.stderr)")
+            outputs.append(result.stdout)
+        }
+        #expect(outputs[2].split(separator: "\n").count == 46)  // list: a header and the 45 archived bundles
+        #expect(outputs[3].trimmingCharacters(in: .whitespacesAndNewlines) == "\(45 * 200)")  // events | wc -l: every event of the archive
+    }
+
     @Test("Every pipeline in docs/pipeline.md validates and runs")
     func documentation() async throws {
         let text = try String(contentsOfFile: "\(repositoryRoot)/docs/pipeline.md", encoding: .utf8)
