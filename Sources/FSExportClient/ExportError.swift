@@ -19,6 +19,14 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
     case gaveUp(attempts: Int, lastError: String)
     /// A local file could not be written or read.
     case localIO(String)
+    /// A segment export names a segment the account does not have.
+    case segmentNotFound(String)
+    /// A segment export's operation ended FAILED each time it was created.
+    case exportFailed(window: String, attempts: Int, details: String)
+    /// The storage host refused a signed download location (expired, or not valid), each time one was asked for.
+    case locationRefused(status: Int, detail: String)
+    /// The finished export is no longer available (its results expired): it must be created again.
+    case exportExpired(String)
 
     public var description: String {
         switch self {
@@ -41,6 +49,15 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
             return "gave up after \(attempts) attempts; last error: \(lastError)"
         case .localIO(let message):
             return message
+        case .segmentNotFound(let segment):
+            return "segment '\(segment)' does not exist (HTTP 404): use a saved segment's id (from its URL in Fullstory) or 'everyone'"
+        case .exportFailed(let window, let attempts, let details):
+            return "the segment export of \(window) failed \(attempts) times; Fullstory said: \(details)"
+        case .locationRefused(let status, let detail):
+            return "the storage host refused the export's download location (HTTP \(status)\(detail.isEmpty ? "" : ": \(detail.prefix(200))")); "
+                + "it kept refusing fresh ones: check the machine's clock, and any proxy between it and the storage host"
+        case .exportExpired(let id):
+            return "the export \(id) is no longer available"
         }
     }
 }

@@ -23,8 +23,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           0    success
           1    other failure (local files, configuration)
           3    the API key was rejected (401) or lacks the Admin or Architect role (403)
-          4    the bundle does not exist (404)
+          4    the bundle or segment does not exist (404)
           5    the network or the API kept failing until the retry limit was reached
+               (a segment export that kept ending FAILED included)
           6    data error: a damaged bundle or a response that is not what the API sends
           64   usage error (bad option or argument)
           75   another run of this pipeline is in progress; nothing was done
@@ -37,8 +38,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case let error as ExportError:
             switch error {
             case .unauthorized, .forbidden: return .authentication
-            case .bundleNotFound: return .notFound
-            case .gaveUp: return .networkGaveUp
+            case .bundleNotFound, .segmentNotFound: return .notFound
+            case .gaveUp, .exportFailed, .locationRefused, .exportExpired: return .networkGaveUp
             case .corruptBundle, .invalidResponse: return .dataError
             case .configuration, .httpStatus, .localIO: return .failure
             }

@@ -30,7 +30,8 @@ extension Pipeline {
         } else {
             key = try APIKey.load(keyFile: source.apiKeyFile.map(resolve), environment: environment)
         }
-        var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? source.baseURL ?? ExportClientConfiguration.defaultBaseURL)
+        let defaultBaseURL = source.type == "segments" ? SegmentExportSettings.defaultBaseURL : ExportClientConfiguration.defaultBaseURL
+        var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? source.baseURL ?? defaultBaseURL)
         if let method = source.method {
             guard let parsed = RequestMethod(rawValue: method.lowercased()) else {
                 throw ExportError.configuration("source.method must be get or post, not '\(method)'")
@@ -38,8 +39,12 @@ extension Pipeline {
             configuration.method = parsed
         }
         configuration.extraHeaders = try (source.headers ?? [:]).sorted { $0.key < $1.key }.map { try HTTPHeader(name: $0.key, value: $0.value) }
+        // The legacy API's limit is documented and kept to; the Segment Export API publishes none,
+        // so a segments source calls at its poll interval and obeys 429 and Retry-After.
+        let defaults = source.type == "segments" ? RateLimit.unlimited : RateLimit.fullstory
+        configuration.rateLimit = defaults
         if let limits = source.rateLimit {
-            configuration.rateLimit = RateLimit(burst: limits.burst ?? RateLimit.fullstory.burst, perMinute: limits.perMinute ?? RateLimit.fullstory.perMinute)
+            configuration.rateLimit = RateLimit(burst: limits.burst ?? defaults.burst, perMinute: limits.perMinute ?? defaults.perMinute)
         }
         if let retry = source.retry {
             configuration.retry.maxAttempts = retry.maxAttempts
@@ -77,12 +82,18 @@ extension Pipeline {
         return Engine(source: try makeSource(overrides: overrides, logger: logger), configuration: configuration, logger: logger)
     }
 
-    /// The source the `source` section names: the export API, or a directory of bundle files.
+    /// The source the `source` section names: the export API, a directory of bundle files, or
+    /// the Segment Export API.
     public func makeSource(overrides: Overrides = Overrides(), logger: Logger) throws -> any BundleSource {
-        if source.type == "directory", let path = source.path {
-            return try DirectorySource(root: resolve(path), pattern: source.pattern)
+        switch source.type {
+        case "directory":
+            return try DirectorySource(root: resolve(source.path ?? "."), pattern: source.pattern)
+        case "segments":
+            return try SegmentExportSource(
+                settings: try SegmentSourceSettings.make(source), configuration: try clientConfiguration(overrides: overrides), logger: logger)
+        default:
+            return ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
         }
-        return ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
     }
 
     func resolve(_ path: String) -> String {

@@ -85,6 +85,7 @@ public struct Pipeline: Sendable {
         if sourceNode == nil { session.error("missing 'source' section", at: root.mark) }
         let builder = StageBuilder(session: session, registry: registry, baseDirectory: baseDirectory, mode: mode)
         let stages = builder.build(root.first { $0.key.string == "stages" }?.value, in: root)
+        if let source, let sourceNode, let stages { SourceCheck(session: session, node: sourceNode).checkStages(source, stages) }
         session.reportUnknownKeys()
 
         let errors = session.diagnostics.filter { $0.severity == .error }

@@ -19,15 +19,25 @@ struct SourceCheck {
         duration(source.timeouts?.stall, ["timeouts", "stall"])
         size(source.timeouts?.minSpeed, ["timeouts", "min_speed"], per: "/s")
         size(source.maxEventSize, ["max_event_size"], per: "")
+        let segmentKeys: [(String, Any?)] = [
+            ("segment", source.segment), ("export_type", source.exportType), ("format", source.format), ("window", source.window),
+            ("fields", source.fields), ("scope", source.scope), ("timezone", source.timezone), ("poll_interval", source.pollInterval),
+        ]
+        let directoryKeys: [(String, Any?)] = [("path", source.path), ("pattern", source.pattern)]
         switch source.type ?? "api" {
         case "api":
-            for (key, value) in [("path", source.path), ("pattern", source.pattern)] where value != nil {
-                session.error("\(key) belongs to a directory source; add 'type: directory', or remove it", at: mark([key]))
-            }
+            misplaced(directoryKeys, belongTo: "directory")
+            misplaced(segmentKeys, belongTo: "segments")
         case "directory":
+            misplaced(segmentKeys, belongTo: "segments")
             if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
             do { _ = try DirectorySource(root: "", pattern: source.pattern) } catch { session.error("\(error)", at: mark(["pattern"])) }
-        case let other: session.error("source type must be api or directory, not '\(other)'\(Suggestion.didYouMean(other, in: ["api", "directory"]))", at: mark(["type"]))
+        case "segments":
+            misplaced(directoryKeys, belongTo: "directory")
+            checkSegments(source)
+        case let other:
+            let types = ["api", "directory", "segments"]
+            session.error("source type must be api, directory or segments, not '\(other)'\(Suggestion.didYouMean(other, in: types))", at: mark(["type"]))
         }
         if let method = source.method, RequestMethod(rawValue: method.lowercased()) == nil {
             session.error("method must be get or post, not '\(method)'", at: mark(["method"]))
@@ -37,6 +47,49 @@ struct SourceCheck {
             session.error("per_minute must be above 0", at: mark(["rate_limit", "per_minute"]))
         }
         if let attempts = source.retry?.maxAttempts, attempts < 1 { session.error("max_attempts must be at least 1", at: mark(["retry", "max_attempts"])) }
+    }
+
+    private func misplaced(_ keys: [(String, Any?)], belongTo type: String) {
+        for (key, value) in keys where value != nil {
+            session.error("\(key) belongs to a \(type) source; add 'type: \(type)', or remove it", at: mark([key]))
+        }
+    }
+
+    private func checkSegments(_ source: SourceSettings) {
+        if source.segment == nil { session.error("a segments source needs 'segment': a saved segment's id, or everyone", at: mark(["type"])) }
+        if source.start == nil {
+            session.error("a segments source needs 'start': where its first window begins (e.g. 2024-01-01 or -30d)", at: mark(["type"]))
+        }
+        if source.method != nil { session.error("method belongs to an api source: the Segment Export API takes JSON bodies", at: mark(["method"])) }
+        choice(source.exportType, ["export_type"], SegmentExportSettings.Kind.allCases.map(\.rawValue))
+        choice(source.format, ["format"], SegmentExportSettings.Format.allCases.map(\.rawValue))
+        duration(source.pollInterval, ["poll_interval"])
+        if let window = source.window, isResolved(["window"]) {
+            do {
+                _ = try SegmentSourceSettings.window(window)
+            } catch {
+                session.error("window: \(error)", at: mark(["window"]))
+            }
+        }
+        if let segment = source.segment, isResolved(["segment"]) {
+            do { try SegmentExportSettings(segment: segment).validate() } catch { session.error("\(error)", at: mark(["segment"])) }
+        }
+    }
+
+    /// A CSV export has no events: a stage that reads the source's events cannot take it.
+    func checkStages(_ source: SourceSettings, _ stages: [Stage]) {
+        guard source.type == "segments", source.format == "csv" else { return }
+        for stage in stages where stage.inputs.contains(.source) && stage.sink.reads == .events {
+            session.error(
+                "stage '\(stage.name)' reads events, but a csv export holds none: use format json or ndjson, or stages that read files",
+                at: mark(["format"]))
+        }
+    }
+
+    private func choice(_ value: String?, _ path: [String], _ allowed: [String]) {
+        guard let value, isResolved(path), !allowed.contains(value) else { return }
+        session.error(
+            "\(path.last!) must be one of \(allowed.joined(separator: ", ")), not '\(value)'\(Suggestion.didYouMean(value, in: allowed))", at: mark(path))
     }
 
     /// A relative time is checked for its form; its value is the run's (from the middle of the

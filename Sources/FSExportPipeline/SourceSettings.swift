@@ -33,14 +33,31 @@ public struct SourceSettings: Decodable, Sendable {
         }
     }
 
-    /// Where bundles come from: `api` (the export API, the default) or `directory` (bundle files
-    /// below ``path``: an archive a files stage wrote).
+    /// Where bundles come from: `api` (the legacy export API, the default), `directory` (bundle
+    /// files below ``path``: an archive a files stage wrote) or `segments` (the Segment Export API,
+    /// one export per ``window``).
     public var type: String?
+    /// A `segments` source's segment: a saved segment's id, or `everyone`.
+    public var segment: String?
+    /// A `segments` source's export: `events` (the default) or `individuals`. (The API calls this
+    /// `type`; here `type` names the kind of source.)
+    public var exportType: String?
+    /// A `segments` source's file format: `json` (default) or `ndjson`, both read as events; `csv`
+    /// for stages that read files only.
+    public var format: String?
+    /// A `segments` source's window, 1h to 7d (default 1d): each export covers one, aligned to UTC.
+    public var window: String?
+    /// A `segments` source's fields (`fields`), `scope` and `timezone`, passed to the API as they are.
+    public var fields: [String]?
+    public var scope: String?
+    public var timezone: String?
+    /// How often a `segments` source looks at a running export (default 5s).
+    public var pollInterval: String?
     /// The folder of a `directory` source; relative to the pipeline file.
     public var path: String?
     /// A `directory` source's file names, with `{id}`: `export-{id}.gz`. Default `{id}.json.gz` and `{id}.json`.
     public var pattern: String?
-    /// Default `https://export.fullstory.com`.
+    /// Default `https://export.fullstory.com` (`https://api.fullstory.com` for `segments`).
     public var baseURL: String?
     /// Usually `${FULLSTORY_API_KEY}`; or give `api_key_file`.
     public var apiKey: String?
@@ -64,6 +81,9 @@ public struct SourceSettings: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case start, until, settle, method, retry, headers, state, spool, timeouts, type, path, pattern
+        case segment, format, window, fields, scope, timezone
+        case exportType = "export_type"
+        case pollInterval = "poll_interval"
         case maxEventSize = "max_event_size"
         case baseURL = "base_url"
         case apiKey = "api_key"

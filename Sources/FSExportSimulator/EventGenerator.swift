@@ -33,6 +33,26 @@ struct EventGenerator {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// What a segment export needs to know of an event besides its JSON.
+    struct EventFacts {
+        var milliseconds: Int64
+        var individualID: Int64
+        /// The individual's record, as an individuals export lists it (from this event).
+        var individualJSON: String
+    }
+
+    /// Produces the same events as ``generate(chunkSize:_:)``, one at a time, each without separators.
+    mutating func forEachEvent(_ body: (EventFacts, [UInt8]) throws -> Void) rethrows {
+        while emitted < bundle.eventCount {
+            buffer.removeAll(keepingCapacity: true)
+            let written = writeEvent()
+            let userFields = String(decoding: buffer[written.userFields], as: UTF8.self)
+            let individual = "{\"IndvId\":\(written.individual),\"UserId\":\(written.individual)\(userFields)}"
+            try body(EventFacts(milliseconds: written.milliseconds, individualID: written.individual, individualJSON: individual), buffer)
+            emitted += 1
+        }
+    }
+
     // MARK: - One event
 
     private static let eventTypes = ["click", "click", "click", "navigate", "seen", "change", "custom", "load", "custom_error", "uservar"]
@@ -49,7 +69,9 @@ struct EventGenerator {
     private static let names = ["Ada Lovelace", "Grace Hopper", "José Müller", "Zoë O\\u0027Brien", "李雷"]
     private static let plans = ["free", "pro", "enterprise"]
 
-    private mutating func writeEvent() {
+    /// Writes one event; returns its time, its individual and where that individual's fields are in the buffer.
+    @discardableResult
+    private mutating func writeEvent() -> (milliseconds: Int64, individual: Int64, userFields: Range<Int>) {
         let users = 1 + bundle.eventCount / 40
         let user = Int64(random.below(max(users, 1)))
         let session = user * 7 + Int64(random.below(3))
@@ -101,11 +123,15 @@ struct EventGenerator {
         integer("PageNumInfos", Int64(random.below(4)))
         integer("PageNumWarnings", Int64(random.below(3)))
         integer("PageNumErrors", Int64(random.below(2)))
+        let individual = 5_066_549_580_791_808 + user * 17
+        let individualStart = buffer.count
         text("UserAppKey", "user-\(user)")
         text("UserDisplayName", random.pick(Self.names))
         text("UserEmail", random.chance(0.6) ? "" : "user\(user)@example.com")
+        let userFields = individualStart..<buffer.count
         text("page_section_str", "checkout")
         append("}")
+        return (milliseconds, individual, userFields)
     }
 
     private mutating func append(_ text: String) { buffer.append(contentsOf: text.utf8) }

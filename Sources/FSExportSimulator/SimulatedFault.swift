@@ -12,11 +12,17 @@ public enum SimulatedFault: String, Sendable, CaseIterable, Codable {
     case corrupt
     /// The body trickles out in small pieces with pauses (slow, but never stalled).
     case slow
+    /// A segment export's operation ends FAILED, with `errorDetails` (on `operation` polls).
+    case failed
+    /// The storage host answers that a download location has expired (on `storage` downloads).
+    case expired
 }
 
 /// When a fault fires: on particular requests, or at random at a rate (seeded, so repeatable).
 public struct FaultRule: Sendable, Equatable {
-    public enum Endpoint: String, Sendable { case list, get, any }
+    /// The legacy API's `list` and `get`; the Segment Export API's `create` (POST an export),
+    /// `operation` (polls), `results` (the download location) and `storage` (the download).
+    public enum Endpoint: String, Sendable, CaseIterable { case list, get, create, operation, results, storage, any }
 
     public enum Trigger: Sendable, Equatable {
         /// The n-th matching requests, counted from 1.
@@ -76,7 +82,8 @@ public enum SimulatorError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidFaultRule(let text):
-            "invalid fault rule '\(text)': expected FAULT[@list|get|any]:TRIGGER[:RETRY_AFTER], where FAULT is one of "
+            "invalid fault rule '\(text)': expected FAULT[@ENDPOINT]:TRIGGER[:RETRY_AFTER], where ENDPOINT is one of "
+                + FaultRule.Endpoint.allCases.map(\.rawValue).joined(separator: ", ") + ", FAULT is one of "
                 + SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")
                 + " and TRIGGER is request numbers (2,5), a rate (0.1) or 'always'"
         }

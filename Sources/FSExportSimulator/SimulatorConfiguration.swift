@@ -10,7 +10,8 @@ public struct SimulatorConfiguration: Sendable {
     public var dataset: SimulatedDataset
     /// Bundles per LIST page.
     public var pageSize: Int
-    /// The API's limit: a burst of 50 calls refilled at 2 a minute. `nil` turns it off.
+    /// The legacy API's limit: a burst of 50 calls refilled at 2 a minute. `nil` turns it off.
+    /// (The Segment Export API publishes none: its endpoints answer 429 only through faults.)
     public var rateLimit: (burst: Int, perMinute: Double)?
     public var faults: [FaultRule]
     /// How the ID key of LIST entries is spelled: `Id`, as real responses do (clients written
@@ -30,6 +31,13 @@ public struct SimulatorConfiguration: Sendable {
     public var slowChunkDelay: Duration
     /// Where generated bundles are kept while the simulator runs; a temporary folder when nil.
     public var cacheDirectory: String?
+    /// The segments a segment export may name (others are answered 404).
+    public var segments: Set<String> = ["everyone"]
+    /// Polls a segment export answers PENDING or RUNNING before it is COMPLETED: a large number
+    /// makes a long-running export.
+    public var exportRunningPolls = 2
+    /// Seconds a download location stays valid.
+    public var locationLifetime = 600
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String = "simulator-key",

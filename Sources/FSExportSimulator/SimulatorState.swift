@@ -1,9 +1,9 @@
 /// One request as the simulator saw it, for tests and for `fsexport simulate -v`.
 public struct SimulatorRequestRecord: Sendable {
-    public enum Endpoint: String, Sendable { case list, get, other }
+    public enum Endpoint: String, Sendable { case list, get, create, operation, results, storage, other }
     public var endpoint: Endpoint
     public var method: String
-    /// `start` for LIST, `id` for GET, as sent.
+    /// `start` for LIST, `id` for GET, the operation or export id of segment calls, as sent.
     public var parameter: String?
     public var status: Int
     public var fault: SimulatedFault?
@@ -11,6 +11,10 @@ public struct SimulatorRequestRecord: Sendable {
     public var rangeStart: Int64?
     /// Extra request headers the client sent (names lower-cased; `authorization` left out).
     public var headers: [String: String]
+    /// Whether the request carried an `Authorization` header at all.
+    public var authorized = false
+    /// The JSON body of a POST, as sent (small: requests are capped at 64 KiB).
+    public var body: String?
     /// When the request arrived.
     public var receivedAt: ContinuousClock.Instant
 }
@@ -22,6 +26,8 @@ actor SimulatorState {
     private var random: SplitMix64
     private var limiter: ServerRateLimiter?
     private(set) var records: [SimulatorRequestRecord] = []
+    private var exports: [String: SegmentExportJob] = [:]
+    private var exportCount = 0
 
     init(configuration: SimulatorConfiguration) {
         faults = configuration.faults
@@ -53,4 +59,25 @@ actor SimulatorState {
     }
 
     func record(_ record: SimulatorRequestRecord) { records.append(record) }
+
+    /// Registers a new export job; returns its operation id.
+    func createExport(_ request: SegmentExportRequest) -> String {
+        exportCount += 1
+        let id = "op-\(exportCount)"
+        exports[id] = SegmentExportJob(request: request, operationID: id, exportID: "se-\(exportCount)")
+        return id
+    }
+
+    /// One look at an operation: it moves one step towards COMPLETED (or FAILED when told to).
+    func poll(_ operationID: String, fail: Bool) -> SegmentExportJob? {
+        guard var job = exports[operationID] else { return nil }
+        if fail, job.outcome == nil { job.outcome = .failed }
+        job.polls += 1
+        exports[operationID] = job
+        return job
+    }
+
+    func export(id exportID: String) -> SegmentExportJob? {
+        exports.values.first { $0.exportID == exportID }
+    }
 }

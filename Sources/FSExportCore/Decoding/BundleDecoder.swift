@@ -50,6 +50,24 @@ public final class BundleDecoder {
         try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
     }
 
+    /// Decodes a file by what it holds: an export bundle or NDJSON, gzip or plain. A file of any
+    /// other content (a CSV export) has no events to read: that is a ``SinkError``.
+    public convenience init(
+        path: String, content: Artifact.Content, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+    ) throws {
+        switch content {
+        case .bundle(let encoding):
+            try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+        case .ndjson(let gzip):
+            try self.init(path: path, gzip: gzip, ndjson: true, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+        case .opaque:
+            throw SinkError(
+                "\(bundleID.map { "\($0)" } ?? path) holds no events to read (a CSV export): only stages that read files "
+                    + "(reads: source with format raw, tar, command with input: file) can take it; or export as json or ndjson")
+        }
+    }
+
     /// Decodes an NDJSON file (one event object a line), gzip or plain as its first bytes say.
     public static func ndjson(
         path: String, batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize

@@ -14,12 +14,15 @@ public struct CheckpointStore: Sendable {
         public var committedAt: String
         /// Every bundle delivered whose Stop is ``stop``.
         public var deliveredAtStop: [Int64]
+        /// Whose ids these are: the ``BundleSource/checkpointScope`` of the source that delivered them.
+        public var scope: String
 
-        public init(bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64]) {
+        public init(bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64], scope: String = BundleSourceScope.exportBundles) {
             self.bundleID = bundleID
             self.stop = stop
             self.committedAt = committedAt
             self.deliveredAtStop = deliveredAtStop
+            self.scope = scope
         }
 
         enum CodingKeys: String, CodingKey {
@@ -27,6 +30,7 @@ public struct CheckpointStore: Sendable {
             case stop
             case committedAt = "committed_at"
             case deliveredAtStop = "delivered_at_stop"
+            case scope = "source"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -36,6 +40,8 @@ public struct CheckpointStore: Sendable {
             committedAt = try container.decodeIfPresent(String.self, forKey: .committedAt) ?? ""
             // State files written before this field name only their last bundle.
             deliveredAtStop = try container.decodeIfPresent([Int64].self, forKey: .deliveredAtStop) ?? [bundleID]
+            // …and were all written by export-bundle sources.
+            scope = try container.decodeIfPresent(String.self, forKey: .scope) ?? BundleSourceScope.exportBundles
         }
 
         /// Where LIST must start for the next bundle to come back, and which of those to skip.
@@ -45,9 +51,11 @@ public struct CheckpointStore: Sendable {
 
         /// The checkpoint after `bundle` is delivered: forward only.
         func advanced(by bundle: ExportBundle, at time: String) -> Checkpoint {
-            if bundle.stop > stop { return Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: time, deliveredAtStop: [bundle.id]) }
+            if bundle.stop > stop {
+                return Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: time, deliveredAtStop: [bundle.id], scope: scope)
+            }
             guard bundle.stop == stop, !deliveredAtStop.contains(bundle.id) else { return self }
-            return Checkpoint(bundleID: bundle.id, stop: stop, committedAt: time, deliveredAtStop: deliveredAtStop + [bundle.id])
+            return Checkpoint(bundleID: bundle.id, stop: stop, committedAt: time, deliveredAtStop: deliveredAtStop + [bundle.id], scope: scope)
         }
     }
 
@@ -72,8 +80,13 @@ public struct CheckpointStore: Sendable {
     }
 
     public let path: String
+    /// The source's ``BundleSource/checkpointScope``: a state file written under another is refused.
+    public let scope: String
 
-    public init(path: String) { self.path = path }
+    public init(path: String, scope: String = BundleSourceScope.exportBundles) {
+        self.path = path
+        self.scope = scope
+    }
 
     public func load() throws -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
@@ -83,7 +96,13 @@ public struct CheckpointStore: Sendable {
         } catch {
             throw StateFileError(path: path, problem: "cannot be read (\(error))")
         }
-        return try Self.checkpoint(from: data, path: path)
+        let checkpoint = try Self.checkpoint(from: data, path: path)
+        guard checkpoint.scope == scope else {
+            throw StateFileError(
+                path: path, problem: "counts \(checkpoint.scope), but this pipeline's source delivers \(scope)",
+                advice: "give this pipeline a state file of its own (source.state), or point it back at the source that wrote this one")
+        }
+        return checkpoint
     }
 
     /// Reads and checks a state file's contents: values no run could have written are refused.
@@ -100,6 +119,9 @@ public struct CheckpointStore: Sendable {
         guard Timestamp.validRange.contains(checkpoint.stop) else {
             throw StateFileError(path: path, problem: "holds the Stop \(checkpoint.stop), outside 1970–9999")
         }
+        guard !checkpoint.scope.isEmpty, checkpoint.scope.utf8.count <= 512 else {
+            throw StateFileError(path: path, problem: "names a source no run writes (empty, or over 512 bytes)")
+        }
         guard checkpoint.deliveredAtStop.count <= 100_000 else {
             throw StateFileError(path: path, problem: "lists more bundles at one Stop than any export has")
         }
@@ -111,7 +133,7 @@ public struct CheckpointStore: Sendable {
     public func record(_ bundle: ExportBundle, after current: Checkpoint?) throws -> Checkpoint {
         let now = Timestamp.iso8601(Int64(Date().timeIntervalSince1970))
         let next = current?.advanced(by: bundle, at: now)
-            ?? Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: now, deliveredAtStop: [bundle.id])
+            ?? Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: now, deliveredAtStop: [bundle.id], scope: scope)
         guard next != current else { return next }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -134,9 +156,15 @@ public struct CheckpointStore: Sendable {
 public struct StateFileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
-    public var description: String {
-        "the state file \(path) \(problem); move it away to start over from the pipeline's start time, or restore it from a backup"
+    public var advice = "move it away to start over from the pipeline's start time, or restore it from a backup"
+
+    public init(path: String, problem: String, advice: String? = nil) {
+        self.path = path
+        self.problem = problem
+        if let advice { self.advice = advice }
     }
+
+    public var description: String { "the state file \(path) \(problem); \(advice)" }
 }
 
 /// Replaces a file in one step, durably.

@@ -60,7 +60,7 @@ public final class Engine: Sendable {
     /// ``runOnce(since:now:)``.
     public func plannedBundles(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> [ExportBundle] {
         var bundles: [ExportBundle] = []
-        var listing = pendingBundles(since: since, checkpoint: try CheckpointStore(path: configuration.statePath).load(), now: now)
+        var listing = pendingBundles(since: since, checkpoint: try checkpointStore.load(), now: now)
         while let bundle = try await listing.next() { bundles.append(bundle) }
         return bundles
     }
@@ -74,7 +74,7 @@ public final class Engine: Sendable {
         let started = clock.now
         let lock = try RunLock(statePath: configuration.statePath)
         defer { withExtendedLifetime(lock) {} }
-        let store = CheckpointStore(path: configuration.statePath)
+        let store = checkpointStore
         var checkpoint = try store.load()
         let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
         if !records { logger.info("the window starts after where the state file stands; the state file is left as it was") }
@@ -118,6 +118,11 @@ public final class Engine: Sendable {
         if isStopRequested, next != nil { summary.stoppedEarly = true }
         summary.elapsed = clock.now - started
         return summary
+    }
+
+    /// The state file, for this source's ids.
+    public var checkpointStore: CheckpointStore {
+        CheckpointStore(path: configuration.statePath, scope: source.checkpointScope)
     }
 
     /// The bundles still to deliver, from `since` or from where the state file says delivery stands.

@@ -33,7 +33,8 @@ public struct BundleContext: Sendable {
     }
 
     /// Reads the events of the bundle file directly (for sinks that want both the file and events).
+    /// Throws a ``SinkError`` when the source delivers files that hold no events (a CSV export).
     public func makeDecoder() throws -> BundleDecoder {
-        try BundleDecoder(path: file.path, encoding: encoding, bundleID: id, maximumEventSize: maximumEventSize)
+        try BundleDecoder(path: file.path, content: file.content, bundleID: id, maximumEventSize: maximumEventSize)
     }
 }

@@ -26,4 +26,21 @@ public protocol BundleSource: Sendable {
     /// Fetches `bundle` to a verified local file at `destination` (atomically: a file there is
     /// whole), reporting progress as it goes.
     func fetch(_ bundle: ExportBundle, to destination: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> DownloadedBundle
+
+    /// What the ids in the state file count, saved in it: a state file written by a source of
+    /// another scope is refused rather than misread. Sources whose ids are Data Export bundle ids
+    /// (the API, an archive of its bundles) share ``BundleSourceScope/exportBundles``, the default,
+    /// so that a pipeline can move between them; a source of other units names them, with
+    /// whatever changes their meaning (a segment export's scope includes its window size).
+    var checkpointScope: String { get }
+}
+
+extension BundleSource {
+    public var checkpointScope: String { BundleSourceScope.exportBundles }
+}
+
+/// Well-known checkpoint scopes.
+public enum BundleSourceScope {
+    /// Data Export bundles, by their ids.
+    public static let exportBundles = "export bundles"
 }

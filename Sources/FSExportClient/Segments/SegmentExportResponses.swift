@@ -1,0 +1,69 @@
+import Foundation
+import FSExportCore
+
+/// `POST /segments/v1/exports` answers `{"operationId": "…"}`.
+struct CreatedExport: Decodable {
+    var operationId: String
+}
+
+/// `GET /operations/v1/{id}`: where an export job stands.
+struct ExportOperation: Decodable {
+    struct Results: Decodable {
+        var searchExportId: String
+    }
+
+    var id: String?
+    var state: String
+    var estimatePctComplete: Double?
+    var errorDetails: String?
+    var results: Results?
+
+    enum Phase: Equatable {
+        case working(percent: Int?)
+        case completed(searchExportID: String)
+        case failed(details: String)
+    }
+
+    /// Unknown states count as still working (a new state is more likely than a broken server).
+    func phase() throws(ExportError) -> Phase {
+        switch state {
+        case "COMPLETED":
+            guard let id = results?.searchExportId, !id.isEmpty else {
+                throw ExportError.invalidResponse("operation \(self.id ?? "?") is COMPLETED but names no searchExportId")
+            }
+            return .completed(searchExportID: id)
+        case "FAILED":
+            return .failed(details: errorDetails.map { String($0.prefix(500)) } ?? "no errorDetails given")
+        default:
+            return .working(percent: estimatePctComplete.map { Int(min(max($0, 0), 100)) })
+        }
+    }
+}
+
+/// `GET /search/v1/exports/{id}/results`: a signed download location, valid until `expires`.
+struct ExportLocation: Decodable {
+    var location: String
+    var expires: String?
+}
+
+enum SegmentResponse {
+    /// Decodes a small JSON answer, saying which call sent something else.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, call: String) throws(ExportError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            let excerpt = String(decoding: data.prefix(200), as: UTF8.self)
+            throw ExportError.invalidResponse("\(call) answered something else than expected (\(excerpt))")
+        }
+    }
+
+    /// A path segment from the server (an operation or export id), checked so that it cannot
+    /// redirect a request elsewhere.
+    static func pathComponent(_ text: String, what: String) throws(ExportError) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.~"))
+        guard !text.isEmpty, text.count <= 256, text != ".", text != "..", text.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw ExportError.invalidResponse("the \(what) '\(text.prefix(80))' is not a plain id")
+        }
+        return text
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import FSExportCore
+import Logging
+import SystemPackage
+
+/// Downloads one body to `destination`, atomically: the bytes go to `destination.part`, and only a
+/// verified, complete body is renamed into place. A broken-off transfer resumes with an HTTP Range
+/// request where the server honours one; a corrupt one starts over. Memory does not depend on the
+/// body's size. The legacy GET and a segment export's storage download both run through this.
+struct SpoolDownload {
+    /// The bundle the body belongs to (for messages and the result).
+    let id: Int64
+    let destination: String
+    let policy: RetryPolicy
+    let bucket: TokenBucket
+    let logger: Logger
+    /// How retries name the call in the log: `GET id=…`.
+    let operation: String
+    var sync = false
+    var progress: (@Sendable (TransferProgress) -> Void)?
+    /// The request for the bytes from `offset` on.
+    let request: (_ offset: Int64) -> HTTPRequest
+    /// What a non-2xx answer means.
+    let failure: (_ status: Int, _ headers: HeaderFields, _ body: String, _ url: String) -> AttemptFailure
+
+    func run() async throws -> (encoding: BodyEncoding, byteCount: Int64) {
+        let partPath = FilePath(destination + ".part")
+        let loop = RetryLoop(policy: policy, bucket: bucket, logger: logger, operation: operation)
+        var resumable = true  // a .part left by an earlier run is worth a Range request
+        var corruptCount = 0
+        func discardCorrupt(_ detail: String) throws -> Never {
+            unlink(partPath.string)
+            resumable = false
+            corruptCount += 1
+            if corruptCount >= policy.maxCorruptDownloads {
+                throw ExportError.corruptBundle(id: id, detail: "\(detail) (\(corruptCount) downloads in a row were damaged)")
+            }
+            throw AttemptFailure.transient(reason: detail, retryAfter: nil)
+        }
+        return try await loop.run { _, timing in
+            let offset = resumable ? ((try? FileSize.of(partPath.string)) ?? 0) : 0
+            let request = request(offset)
+            let (outcome, result) = try await attempt(request, partPath: partPath, offset: offset, timing: timing)
+            resumable = result.acceptsRanges
+            if let corrupt = result.corruption { try discardCorrupt(corrupt) }
+            switch outcome {
+            case .response(let status, _, _) where (200..<300).contains(status):
+                switch result.verdict {
+                case .complete:
+                    return try publish(partPath, encoding: result.encoding ?? .gzip)
+                case .truncated(let detail):
+                    throw AttemptFailure.transient(reason: detail, retryAfter: nil)
+                case .corrupt(let detail):
+                    try discardCorrupt(detail)
+                }
+            case .response(416, _, _):
+                // Our partial file no longer matches the server's: start over.
+                unlink(partPath.string)
+                resumable = false
+                throw AttemptFailure.transient(reason: "HTTP 416: cannot resume, starting over", retryAfter: .zero)
+            case .response(let status, let headers, let errorBody):
+                throw failure(status, headers, errorBody, request.url)
+            case .transportFailure(let transport):
+                throw ResponseClassification.failure(transport: transport)
+            }
+        }
+    }
+
+    private struct AttemptResult: Sendable {
+        var verdict: BundleVerifier.Verdict
+        var encoding: BodyEncoding?
+        var acceptsRanges: Bool
+        var corruption: String?
+    }
+
+    private func attempt(
+        _ request: HTTPRequest, partPath: FilePath, offset: Int64, timing: ResponseTiming
+    ) async throws -> (TransferOutcome, AttemptResult) {
+        do {
+            return try await ExportClient.transfer(request, timing: timing, progress: progress) {
+                SpoolReceiver(partPath: partPath, requestedOffset: offset)
+            } extract: { [sync] receiver in
+                AttemptResult(
+                    verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding,
+                    acceptsRanges: receiver.serverAcceptsRanges, corruption: nil)
+            }
+        } catch let corrupt as SpoolReceiver.CorruptBody {
+            // The receiver stopped the transfer as soon as the data could not be a bundle.
+            return (.transportFailure(TransportFailure(curlCode: 23, message: corrupt.detail)),
+                    AttemptResult(verdict: .corrupt(corrupt.detail), encoding: nil, acceptsRanges: false, corruption: corrupt.detail))
+        } catch let error as Errno {
+            throw ExportError.localIO("cannot write \(partPath): \(error)")
+        }
+    }
+
+    private func publish(_ partPath: FilePath, encoding: BodyEncoding) throws -> (encoding: BodyEncoding, byteCount: Int64) {
+        let size = (try? FileSize.of(partPath.string)) ?? 0
+        guard rename(partPath.string, destination) == 0 else {
+            throw ExportError.localIO("cannot move \(partPath) to \(destination): \(String(cString: strerror(errno)))")
+        }
+        return (encoding, size)
+    }
+}
