@@ -5,15 +5,21 @@ import Foundation
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run a local stand-in for the export API, with generated bundles and optional faults.",
+        abstract: "Run a local stand-in for the export APIs, with generated bundles and optional faults.",
         discussion: """
             Serves LIST and GET like export.fullstory.com, with Basic auth, the rate limit (429 and \
             Retry-After), byte ranges and the faults you ask for. Point any command at it with \
             --base-url and the key it prints. Stop it with Ctrl-C.
 
+            It serves the Segment Export API too, from the same events: POST /segments/v1/exports, \
+            GET /operations/v1/ID (RUNNING, then COMPLETED), GET /search/v1/exports/ID/results, \
+            and a storage host at /storage/ that, like cloud storage, refuses a download that \
+            carries an Authorization header.
+
             EXAMPLES
               fsexport simulate --port 8080
               fsexport simulate --fault reset:0.2 --fault 503@list:1:2
+              fsexport simulate --export-polls 30 --fault failed:1 --fault expired:1
               FULLSTORY_API_KEY=simulator-key fsexport list --base-url http://127.0.0.1:8080
             """)
 

@@ -33,8 +33,14 @@ struct SimulatorOptions: ParsableArguments {
     @Option(
         name: .customLong("fault"),
         help: ArgumentHelp(
-            "Inject a fault: FAULT[@list|get|any]:TRIGGER[:RETRY_AFTER]. Repeatable.",
-            discussion: "FAULT is 503, 429, reset, truncate, corrupt or slow; TRIGGER is request numbers (2,5), a rate (0.1) or 'always'. Example: --fault reset:0.2 --fault 503@list:1:2"))
+            "Inject a fault: FAULT[@ENDPOINT]:TRIGGER[:RETRY_AFTER]. Repeatable.",
+            discussion: """
+                FAULT is 503, 429, reset, truncate, corrupt or slow; for the Segment Export API also \
+                failed (an operation ends FAILED) and expired (a download location has expired). \
+                ENDPOINT is list or get (the legacy API), create, operation, results or storage \
+                (the Segment Export API), or any. TRIGGER is request numbers (2,5), a rate (0.1) \
+                or 'always'. Example: --fault reset:0.2 --fault 503@list:1:2 --fault failed:1
+                """))
     var faults: [String] = []
 
     @Option(help: "The simulator's burst of calls (the real API's is 50).")
@@ -55,6 +61,12 @@ struct SimulatorOptions: ParsableArguments {
     @Option(help: "Spelling of the id key in LIST responses: Id (as real responses spell it, which real clients expect) or ID (as the documentation's example does, to test tolerant clients).")
     var idKey = "Id"
 
+    @Option(help: "Polls a segment export answers PENDING or RUNNING before it completes (a large number: a long-running export).")
+    var exportPolls = 2
+
+    @Option(name: .customLong("segment"), help: "A segment id segment exports may name, besides everyone. Repeatable.")
+    var segments: [String] = []
+
     func configuration(host: String = "127.0.0.1", port: Int = 0) throws -> SimulatorConfiguration {
         let span = try DurationText.parse(bundleSpan)
         guard span >= .seconds(1800) else { throw ValidationError("--bundle-span must be at least 30m") }
@@ -63,11 +75,15 @@ struct SimulatorOptions: ParsableArguments {
         do { start = try Timestamp.parse(firstStart, now: 0) } catch { throw ValidationError("--first-start: \(error)") }
         let rules: [FaultRule]
         do { rules = try faults.map(FaultRule.init(parsing:)) } catch { throw ValidationError("\(error)") }
-        return SimulatorConfiguration(
+        guard exportPolls >= 0 else { throw ValidationError("--export-polls must be 0 or more") }
+        var configuration = SimulatorConfiguration(
             host: host, port: port,
             dataset: SimulatedDataset(
                 seed: seed, bundleCount: bundles, firstStart: start, span: Int64(span / .seconds(1)), eventsPerBundle: events),
             rateLimit: (simulatorBurst, simulatorPerMinute), faults: rules, idKey: idKey,
             contentEncodingGzip: contentEncodingGzip, servePlainJSON: plainJson, gzipLevel: gzipLevel)
+        configuration.exportRunningPolls = exportPolls
+        configuration.segments.formUnion(segments)
+        return configuration
     }
 }

@@ -16,6 +16,27 @@ public enum SimulatedFault: String, Sendable, CaseIterable, Codable {
     case failed
     /// The storage host answers that a download location has expired (on `storage` downloads).
     case expired
+
+    /// Where a rule without `@ENDPOINT` applies.
+    var defaultEndpoint: FaultRule.Endpoint {
+        switch self {
+        case .failed: .operation
+        case .expired: .storage
+        default: .get
+        }
+    }
+
+    /// Whether the fault means anything on `endpoint`: `failed` only on operation polls,
+    /// `expired` only on storage downloads, body faults only where there is a body to spoil.
+    public func applies(to endpoint: FaultRule.Endpoint) -> Bool {
+        switch self {
+        case .unavailable, .tooManyRequests: true
+        case .reset, .truncate: [.list, .get, .storage, .any].contains(endpoint)
+        case .corrupt, .slow: [.get, .storage, .any].contains(endpoint)
+        case .failed: [.operation, .any].contains(endpoint)
+        case .expired: [.storage, .any].contains(endpoint)
+        }
+    }
 }
 
 /// When a fault fires: on particular requests, or at random at a rate (seeded, so repeatable).
@@ -53,8 +74,8 @@ public struct FaultRule: Sendable, Equatable {
         guard parts.count == 2 || parts.count == 3 else { throw SimulatorError.invalidFaultRule(text) }
         let head = parts[0].split(separator: "@").map(String.init)
         guard let fault = SimulatedFault(rawValue: head[0]) else { throw SimulatorError.invalidFaultRule(text) }
-        let endpoint = head.count > 1 ? Endpoint(rawValue: head[1]) : .get
-        guard let endpoint, head.count <= 2 else { throw SimulatorError.invalidFaultRule(text) }
+        let endpoint = head.count > 1 ? Endpoint(rawValue: head[1]) : fault.defaultEndpoint
+        guard let endpoint, head.count <= 2, fault.applies(to: endpoint) else { throw SimulatorError.invalidFaultRule(text) }
         let trigger: Trigger
         if parts[1] == "always" {
             trigger = .always

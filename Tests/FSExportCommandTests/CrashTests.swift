@@ -91,6 +91,24 @@ struct CrashTests {
         try await Self.expectKillsConverge(file, out: "\(work)/killed", kills: 4, expected: expected)
     }
 
+    @Test("A segments source killed with -9 at random moments (creating, polling, downloading, delivering), then run again: exactly the output of an uninterrupted run")
+    func killSegments() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let segments = Self.pipeline.replacingOccurrences(
+            of: "  start: 2024-01-01\n", with: "  type: segments\n  segment: everyone\n  poll_interval: 20ms\n  start: 2024-01-01\n  until: 2024-01-21\n")
+        let file = "\(work)/segments.yml"
+        try segments.write(toFile: file, atomically: true, encoding: .utf8)
+        let reference = "\(work)/reference"
+        try await Self.runToCompletion(file, out: reference)
+        let expected = try tree(reference)
+        #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 20)
+
+        for attempt in 0..<2 {
+            try await Self.expectKillsConverge(file, out: "\(work)/killed-\(attempt)", kills: 3, expected: expected)
+        }
+    }
+
     @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
     func terminate() async throws {
         let work = try makeFolder()

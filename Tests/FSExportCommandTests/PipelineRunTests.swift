@@ -30,7 +30,7 @@ func makeFolder() throws -> String {
 
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
-    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink"]
+    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink", "segments"]
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
     func example(_ name: String) async throws {
@@ -63,6 +63,11 @@ struct PipelineRunTests {
             #expect(files.keys.sorted() == ["counts/170406720048.json", "counts/170415360048.json", "counts/170424000048.json"])
             let counts = try JSONSerialization.jsonObject(with: files["counts/170406720048.json"]!) as! [String: Any]
             #expect((counts["counts"] as! [String: Int]).values.reduce(0, +) == 200)
+        case "segments":
+            #expect(files.keys.contains("segments/2024-01-02/click/1704153600-0001.ndjson.gz"))
+            #expect(files.keys.allSatisfy { $0.hasPrefix("segments/2024-01-0") && $0.hasSuffix(".ndjson.gz") })
+            let lines = try await shellOutput("cat '\(out)'/segments/*/*/*.ndjson.gz | gzip -dc | wc -l")
+            #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 600)
         default:
             Issue.record("no check for \(name)")
         }
@@ -116,6 +121,24 @@ struct PipelineRunTests {
         }
         #expect(outputs[2].split(separator: "\n").count == 46)  // list: a header and the 45 archived bundles
         #expect(outputs[3].trimmingCharacters(in: .whitespacesAndNewlines) == "\(45 * 200)")  // events | wc -l: every event of the archive
+    }
+
+    @Test("The segments example's command line runs exactly as typed, from the repository")
+    func segmentsCommandAsTyped() async throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let example = try String(contentsOfFile: "\(repositoryRoot)/examples/segments.fsexport.yml", encoding: .utf8)
+        let lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }.map { String($0.dropFirst(4)) }
+        #expect(lines == ["fsexport run examples/segments.fsexport.yml --simulate"])
+        for line in lines {
+            let result = try await FSExportBinary.run(
+                ["-c", line], directory: repositoryRoot,
+                environment: ["FSEXPORT_OUT": out, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"],
+                executable: "/bin/bash")
+            #expect(result.status == 0, "\(line)\n\(result.stderr)")
+            #expect(result.stderr.contains("7 bundles, 1400 events"))
+        }
+        #expect(try tree(out).keys.contains("segments/2024-01-07/click/1704585600-0001.ndjson.gz"))
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")

@@ -12,11 +12,16 @@ public struct BundleContext: Sendable {
     /// Whether ``file`` holds gzip bytes or, when a proxy inflated the body, plain JSON.
     public let encoding: BodyEncoding
 
+    /// What ``file`` holds once inflated: an export bundle, unless the source delivers NDJSON or
+    /// a file with no events (a CSV segment export).
+    public let content: Artifact.Content
+
     /// Events larger than this are refused as a data error.
     public let maximumEventSize: Int
 
+    /// `content` defaults to an export bundle in `encoding`.
     public init(
-        id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding,
+        id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding, content: Artifact.Content? = nil,
         maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
     ) {
         self.id = id
@@ -24,17 +29,20 @@ public struct BundleContext: Sendable {
         self.stop = stop
         self.file = file
         self.encoding = encoding
+        self.content = content ?? .bundle(encoding)
         self.maximumEventSize = maximumEventSize
     }
 
     /// The bundle as listed, and the file it was fetched to.
     public init(_ bundle: ExportBundle, file: DownloadedBundle, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize) {
-        self.init(id: bundle.id, start: bundle.start, stop: bundle.stop, file: file.artifact, encoding: file.encoding, maximumEventSize: maximumEventSize)
+        self.init(
+            id: bundle.id, start: bundle.start, stop: bundle.stop, file: file.artifact, encoding: file.encoding, content: file.content,
+            maximumEventSize: maximumEventSize)
     }
 
     /// Reads the events of the bundle file directly (for sinks that want both the file and events).
     /// Throws a ``SinkError`` when the source delivers files that hold no events (a CSV export).
     public func makeDecoder() throws -> BundleDecoder {
-        try BundleDecoder(path: file.path, content: file.content, bundleID: id, maximumEventSize: maximumEventSize)
+        try BundleDecoder(path: file.path, content: content, bundleID: id, maximumEventSize: maximumEventSize)
     }
 }

@@ -1,0 +1,210 @@
+import Foundation
+import FSExportClient
+import FSExportCore
+import FSExportPipeline
+import FSExportSimulator
+import FSExportZlib
+import Testing
+
+/// `source: {type: segments}` exports windows through the Segment Export API (create, poll,
+/// results, download from storage) into the same engine, state file and sinks as the legacy API.
+@Suite("The segments source", .serialized)
+struct SegmentSourceTests {
+    /// Four simulated days (the third empty) of 300 events.
+    static let dataset = SimulatedDataset(bundleCount: 4, eventsPerBundle: 300, emptyBundles: [2])
+
+    static func simulator(faults: [FaultRule] = [], runningPolls: Int = 2) -> SimulatorConfiguration {
+        var configuration = SimulatorConfiguration(dataset: dataset, rateLimit: nil, faults: faults)
+        configuration.exportRunningPolls = runningPolls
+        return configuration
+    }
+
+    /// Every event line below `folder`, as a sorted list: the multiset of what was delivered.
+    static func lines(below folder: String, in workspace: Workspace) throws -> [String] {
+        try workspace.tree().filter { $0.key.hasPrefix(folder + "/") }.values
+            .flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }.sorted()
+    }
+
+    /// The legacy API's events for the same days, as NDJSON lines.
+    static func legacyLines(_ simulator: ExportSimulator, in workspace: Workspace) async throws -> [String] {
+        let file = try workspace.write("api.yml", """
+            source: {start: 0, settle: 0s, state: api.state}
+            stages:
+              lines: {type: files, inputs: [source], format: ndjson, path: "api/{id}.ndjson"}
+            """)
+        try await runPipeline(file, simulator: simulator)
+        return try lines(below: "api", in: workspace)
+    }
+
+    static func segmentsPipeline(
+        _ workspace: Workspace, window: String = "1d", format: String = "ndjson", until: String = "2024-01-05", extra: String = ""
+    ) throws -> String {
+        try workspace.write("segments.yml", """
+            source:
+              type: segments
+              segment: everyone
+              format: \(format)
+              window: \(window)
+              start: 2024-01-01
+              until: \(until)
+              settle: 0s
+              poll_interval: 10ms
+              state: segments.state\(extra)
+            stages:
+              lines: {type: files, inputs: [source], format: ndjson, path: "segments/{id}.ndjson"}
+            """)
+    }
+
+    @Test(
+        "Windows of any size deliver exactly the legacy bundles' events, each once",
+        arguments: [("1h", "ndjson", "2024-01-05"), ("1d", "json", "2024-01-05"), ("7d", "ndjson", "2024-01-11")])
+    func sameEvents(_ window: String, _ format: String, _ until: String) async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+            let expected = try await Self.legacyLines(simulator, in: workspace)
+            #expect(expected.count == 900)
+            let summary = try await runPipeline(try Self.segmentsPipeline(workspace, window: window, format: format, until: until), simulator: simulator)
+            #expect(summary.events == 900)
+            #expect(try Self.lines(below: "segments", in: workspace) == expected)
+            // The key went to the API alone: every storage download came without it.
+            let storage = await simulator.requests.filter { $0.endpoint == .storage }
+            #expect(storage.count == summary.bundles.count)
+            #expect(storage.allSatisfy { !$0.authorized && $0.status == 200 })
+        }
+    }
+
+    @Test("A FAILED export is created again, 429 is waited out, an expired or reset download is fetched again: the events are the same")
+    func faults() async throws {
+        let workspace = try Workspace()
+        let faults = [
+            FaultRule(.failed, on: .operation, .requests([2])), FaultRule(.tooManyRequests, on: .create, .requests([1]), retryAfter: 0),
+            FaultRule(.expired, on: .storage, .requests([1])), FaultRule(.reset, on: .storage, .requests([3])),
+        ]
+        try await ExportSimulator.withRunning(Self.simulator(faults: faults)) { simulator in
+            let expected = try await Self.legacyLines(simulator, in: workspace)
+            try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
+            #expect(try Self.lines(below: "segments", in: workspace) == expected)
+            let requests = await simulator.requests
+            let creates = requests.filter { $0.endpoint == .create }
+            #expect(creates.map(\.status) == [429] + Array(repeating: 200, count: 5))  // 4 windows and one FAILED again
+            #expect(requests.filter { $0.endpoint == .results }.count == 5)  // 4, and one more after the expired location
+            #expect(requests.contains { $0.endpoint == .storage && $0.rangeStart != nil })  // the reset resumed
+            // Every create asked for a window of one day, with the whole segment's time.
+            let body = try #require(creates.last?.body)
+            #expect(body.contains(#""segmentTimeRange":{"end":"","start":""}"#) && body.contains(#""timeRange":{"end":"2024-01-05T00:00:00Z","start":"2024-01-04T00:00:00Z"}"#))
+        }
+    }
+
+    @Test("An export that keeps failing ends the run with Fullstory's errorDetails; the windows before it stay delivered")
+    func failing() async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(4...100)))])) { simulator in
+            do {
+                try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
+                Issue.record("a failing export was delivered")
+            } catch let error as ExportError {
+                guard case .exportFailed(let window, let attempts, let details) = error else { throw error }
+                #expect(window.contains("2024-01-02T00:00:00Z") && attempts == 3 && details.contains("simulated failure"))
+            }
+            let state = try #require(try CheckpointStore(path: "\(workspace.path)/segments.state", scope: "segment exports (segment everyone, events, window 86400s)").load())
+            #expect(state.stop == Timestamp.unixSeconds(year: 2024, month: 1, day: 2))
+        }
+    }
+
+    @Test("A long-running export is polled at its interval, its percentage reported, until it completes")
+    func longRunning() async throws {
+        try await ExportSimulator.withRunning(Self.simulator(runningPolls: 12)) { simulator in
+            let source = try SegmentExportSource(
+                settings: SegmentExportSettings(segment: "everyone", format: .json, pollInterval: .milliseconds(5)),
+                configuration: ExportClientConfiguration(apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited))
+            let percents = PercentLog()
+            let window = ExportBundle(id: 1_704_067_200, start: 1_704_067_200, stop: 1_704_153_600)
+            let folder = try Workspace()
+            let file = try await source.fetch(window, to: "\(folder.path)/w.json.gz") { progress in percents.add(progress.preparedPercent) }
+            #expect(file.content == .bundle(.gzip) && file.artifact.name == "1704067200.json.gz")
+            let reported = percents.values.compactMap { $0 }
+            #expect(reported.count == 12 && reported == reported.sorted() && reported.last! > 80)
+            #expect(await simulator.requests.filter { $0.endpoint == .operation }.count == 13)
+            // A one-day window of the JSON format is the legacy bundle of that day, byte for byte.
+            let bundle = try await ExportClient(configuration: .init(apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL))
+                .download(window.start * 100 + 48, to: "\(folder.path)/b.json.gz")
+            #expect(try Self.inflated(file.path) == Self.inflated(bundle.path))
+        }
+    }
+
+    static func inflated(_ path: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).readDecoded { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    @Test("Resuming after some windows delivers the rest, none twice; a state file of another source is refused")
+    func resume() async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+            let expected = try await Self.legacyLines(simulator, in: workspace)
+            let first = try await runPipeline(try Self.segmentsPipeline(workspace, until: "2024-01-03"), simulator: simulator)
+            #expect(first.bundles == [1_704_067_200, 1_704_153_600])
+            let rest = try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
+            #expect(rest.bundles == [1_704_240_000, 1_704_326_400])
+            #expect(try Self.lines(below: "segments", in: workspace) == expected)
+
+            let hourly = try Self.segmentsPipeline(workspace, window: "1h")
+            await #expect(throws: StateFileError.self) { try await runPipeline(hourly, simulator: simulator) }
+            let legacy = try workspace.write("legacy.yml", "source: {start: 0, settle: 0s, state: segments.state}\nstages:\n  x: {type: files, inputs: [source], path: \"x/{id}\"}\n")
+            do {
+                try await runPipeline(legacy, simulator: simulator)
+                Issue.record("a legacy pipeline read a segments state file")
+            } catch let error as StateFileError {
+                #expect("\(error)".contains("segment exports (segment everyone") && "\(error)".contains("state file of its own"))
+            }
+        }
+    }
+
+    @Test("A CSV export reaches stages that read files, as ID.csv.gz; a segment that does not exist is a 404 that says so")
+    func csvAndMissingSegment() async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+            let file = try workspace.write("csv.yml", """
+                source: {type: segments, segment: everyone, format: csv, fields: [IndvId, EventType], start: 2024-01-01, until: 2024-01-02, settle: 0s, poll_interval: 10ms, state: csv.state}
+                stages:
+                  raw: {type: files, inputs: [source], path: "csv/{name}"}
+                """)
+            try await runPipeline(file, simulator: simulator)
+            let csv = String(decoding: try Self.inflated("\(workspace.path)/csv/1704067200.csv.gz"), as: UTF8.self).split(separator: "\n")
+            #expect(csv.first == "IndvId,EventType" && csv.count == 301)
+
+            let missing = try workspace.write("missing.yml", "source: {type: segments, segment: nosuch, start: 2024-01-01, until: 2024-01-02, settle: 0s, state: m.state}\nstages:\n  x: {type: files, inputs: [source], path: \"x/{id}\"}\n")
+            do {
+                try await runPipeline(missing, simulator: simulator)
+                Issue.record("a missing segment was exported")
+            } catch let error as ExportError {
+                guard case .segmentNotFound("nosuch") = error else { throw error }
+            }
+        }
+    }
+
+    @Test("validate knows what a segments source needs and refuses what it cannot do")
+    func validation() {
+        let stages = "stages:\n  raw: {type: files, inputs: [source], format: ndjson, path: \"{id}\"}\n"
+        func messages(_ source: String) -> [String] { ValidationTests.diagnostics(source + "\n" + stages, mode: .validate).map(\.message) }
+        #expect(messages("source: {type: segments, segment: everyone, start: 2024-01-01}").isEmpty)
+        #expect(messages("source: {type: segments, start: 2024-01-01}").contains { $0.contains("needs 'segment'") })
+        #expect(messages("source: {type: segments, segment: everyone}").contains { $0.contains("needs 'start'") })
+        #expect(messages("source: {type: segmnets, segment: everyone}").contains { $0.contains("did you mean 'segments'") })
+        #expect(messages("source: {type: segments, segment: everyone, start: 0, window: 30m}").contains { $0.contains("1h to 7d") })
+        #expect(messages("source: {type: segments, segment: everyone, start: 0, export_type: sessions}").contains { $0.contains("events, individuals") })
+        #expect(messages("source: {type: segments, segment: everyone, start: 0, format: ndjsn}").contains { $0.contains("did you mean 'ndjson'") })
+        #expect(messages("source: {type: segments, segment: everyone, start: 0, format: csv}").contains { $0.contains("csv export holds none") })
+        #expect(messages("source: {segment: everyone}").contains { $0.contains("type: segments") })
+        #expect(messages("source: {type: segments, segment: 'a b', start: 0}").contains { $0.contains("segment id") })
+    }
+}
+
+/// Collects progress reports from the transfer thread.
+final class PercentLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [Int?] = []
+    func add(_ value: Int?) { lock.withLock { collected.append(value) } }
+    var values: [Int?] { lock.withLock { collected } }
+}
