@@ -10,7 +10,8 @@ struct EventsCommand: AsyncParsableCommand {
         abstract: "Print every event of every bundle as NDJSON on standard output, for jq and friends.",
         discussion: """
             Bundles are downloaded one at a time into a temporary folder, verified, decoded as a \
-            stream and removed. Nothing is recorded: use a pipeline for incremental exports.
+            stream and removed. Nothing is recorded: use a pipeline for incremental exports. \
+            Without --since, all bundles (with --from, from the pipeline's start to its until).
 
             EXAMPLES
               fsexport events --since -2d | jq -c 'select(.EventType == "click")'
@@ -19,7 +20,7 @@ struct EventsCommand: AsyncParsableCommand {
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bundles whose Stop is after this time.", valueName: "time"))
-    var since = "0"
+    var since: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
@@ -32,17 +33,18 @@ struct EventsCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let since = try parseTime(since, option: "--since")!
+        let since = try parseTime(since, option: "--since")
         let until = try parseTime(until, option: "--until")
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         try await reportingErrors {
-            try await source.withSource(global) { source in
+            try await source.withSource(global) { source, pipeline in
+                let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
                 let output = StandardOutputLines()
                 for try await bundle in source.bundles(after: since, until: until) {
                     let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"
                     defer { unlink(path) }
                     let file = try await source.fetch(bundle, to: path, progress: nil)
-                    let decoder = try BundleDecoder(path: file.path, encoding: file.encoding, bundleID: bundle.id)
+                    let decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
                     while let batch = try await decoder.next() {
                         guard output.write(batch) else { return }  // the reader went away
                     }

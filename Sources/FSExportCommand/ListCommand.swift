@@ -8,7 +8,8 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List the finished export bundles, oldest first.",
         discussion: """
             Pages through LIST until it is caught up. A bundle is listed when its Stop is after \
-            --start and, with --until, not after --until. Times are unix seconds, ISO 8601 (UTC \
+            --start (default: all) and, with --until, not after --until; with --from, the \
+            pipeline's start and until are the defaults. Times are unix seconds, ISO 8601 (UTC \
             unless an offset is given) or relative (-24h, -7d).
 
             EXAMPLES
@@ -19,7 +20,7 @@ struct ListCommand: AsyncParsableCommand {
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
-    var start = "0"
+    var start: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
@@ -32,10 +33,11 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let start = try parseTime(start, option: "--start")!
+        let start = try parseTime(start, option: "--start")
         let until = try parseTime(until, option: "--until")
         try await reportingErrors {
-            try await source.withSource(global) { source in
+            try await source.withSource(global) { source, pipeline in
+                let start = start ?? pipeline.start ?? 0, until = until ?? pipeline.until
                 if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
                 for try await bundle in source.bundles(after: start, until: until) {
                     Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))

@@ -129,16 +129,23 @@ struct PipelineRunTests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let example = try String(contentsOfFile: "\(repositoryRoot)/examples/segments.fsexport.yml", encoding: .utf8)
         let lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }.map { String($0.dropFirst(4)) }
-        #expect(lines == ["fsexport run examples/segments.fsexport.yml --simulate"])
+        #expect(lines == [
+            "fsexport run examples/segments.fsexport.yml --simulate",
+            "fsexport events --from examples/segments.fsexport.yml --simulate | wc -l",
+        ])
+        var results: [(status: Int32, stdout: String, stderr: String)] = []
         for line in lines {
             let result = try await FSExportBinary.run(
-                ["-c", line], directory: repositoryRoot,
+                ["-o", "pipefail", "-c", line], directory: repositoryRoot,
                 environment: ["FSEXPORT_OUT": out, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"],
                 executable: "/bin/bash")
             #expect(result.status == 0, "\(line)\n\(result.stderr)")
-            #expect(result.stderr.contains("7 bundles, 1400 events"))
+            results.append((result.status, result.stdout, result.stderr))
         }
-        #expect(try tree(out).keys.contains("segments/2024-01-07/click/1704585600-0001.ndjson.gz"))
+        #expect(results.first?.stderr.contains("4 bundles, 800 events") == true)
+        // events reads the same windows (the pipeline's start to its until) and prints each event once.
+        #expect(results.last?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "800")
+        #expect(try tree(out).keys.contains("segments/2024-01-04/click/1704326400-0001.ndjson.gz"))
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")
