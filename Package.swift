@@ -14,6 +14,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-templates", ["FSExportCore"]),
     ("fuzz-pipeline", ["FSExportPipeline"]),
     ("fuzz-times", ["FSExportClient", "FSExportCore"]),
+    ("fuzz-segment-responses", ["FSExportClient"]),
 ]
 
 let package = Package(

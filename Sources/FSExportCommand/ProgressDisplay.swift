@@ -28,6 +28,11 @@ final class ProgressDisplay: Sendable {
 
     private func show(_ progress: TransferProgress, of bundle: Int64, label: String) {
         shown.store(true, ordering: .relaxed)
+        if let percent = progress.preparedPercent {
+            // The source is still building the file (a segment export RUNNING): no bytes yet.
+            Terminal.standardError.write("\r\u{1B}[2K\(label)  export being prepared: \(percent)%")
+            return
+        }
         let started = transfer.withLock { current in
             if current?.bundle != bundle { current = (bundle, .now) }
             return current!.started

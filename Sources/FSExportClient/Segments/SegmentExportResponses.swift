@@ -2,30 +2,30 @@ import Foundation
 import FSExportCore
 
 /// `POST /segments/v1/exports` answers `{"operationId": "…"}`.
-struct CreatedExport: Decodable {
-    var operationId: String
+package struct CreatedExport: Decodable {
+    package var operationId: String
 }
 
 /// `GET /operations/v1/{id}`: where an export job stands.
-struct ExportOperation: Decodable {
-    struct Results: Decodable {
-        var searchExportId: String
+package struct ExportOperation: Decodable {
+    package struct Results: Decodable {
+        package var searchExportId: String
     }
 
-    var id: String?
-    var state: String
-    var estimatePctComplete: Double?
-    var errorDetails: String?
-    var results: Results?
+    package var id: String?
+    package var state: String
+    package var estimatePctComplete: Double?
+    package var errorDetails: String?
+    package var results: Results?
 
-    enum Phase: Equatable {
+    package enum Phase: Equatable {
         case working(percent: Int?)
         case completed(searchExportID: String)
         case failed(details: String)
     }
 
     /// Unknown states count as still working (a new state is more likely than a broken server).
-    func phase() throws(ExportError) -> Phase {
+    package func phase() throws(ExportError) -> Phase {
         switch state {
         case "COMPLETED":
             guard let id = results?.searchExportId, !id.isEmpty else {
@@ -41,14 +41,14 @@ struct ExportOperation: Decodable {
 }
 
 /// `GET /search/v1/exports/{id}/results`: a signed download location, valid until `expires`.
-struct ExportLocation: Decodable {
-    var location: String
-    var expires: String?
+package struct ExportLocation: Decodable {
+    package var location: String
+    package var expires: String?
 }
 
-enum SegmentResponse {
+package enum SegmentResponse {
     /// Decodes a small JSON answer, saying which call sent something else.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, call: String) throws(ExportError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from data: Data, call: String) throws(ExportError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
@@ -59,7 +59,7 @@ enum SegmentResponse {
 
     /// A path segment from the server (an operation or export id), checked so that it cannot
     /// redirect a request elsewhere.
-    static func pathComponent(_ text: String, what: String) throws(ExportError) -> String {
+    package static func pathComponent(_ text: String, what: String) throws(ExportError) -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.~"))
         guard !text.isEmpty, text.count <= 256, text != ".", text != "..", text.unicodeScalars.allSatisfy(allowed.contains) else {
             throw ExportError.invalidResponse("the \(what) '\(text.prefix(80))' is not a plain id")
