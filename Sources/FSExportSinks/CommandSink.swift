@@ -118,11 +118,6 @@ public struct CommandSink: ConfigurableSink {
         feed: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
     ) async throws {
         let bundle = delivery.bundle
-        let errorPath = "\(delivery.output.directory)/.stderr-\(UUID().uuidString)"
-        let stderrFile = try FileSystemError.naming("create", errorPath) {
-            try FileDescriptor.open(FilePath(errorPath), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite])
-        }
-        defer { unlink(errorPath) }
         var outputFile: (descriptor: FileDescriptor, name: String, path: String)?
         if let outputName {
             let name = outputName.render(PathTemplate.Values(bundle, name: fileName))
@@ -132,88 +127,28 @@ public struct CommandSink: ConfigurableSink {
             }
             outputFile = (descriptor, name, path)
         }
-
         let variables = ProgramLaunch.bundleVariables(bundle, stage: delivery.stage, fileName: fileName).merging(environment) { $1 }
-        let processConfiguration = ProgramLaunch.configuration(arguments, environment: variables, workingDirectory: workingDirectory)
-
-        let program = arguments.joined(separator: " ")
-        let outputTarget = outputFile
-        let watch = RunningProcess()
-        let status: TerminationStatus
-        do {
-            status = try await withTaskCancellationHandler {
-                try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
-                group.addTask {
-                    defer { watch.ended() }
-                    let output: FileDescriptorOutput = outputTarget.map { .fileDescriptor($0.descriptor, closeAfterSpawningProcess: true) }
-                        ?? .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false)
-                    let result = try await Subprocess.run(
-                        processConfiguration, input: .inputWriter, output: output,
-                        error: .fileDescriptor(stderrFile, closeAfterSpawningProcess: true)
-                    ) { execution in
-                        watch.started(execution.processIdentifier.value)
-                        let writer = execution.standardInputWriter
-                        do {
-                            try await feed { bytes in
-                                guard await writer.writeAll(bytes) else { throw StoppedReading() }
-                            }
-                            try await writer.finish()
-                            return false
-                        } catch is SubprocessError, is StoppedReading {
-                            // Its exit status, collected next, usually says more than the broken pipe.
-                            try? await writer.finish()
-                            return true
-                        }
-                    }
-                    if result.terminationStatus.isSuccess, result.closureResult {
-                        throw SinkError("\(program) stopped reading its input before the end")
-                    }
-                    return result.terminationStatus
+        let runner = ProgramRunner(command: arguments, environment: variables, workingDirectory: workingDirectory)
+        let ending = try await runner.run(
+            output: outputFile.map { .file($0.descriptor) } ?? .inherit, errors: .captured(in: delivery.output.directory), timeout: timeout
+        ) { io in
+            do {
+                try await feed { bytes in
+                    guard await io.write(bytes) else { throw StoppedReading() }
                 }
-                if let timeout {
-                    group.addTask {
-                        // Killing the program also unblocks a write it will never read.
-                        try? await Task.sleep(for: timeout)
-                        if !Task.isCancelled { watch.expire() }
-                        return nil
-                    }
-                }
-                var status: TerminationStatus?
-                for try await result in group where result != nil {
-                    status = result
-                    group.cancelAll()
-                }
-                return status!
-                }
-            } onCancel: {
-                watch.terminate()  // an aborted bundle must not wait for a program that does not read
+                await io.finishInput()
+                return false
+            } catch is SubprocessError, is StoppedReading {
+                // Its exit status, checked next, usually says more than the broken pipe.
+                await io.finishInput()
+                return true
             }
-        } catch let error as SinkError {
-            if watch.timedOut { throw Self.timeoutError(program, timeout, errorPath) }
-            throw SinkError("\(error.message)\(Self.tail(errorPath))")
-        } catch let error as SubprocessError {
-            throw SinkError("cannot run \(program): \(error)")
         }
-        if watch.timedOut { throw Self.timeoutError(program, timeout, errorPath) }
-        switch status {
-        case .exited(0): break
-        case .exited(let code): throw SinkError("\(program) exited with status \(code)\(Self.tail(errorPath))")
-        case .signaled(let signal): throw SinkError("\(program) was killed by signal \(signal)\(Self.tail(errorPath))")
-        }
+        try ending.check()
+        if ending.value { throw SinkError("\(runner.program) stopped reading its input before the end\(ending.errorTail)") }
         if let outputFile {
             try await delivery.output.publish(Artifact(name: outputFile.name, path: outputFile.path, byteCount: (try? FileSize.of(outputFile.path)) ?? 0))
         }
-    }
-
-    private static func timeoutError(_ program: String, _ timeout: Duration?, _ errorPath: String) -> SinkError {
-        SinkError("\(program) took longer than its timeout of \(DurationText.format(timeout ?? .zero)) and was killed\(tail(errorPath))")
-    }
-
-    /// The end of the program's standard error, for the failure message.
-    private static func tail(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return "" }
-        let text = String(decoding: data.suffix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "" : "; its standard error ends with:\n\(text)"
     }
 
     private static func stream(_ path: String, to write: @Sendable ([UInt8]) async throws -> Void) async throws {

@@ -120,7 +120,7 @@ actor ExternalSession {
         self.program = program
         self.gracePeriod = gracePeriod
         self.timeout = timeout
-        let configuration = ProgramLaunch.configuration(command, environment: environment, workingDirectory: workingDirectory)
+        let runner = ProgramRunner(command: command, environment: environment, workingDirectory: workingDirectory)
         // Replies are a line per control message; a program that floods its output loses the excess
         // rather than growing memory or blocking on a full pipe.
         let (replyStream, replyLines) = AsyncThrowingStream<String, any Error>.makeStream(bufferingPolicy: .bufferingOldest(16))
@@ -130,33 +130,29 @@ actor ExternalSession {
         let trouble = self.trouble
         let process = self.process
         running = Task {
-            defer { process.ended() }
             do {
-                let result = try await Subprocess.run(
-                    configuration, input: .inputWriter, output: .sequence, error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
-                ) { execution in
-                    process.started(execution.processIdentifier.value)
-                    return try await withThrowingTaskGroup(of: Void.self) { group in
+                // Its standard error goes to fsexport's, as the protocol documents.
+                let ending = try await runner.run(output: .lines, errors: .inherit, process: process) { io in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            let writer = execution.standardInputWriter
                             for try await message in requests where trouble.reason == nil {
-                                if await !writer.writeAll(message) {
+                                if await !io.write(message) {
                                     let reason = SinkError("\(program) stopped reading its input")
                                     trouble.note(reason)
                                     replyLines.finish(throwing: reason)
                                 }
                             }
-                            try? await writer.finish()
+                            await io.finishInput()
                         }
                         group.addTask {
-                            for try await line in execution.standardOutput.strings() { replyLines.yield(line) }
+                            for try await line in io.lines! { replyLines.yield(line) }
                             replyLines.finish()
                         }
                         try await group.waitForAll()
                     }
                 }
                 replyLines.finish()
-                return result.terminationStatus
+                return ending.status
             } catch {
                 let reason = error as? SinkError ?? SinkError("cannot run \(program): \(error)")
                 trouble.note(reason)
@@ -215,7 +211,7 @@ actor ExternalSession {
         closed = true
         switch await exit() {
         case .exited(let status) where status.isSuccess: return
-        case .exited(let status): throw SinkError("\(program) \(Self.describe(status))")
+        case .exited(let status): throw SinkError("\(program) \(ProgramRunner.describe(status))")
         case .killed: throw SinkError("\(program) answered 'commit' but did not exit within \(DurationText.format(gracePeriod)) of its input closing")
         case .failed(let reason): throw reason
         }
@@ -264,16 +260,9 @@ actor ExternalSession {
     private func exitDescription() async -> String {
         closed = true
         switch await exit() {
-        case .exited(let status): return " (it \(Self.describe(status)))"
+        case .exited(let status): return " (it \(ProgramRunner.describe(status)))"
         case .killed: return " (it did not exit within \(DurationText.format(gracePeriod)) and was killed)"
         case .failed: return ""
-        }
-    }
-
-    static func describe(_ status: TerminationStatus) -> String {
-        switch status {
-        case .exited(let code): "exited with status \(code)"
-        case .signaled(let signal): "was killed by signal \(signal)"
         }
     }
 }
