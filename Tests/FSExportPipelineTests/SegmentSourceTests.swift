@@ -184,6 +184,41 @@ struct SegmentSourceTests {
         }
     }
 
+    @Test("An individuals export lists each individual of a window once; fields, scope and timezone reach the API as given")
+    func individuals() async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+            let expected = try await Self.legacyLines(simulator, in: workspace)
+            let file = try workspace.write("people.yml", """
+                source:
+                  type: segments
+                  segment: everyone
+                  export_type: individuals
+                  format: ndjson
+                  scope: SCOPE_SESSIONS
+                  timezone: Europe/Paris
+                  start: 2024-01-01
+                  until: 2024-01-03
+                  settle: 0s
+                  poll_interval: 10ms
+                  state: people.state
+                stages:
+                  lines: {type: files, inputs: [source], format: ndjson, path: "people/{start:%F}.ndjson"}
+                """)
+            try await runPipeline(file, simulator: simulator)
+            for (day, bundle) in [("2024-01-01", Self.dataset.bundle(at: 0)), ("2024-01-02", Self.dataset.bundle(at: 1))] {
+                let people = String(decoding: try workspace.read("people/\(day).ndjson"), as: UTF8.self).split(separator: "\n")
+                let ids = try people.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["IndvId"] as! Int64 }
+                // Exactly the distinct individuals of that day's events, each once.
+                let dayEvents = try expected.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+                    .filter { ($0["EventStart"] as! String).hasPrefix(day) }
+                #expect(Set(ids).count == ids.count && Set(ids) == Set(dayEvents.map { $0["IndvId"] as! Int64 }), "bundle \(bundle.id)")
+            }
+            let body = try #require(await simulator.requests.first { $0.endpoint == .create }?.body)
+            #expect(body.contains(#""type":"TYPE_INDIVIDUAL""#) && body.contains(#""scope":"SCOPE_SESSIONS""#) && body.contains(#""timezone":"Europe\/Paris""#))
+        }
+    }
+
     @Test("validate knows what a segments source needs and refuses what it cannot do")
     func validation() {
         let stages = "stages:\n  raw: {type: files, inputs: [source], format: ndjson, path: \"{id}\"}\n"
