@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import FSExportClient
 import FSExportCore
+import FSExportPipeline
 
 /// The `fsexport` command tree. A program of your own can run it as its `@main`.
 public struct FSExportCommand: AsyncParsableCommand {
@@ -26,6 +28,25 @@ public struct FSExportCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Runs the command line; a mistyped command gets a suggestion (`fsexport lst`: did you mean
+    /// 'list'?) and the usage exit status, instead of a bare "unexpected argument".
+    public static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, let message = unknownCommand(first) {
+            Terminal.standardError.writeLine("fsexport: error: \(message)")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        await main(nil)
+    }
+
+    /// Why `word`, given where a command belongs, is not one; nil when it is one (or an option).
+    static func unknownCommand(_ word: String) -> String? {
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        guard !word.hasPrefix("-"), !names.contains(word) else { return nil }
+        let hint = Suggestion.closest(to: word, in: names).map { "; did you mean '\($0)'?" } ?? ""
+        return "unknown command '\(word)'\(hint) (commands: \(names.dropLast().joined(separator: ", ")); fsexport --help shows them)"
+    }
+
     /// Runs the command line with your own sinks available to pipeline files, as built-in ones:
     ///
     /// ```swift
@@ -40,6 +61,6 @@ public struct FSExportCommand: AsyncParsableCommand {
         CommandEnvironment.registry.withLock { registry in
             for sink in sinks { registry.register(any: sink) }
         }
-        await main()
+        await Self.main()
     }
 }

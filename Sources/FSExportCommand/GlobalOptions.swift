@@ -46,6 +46,7 @@ struct GlobalOptions: ParsableArguments {
 
     func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
+        try validateBaseURL(baseURL)
         if rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
         if !(rateLimitPerMinute > 0) { throw ValidationError("--rate-limit-per-minute must be above 0") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
@@ -85,6 +86,16 @@ extension RequestMethod: ExpressibleByArgument {}
 func makeLogger(verbose: Bool, quiet: Bool) -> Logger {
     let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
     return Logger(label: "fsexport") { label in CLILogHandler(logLevel: level, label: label) }
+}
+
+/// A base URL is checked before anything is printed or asked: a usage error, not a network one.
+func validateBaseURL(_ text: String?) throws {
+    guard let text else { return }
+    guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false,
+        url.query == nil, url.fragment == nil
+    else {
+        throw ValidationError("--base-url must be an http(s) URL such as https://export.fullstory.com, not '\(text)'")
+    }
 }
 
 /// Reads a time option, naming the option in the error.

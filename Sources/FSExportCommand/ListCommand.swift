@@ -8,18 +8,22 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List the finished export bundles, oldest first.",
         discussion: """
             Pages through LIST until it is caught up. A bundle is listed when its Stop is after \
-            --start (default: all) and, with --until, not after --until; with --from, the \
+            --since (default: all) and, with --until, not after --until; with --from, the \
             pipeline's start and until are the defaults. Times are unix seconds, ISO 8601 (UTC \
             unless an offset is given) or relative (-24h, -7d).
 
             EXAMPLES
-              fsexport list --start -7d
-              fsexport list --start 2024-01-01 --until 2024-02-01 --json | jq .id
+              fsexport list --since -7d
+              fsexport list --since 2024-01-01 --until 2024-02-01 --json | jq .id
               fsexport list --simulate
               fsexport list --from examples/replay-archive.fsexport.yml
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("List bundles whose Stop is after this time.", valueName: "time"))
+    var since: String?
+
+    /// The name this option had before every command said --since.
+    @Option(name: .customLong("start"), parsing: .unconditional, help: .hidden)
     var start: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
@@ -33,7 +37,8 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let start = try parseTime(start, option: "--start")
+        if since != nil, start != nil { throw ValidationError("--start is the old name of --since: give one of them") }
+        let start = try parseTime(since ?? start, option: since != nil ? "--since" : "--start")
         let until = try parseTime(until, option: "--until")
         try await reportingErrors {
             try await source.withSource(global) { source, pipeline in

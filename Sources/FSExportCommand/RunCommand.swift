@@ -54,6 +54,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run against a built-in simulator instead of the pipeline's source (no API key needed).")
     var simulate = false
 
+    @Option(help: ArgumentHelp("Use this base URL instead of the pipeline's base_url.", valueName: "url"))
+    var baseURL: String?
+
+    @Option(help: ArgumentHelp(
+        "Read the API key from this file instead of the pipeline's api_key, api_key_file or FULLSTORY_API_KEY.", valueName: "path"))
+    var apiKeyFile: String?
+
     @Flag(name: .shortAndLong, help: "Log every request and decision.")
     var verbose = false
 
@@ -64,12 +71,16 @@ struct RunCommand: AsyncParsableCommand {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
+        try validateBaseURL(baseURL)
+        if simulate, baseURL != nil || apiKeyFile != nil { throw ValidationError("--simulate brings its own base URL and key: drop --base-url and --api-key-file") }
     }
 
     func run() async throws {
         let logger = makeLogger(verbose: verbose, quiet: quiet)
         var overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
+        overrides.baseURL = baseURL
         try await reportingErrors {
+            if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile) }
             let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
             for warning in pipeline.warnings { logger.warning("\(warning)") }
             try await withSimulator(if: simulate, logger: logger) { simulator in

@@ -11,14 +11,31 @@ struct ValidateCommand: AsyncParsableCommand {
             stages whose files go nowhere, and path templates. Unset ${VARIABLES} are warnings here \
             and errors at run time. Nothing is written.
 
+            Several files are checked one after the other; the exit status is 78 if any is invalid.
+
             EXAMPLES
               fsexport validate nightly.fsexport.yml
+              fsexport validate examples/*.fsexport.yml
             """)
 
-    @Argument(help: "The pipeline file (YAML or JSON); '-' reads standard input.")
-    var file: String
+    @Argument(help: "The pipeline files (YAML or JSON); '-' reads standard input.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one pipeline file") }
+    }
 
     func run() async throws {
+        var invalid = 0
+        for file in files where !check(file) { invalid += 1 }
+        if invalid > 0 {
+            if files.count > 1 { Terminal.standardError.writeLine("\(invalid) of \(files.count) files are invalid") }
+            throw ExitCode(ExitStatus.invalidPipeline.rawValue)
+        }
+    }
+
+    /// Checks one file and reports on it; false when it is invalid.
+    private func check(_ file: String) -> Bool {
         do {
             let pipeline: Pipeline
             if file == "-" {
@@ -31,11 +48,15 @@ struct ValidateCommand: AsyncParsableCommand {
             }
             for warning in pipeline.warnings { Terminal.standardError.writeLine(warning.description) }
             Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+            return true
         } catch let error as PipelineFileError {
             Terminal.standardError.writeLine(error.description)
             let count = error.diagnostics.filter { $0.severity == .error }.count
             Terminal.standardError.writeLine("\(file): \(count) error\(count == 1 ? "" : "s")")
-            throw ExitCode(ExitStatus.invalidPipeline.rawValue)
+            return false
+        } catch {
+            Terminal.standardError.writeLine("\(file): \(error)")
+            return false
         }
     }
 }

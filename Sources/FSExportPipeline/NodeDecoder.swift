@@ -197,12 +197,29 @@ private struct MappingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol 
             let known = Suggestion.didYouMean(key.stringValue, in: mapping.keys.compactMap(\.string))
             throw LocatedError(message: "missing required key '\(key.stringValue)' in \(decoder.pathText)\(known)", mark: mapping.mark)
         }
-        return try T(from: decoder.child(node, key: key))
+        return try value(T.self, at: node, key: key)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard try !decodeNil(forKey: key), let node = value(key) else { return nil }
-        return try T(from: decoder.child(node, key: key))
+        return try value(T.self, at: node, key: key)
+    }
+
+    /// Decodes one value. A value that is not one of a fixed set of choices says which they are;
+    /// a failure leaves this mapping's other keys unreported (they were not looked at, not unknown).
+    private func value<T: Decodable>(_ type: T.Type, at node: Node, key: Key) throws -> T {
+        do {
+            return try T(from: decoder.child(node, key: key))
+        } catch DecodingError.dataCorrupted where Choices.names(of: T.self) != nil && node.scalar != nil {
+            decoder.session.noteFailure(in: mapping)
+            let names = Choices.names(of: T.self)!, given = node.scalar!.string
+            throw LocatedError(
+                message: "\(key.stringValue) must be \(Choices.list(names)), not '\(given)'\(Suggestion.didYouMean(given, in: names))",
+                mark: node.mark)
+        } catch {
+            decoder.session.noteFailure(in: mapping)
+            throw error
+        }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -318,5 +335,23 @@ private struct ScalarContainer: SingleValueDecodingContainer {
         let scalar = try scalar("a whole number")
         guard let value = I(scalar.string.replacingOccurrences(of: "_", with: "")) else { throw mismatch("a whole number", scalar) }
         return value
+    }
+}
+
+/// The names of a string enum's cases, for "must be one of" messages.
+enum Choices {
+    static func names(of type: Any.Type) -> [String]? {
+        guard let iterable = type as? any CaseIterable.Type else { return nil }
+        return names(iterable)
+    }
+
+    /// `a`, `a or b`, `a, b or c`
+    static func list(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
+    private static func names<T: CaseIterable>(_ type: T.Type) -> [String]? {
+        let names = T.allCases.compactMap { ($0 as? any RawRepresentable).map { "\($0.rawValue)" } }
+        return names.isEmpty ? nil : names
     }
 }

@@ -46,12 +46,27 @@ public struct Pipeline: Sendable {
     ) throws -> Pipeline {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try readText(path)
         } catch {
-            throw PipelineFileError(diagnostics: [Diagnostic(file: path, line: 1, column: 1, severity: .error, message: "cannot read the file: \(error.localizedDescription)")])
+            throw PipelineFileError(diagnostics: [Diagnostic(file: path, line: 1, column: 1, severity: .error, message: error.message)])
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         return try load(text: text, file: path, baseDirectory: base, registry: registry, environment: environment, mode: mode)
+    }
+
+    /// A pipeline file's text, or why it cannot be had, in words (not Foundation's error codes).
+    private static func readText(_ path: String) throws(LocatedError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw LocatedError(message: "no such file", mark: nil)
+        }
+        if isDirectory.boolValue { throw LocatedError(message: "this is a folder; give the pipeline file inside it", mark: nil) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = access(path, R_OK) == 0 ? "cannot be read" : String(cString: strerror(errno)).lowercased()
+            throw LocatedError(message: "cannot read the file: \(reason)", mark: nil)
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw LocatedError(message: "the file is not UTF-8 text", mark: nil) }
+        return text
     }
 
     public static func load(

@@ -13,7 +13,7 @@ import SystemPackage
 public struct CommandSink: ConfigurableSink {
     public static let type = "command"
 
-    public enum Input: String, Decodable, Sendable {
+    public enum Input: String, Decodable, Sendable, CaseIterable {
         case ndjson, json, gzip, files
     }
 

@@ -7,7 +7,7 @@ import FSExportCore
 public struct FilesSink: ConfigurableSink {
     public static let type = "files"
 
-    public enum Format: String, Decodable, Sendable {
+    public enum Format: String, Decodable, Sendable, CaseIterable {
         /// The bytes as they come: the bundle's gzip, or upstream files unchanged.
         case raw
         /// The bundle's JSON document, inflated.
@@ -17,7 +17,7 @@ public struct FilesSink: ConfigurableSink {
     }
 
     /// What to do when a file is already where a bundle's file goes.
-    public enum ExistingFile: String, Decodable, Sendable {
+    public enum ExistingFile: String, Decodable, Sendable, CaseIterable {
         /// Replace it (a re-run converges on the same output).
         case overwrite
         /// Keep it, and deliver nothing there.

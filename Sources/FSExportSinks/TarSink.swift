@@ -22,10 +22,11 @@ public struct TarSink: ConfigurableSink {
 
     public init(options: Options, context: SinkContext) throws {
         guard let format = TarWriter.Format(rawValue: options.format ?? "pax") else {
-            throw SinkError("format must be pax or ustar, not '\(options.format!)'")
+            throw SinkError(option: "format", "must be pax or ustar, not '\(options.format!)'")
         }
         guard let compression = TarWriter.Compression(rawValue: options.compression ?? "none") else {
-            throw SinkError("compression must be one of \(TarWriter.Compression.allCases.map(\.rawValue).joined(separator: ", ")), not '\(options.compression!)'")
+            let names = TarWriter.Compression.allCases.map(\.rawValue)
+            throw SinkError(option: "compression", "must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), not '\(options.compression!)'")
         }
         self.format = format
         self.compression = compression

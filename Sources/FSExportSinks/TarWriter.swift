@@ -5,7 +5,7 @@ import SystemPackage
 /// Writes a tar archive with libarchive, deterministically: entries as given, every mtime the same,
 /// owner 0/0 with no names, mode 0644, and no timestamp in a gzip header.
 final class TarWriter {
-    enum Format: String, Decodable, Sendable { case pax, ustar }
+    enum Format: String, Decodable, Sendable, CaseIterable { case pax, ustar }
     enum Compression: String, Decodable, Sendable, CaseIterable {
         case none, gzip, bzip2, xz, zstd
 

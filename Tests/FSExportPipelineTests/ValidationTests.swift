@@ -145,4 +145,31 @@ struct ValidationTests {
         #expect(found.first?.message.contains("invalid YAML") == true)
         #expect((found.first?.line ?? 0) >= 2)
     }
+
+    @Test("A value outside a fixed set names the choices and the likely one; a bad value does not make its neighbours unknown keys")
+    func choicesAndNeighbours() {
+        let messages = Self.diagnostics("""
+            source:
+              start: 0
+              rate_limit: {burst: abc, per_minute: 3}
+            stages:
+              a: {type: ndjson, inputs: [source], compression: zip}
+              b: {type: files, inputs: [a], path: "x/{name}", if_exists: overwite}
+              c: {type: tar, inputs: [a], format: paxx}
+              d: {type: files, inputs: [c], path: "{name}"}
+            """, mode: .validate).map(\.message)
+        #expect(messages.contains("compression must be none or gzip, not 'zip'; did you mean 'gzip'?"), "\(messages)")
+        #expect(messages.contains("if_exists must be overwrite, skip or error, not 'overwite'; did you mean 'overwrite'?"))
+        #expect(messages.contains("stage 'c': format: must be pax or ustar, not 'paxx'"), "\(messages)")
+        #expect(messages.contains { $0.contains("burst") && $0.contains("whole number") })
+        #expect(!messages.contains { $0.contains("per_minute") }, "\(messages)")
+        #expect(!messages.contains { $0.contains("Cannot initialize") })
+    }
+
+    @Test("Suggestions catch swapped neighbours: strat → start, fsnyc → fsync")
+    func transpositions() {
+        let messages = Self.diagnostics("source: {strat: 0}\nstages:\n  raw: {type: files, inputs: [source], path: x, fsnyc: true}\n", mode: .validate).map(\.message)
+        #expect(messages.contains("unknown key 'strat'; did you mean 'start'?"), "\(messages)")
+        #expect(messages.contains { $0.contains("'fsnyc'") && $0.contains("did you mean 'fsync'?") }, "\(messages)")
+    }
 }

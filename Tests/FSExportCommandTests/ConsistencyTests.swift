@@ -1,0 +1,75 @@
+import FSExportSimulator
+import Foundation
+import Testing
+
+/// One name for one thing, errors in words, usage errors before any output (issue 8's bugs).
+@Suite("One consistent command line", .serialized)
+struct ConsistencyTests {
+    @Test("A mistyped command is a usage error that suggests the command (lst: list), transpositions included")
+    func commandSuggestion() async throws {
+        for (typed, meant) in [("lst", "list"), ("rnu", "run"), ("valdiate", "validate")] {
+            let result = try await FSExportBinary.run([typed])
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("unknown command '\(typed)'; did you mean '\(meant)'?"), "\(result.stderr)")
+        }
+        #expect(try await FSExportBinary.run(["help"]).status == 0)
+    }
+
+    @Test("list takes --since like events and run; --start stays as a hidden alias; both at once is an error")
+    func listSince() async throws {
+        let since = try await FSExportBinary.run(["list", "--simulate", "--since", "2024-02-01"])
+        let start = try await FSExportBinary.run(["list", "--simulate", "--start", "2024-02-01"])
+        #expect(since.status == 0 && start.status == 0, "\(since.stderr)\(start.stderr)")
+        #expect(since.stdout == start.stdout && since.stdout.split(separator: "\n").count == 1 + 14)  // a header and 14 February bundles
+        let help = try await FSExportBinary.run(["list", "--help"])
+        #expect(help.stdout.contains("--since") && !help.stdout.contains("--start"))
+        #expect(try await FSExportBinary.run(["list", "--simulate", "--since", "0", "--start", "0"]).status == 64)
+    }
+
+    @Test("A bad --base-url is a usage error (64) before any output")
+    func badBaseURL() async throws {
+        for url in ["nope", "ftp://example.com", "http://", "https://x.example/?a=1"] {
+            let result = try await FSExportBinary.run(["list", "--base-url", url], key: "k")
+            #expect(result.status == 64, "\(url)")
+            #expect(result.stdout.isEmpty, "\(url): \(result.stdout)")
+            #expect(result.stderr.contains("--base-url must be an http(s) URL"))
+        }
+    }
+
+    @Test("run takes --base-url and --api-key-file, as the other commands do")
+    func runKeyFileAndBaseURL() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let key = "run-key-from-a-file"
+        try "\(key)\n".write(toFile: "\(work)/key", atomically: true, encoding: .utf8)
+        try "source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
+            .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        try await ExportSimulator.withRunning(SimulatorConfiguration(apiKey: key, dataset: SimulatedDataset(bundleCount: 2), rateLimit: nil)) { simulator in
+            let result = try await FSExportBinary.run(
+                ["run", "\(work)/p.yml", "--base-url", simulator.baseURL, "--api-key-file", "\(work)/key"], environment: [:])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try tree("\(work)/raw").count == 2)
+            #expect(!result.stderr.contains(key))
+        }
+    }
+
+    @Test("validate takes several files, reports each, and fails if any fails; a folder or a missing file is said in words")
+    func validateSeveral() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try "source: {start: 0}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/good.yml", atomically: true, encoding: .utf8)
+        try "source: {strat: 0}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/bad.yml", atomically: true, encoding: .utf8)
+        let good = try await FSExportBinary.run(["validate", "\(work)/good.yml", "\(repositoryRoot)/examples/segments.fsexport.yml"])
+        #expect(good.status == 0 && good.stdout.split(separator: "\n").count == 2, "\(good.stderr)")
+        let mixed = try await FSExportBinary.run(["validate", "\(work)/good.yml", "\(work)/bad.yml", work, "\(work)/missing.yml"])
+        #expect(mixed.status == 78)
+        #expect(mixed.stdout.contains("good.yml: ok"))
+        #expect(mixed.stderr.contains("bad.yml:1:10: error: unknown key 'strat'; did you mean 'start'?"), "\(mixed.stderr)")
+        #expect(mixed.stderr.contains("\(work):1:1: error: this is a folder"))
+        #expect(mixed.stderr.contains("missing.yml:1:1: error: no such file"))
+        #expect(mixed.stderr.contains("3 of 4 files are invalid"))
+        #expect(!mixed.stderr.contains("NSCocoaErrorDomain") && !mixed.stderr.contains("error 256"))
+        let run = try await FSExportBinary.run(["run", work, "--simulate"])
+        #expect(run.status == 78 && run.stderr.contains("this is a folder"))
+    }
+}
