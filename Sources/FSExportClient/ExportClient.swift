@@ -81,10 +81,15 @@ public final class ExportClient: Sendable {
         extract: @escaping @Sendable (R) throws -> Extract
     ) async throws -> (TransferOutcome, Extract) {
         let cancel = CancellationFlag()
+        timing?.sending(request)
         return try await withTaskCancellationHandler {
             try await CurlTransfer.onTransferThread {
                 let receiver = try makeReceiver()
                 let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
+                switch outcome {
+                case .response(let status, _, _): timing?.answered(status)
+                case .transportFailure(let failure): timing?.answered(failure.status)
+                }
                 return (outcome, try extract(receiver))
             }
         } onCancel: {

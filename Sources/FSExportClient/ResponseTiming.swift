@@ -4,9 +4,21 @@ import Synchronization
 /// When the server began to answer one attempt. The request reached the server no later, which
 /// is what the token bucket needs: the server counts a call when it arrives, the client when it
 /// sends it, and on a busy machine the two can be far apart.
+///
+/// It also keeps what `-v` logs of the attempt: the request line, the status, the body's bytes.
 final class ResponseTiming: Sendable {
     let sent = ContinuousClock.now
     private let began = Mutex<ContinuousClock.Instant?>(nil)
+    private let seen = Mutex<(request: String?, status: Int?, bytes: Int64)>((nil, nil, 0))
+
+    func sending(_ request: HTTPRequest) { seen.withLock { $0.request = "\(request.method) \(request.loggedTarget)" } }
+    func received(_ count: Int) { seen.withLock { $0.bytes += Int64(count) } }
+    func answered(_ status: Int?) { seen.withLock { $0.status = status } }
+
+    /// What one attempt came to, for the log: `GET /api/v1/export/list?start=0`, its status and bytes.
+    var summary: (request: String, status: Int?, bytes: Int64)? {
+        seen.withLock { seen in seen.request.map { ($0, seen.status, seen.bytes) } }
+    }
 
     /// Called from curl's header callback when a status line arrives (the first one counts).
     func responseBegan() {

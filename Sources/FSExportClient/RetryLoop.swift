@@ -21,6 +21,7 @@ struct RetryLoop {
             let timing = ResponseTiming()
             let outcome = await Result { try await attempt(number, timing) }
             await bucket.charge(latency: timing.latency())
+            logCall(timing, attempt: number, outcome: outcome)
             do {
                 return try outcome.get()
             } catch AttemptFailure.fatal(let error) {
@@ -39,11 +40,32 @@ struct RetryLoop {
                     throw ExportError.gaveUp(attempts: number, lastError: "\(operation): \(reason)")
                 }
                 let source = retryAfter == nil ? "backoff" : "Retry-After"
-                logger.warning("\(operation) failed: \(reason); retry \(number) in \(Self.format(wait)) (\(source))")
+                logger.warning(
+                    "\(operation) failed: \(reason); retry \(number) in \(Self.format(wait)) (\(source))",
+                    metadata: ["attempt": "\(number)", "wait_s": "\(Self.format(wait).dropLast())", "reason": "\(reason)"])
                 try await Task.sleep(for: wait)
                 number += 1
             }
         }
+    }
+
+    /// `-v`: every call, with its outcome, as data too (for JSON logs).
+    private func logCall<T>(_ timing: ResponseTiming, attempt: Int, outcome: Result<T, any Error>) {
+        guard logger.logLevel <= .debug, let call = timing.summary else { return }
+        let seconds = Self.format(ContinuousClock.now - timing.sent)
+        let status = call.status.map { "HTTP \($0)" } ?? "no answer"
+        let failure: String
+        switch outcome {
+        case .success: failure = ""
+        case .failure(AttemptFailure.transient(let reason, _)): failure = ": \(reason)"
+        case .failure(let error): failure = ": \(error)"
+        }
+        logger.debug(
+            "\(call.request) → \(status), \(call.bytes) bytes in \(seconds) (attempt \(attempt))\(failure)",
+            metadata: [
+                "method": "\(call.request.prefix { $0 != " " })", "path": "\(call.request.drop { $0 != " " }.dropFirst())",
+                "status": "\(call.status ?? 0)", "bytes": "\(call.bytes)", "duration_s": "\(seconds.dropLast())", "attempt": "\(attempt)",
+            ])
     }
 
     static func format(_ duration: Duration) -> String {

@@ -36,7 +36,7 @@ struct EventsCommand: AsyncParsableCommand {
         let since = try parseTime(since, option: "--since")
         let until = try parseTime(until, option: "--until")
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        try await reportingErrors {
+        try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
                 let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
                 let output = StandardOutputLines()

@@ -4,6 +4,7 @@ import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportZlib
+import Logging
 
 /// The exit codes of every command, as `fsexport --help` documents them.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
@@ -55,16 +56,20 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
 }
 
 /// Runs a command body, turning library errors into a one-line message and the documented exit code.
-func reportingErrors(_ body: () async throws -> Void) async throws {
+/// Through `logger`, so that a JSON log ends with a JSON error; a pipeline file's diagnostics,
+/// which already say `file:line:column: error:`, go out as they are.
+func reportingErrors(_ logger: Logger, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as ExitCode {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as PipelineFileError {
+        Terminal.standardError.writeLine(error.description)
+        throw ExitCode(ExitStatus.invalidPipeline.rawValue)
     } catch {
-        let status = ExitStatus.of(error)
-        Terminal.standardError.writeLine("fsexport: error: \(error)")
-        throw ExitCode(status.rawValue)
+        logger.error("\(error)")
+        throw ExitCode(ExitStatus.of(error).rawValue)
     }
 }

@@ -40,7 +40,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        try await reportingErrors(global.logger) {
             try await global.withClient { client in
                 let target = output ?? (decode ? "\(id).json" : "\(id).json.gz")
                 let progress = ProgressDisplay(label: "bundle \(id)")

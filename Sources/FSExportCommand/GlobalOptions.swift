@@ -44,8 +44,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log only errors.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Log lines as text (RFC 3339 times when not on a terminal) or json, one object a line. Default: FSEXPORT_LOG_FORMAT, else text.", valueName: "format"))
+    var logFormat: FSExportLogHandler.Format?
+
     func validate() throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
+        _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         try validateBaseURL(baseURL)
         if rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
         if !(rateLimitPerMinute > 0) { throw ValidationError("--rate-limit-per-minute must be above 0") }
@@ -56,7 +60,10 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    var logger: Logger { makeLogger(verbose: verbose, quiet: quiet) }
+    /// Checked by `validate()`, so that a bad FSEXPORT_LOG_* value is a usage error before any work.
+    var logger: Logger {
+        (try? makeLogger(verbose: verbose, quiet: quiet, format: logFormat)) ?? Logger(label: "fsexport") { _ in FSExportLogHandler() }
+    }
 
     func retryPolicy() throws -> RetryPolicy {
         var policy = RetryPolicy(maxAttempts: maxAttempts)
@@ -83,10 +90,30 @@ struct GlobalOptions: ParsableArguments {
 
 extension RequestMethod: ExpressibleByArgument {}
 
-func makeLogger(verbose: Bool, quiet: Bool) -> Logger {
-    let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
-    return Logger(label: "fsexport") { label in CLILogHandler(logLevel: level, label: label) }
+/// The command line's logger: `-v`/`-q` over `FSEXPORT_LOG_LEVEL`, `--log-format` over
+/// `FSEXPORT_LOG_FORMAT`; a bad value in the environment is a usage error.
+func makeLogger(
+    verbose: Bool, quiet: Bool, format: FSExportLogHandler.Format? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+) throws -> Logger {
+    var level: Logger.Level = verbose ? .debug : quiet ? .error : .info
+    if !verbose, !quiet, let text = environment["FSEXPORT_LOG_LEVEL"], !text.isEmpty {
+        guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue)
+            throw ValidationError("FSEXPORT_LOG_LEVEL must be one of \(names.joined(separator: ", ")), not '\(text)'")
+        }
+        level = parsed
+    }
+    var chosen = format ?? .text
+    if format == nil, let text = environment["FSEXPORT_LOG_FORMAT"], !text.isEmpty {
+        guard let parsed = FSExportLogHandler.Format(rawValue: text.lowercased()) else {
+            throw ValidationError("FSEXPORT_LOG_FORMAT must be text or json, not '\(text)'")
+        }
+        chosen = parsed
+    }
+    return Logger(label: "fsexport") { _ in FSExportLogHandler(format: chosen, logLevel: level) }
 }
+
+extension FSExportLogHandler.Format: ExpressibleByArgument {}
 
 /// A base URL is checked before anything is printed or asked: a usage error, not a network one.
 func validateBaseURL(_ text: String?) throws {

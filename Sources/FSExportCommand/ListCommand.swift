@@ -40,7 +40,7 @@ struct ListCommand: AsyncParsableCommand {
         if since != nil, start != nil { throw ValidationError("--start is the old name of --since: give one of them") }
         let start = try parseTime(since ?? start, option: since != nil ? "--since" : "--start")
         let until = try parseTime(until, option: "--until")
-        try await reportingErrors {
+        try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
                 let start = start ?? pipeline.start ?? 0, until = until ?? pipeline.until
                 if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }

@@ -67,19 +67,23 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log only errors.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Log lines as text (RFC 3339 times when not on a terminal) or json, one object a line. Default: FSEXPORT_LOG_FORMAT, else text.", valueName: "format"))
+    var logFormat: FSExportLogHandler.Format?
+
     func validate() throws {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
         try validateBaseURL(baseURL)
+        _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         if simulate, baseURL != nil || apiKeyFile != nil { throw ValidationError("--simulate brings its own base URL and key: drop --base-url and --api-key-file") }
     }
 
     func run() async throws {
-        let logger = makeLogger(verbose: verbose, quiet: quiet)
+        let logger = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         var overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
         overrides.baseURL = baseURL
-        try await reportingErrors {
+        try await reportingErrors(logger) {
             if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile) }
             let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
             for warning in pipeline.warnings { logger.warning("\(warning)") }
@@ -170,6 +174,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private static func dryRun(_ engine: Engine, since: Int64?) async throws {
         let bundles = try await engine.plannedBundles(since: since)
+        _ = try await engine.settling(after: bundles.last?.stop ?? since ?? 0)  // logs what settle holds back, as a run does
         let output = Terminal.standardOutput
         output.writeLine("would deliver \(bundles.count) bundle\(bundles.count == 1 ? "" : "s"):")
         for bundle in bundles {

@@ -72,4 +72,38 @@ struct ConsistencyTests {
         let run = try await FSExportBinary.run(["run", work, "--simulate"])
         #expect(run.status == 78 && run.stderr.contains("this is a folder"))
     }
+
+    @Test("Logs for machines: JSON lines with ts, level, message and fields; RFC 3339 times off a terminal; FSEXPORT_LOG_* variables")
+    func machineLogs() async throws {
+        let json = try await FSExportBinary.run(["list", "--simulate", "-v", "--until", "2024-01-03"], environment: ["FSEXPORT_LOG_FORMAT": "json"])
+        #expect(json.status == 0)
+        let objects = try json.stderr.split(separator: "\n").map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)") }
+        #expect(objects.count >= 2)
+        #expect(objects.allSatisfy { ($0["ts"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil && $0["level"] is String && $0["message"] is String })
+        let call = try #require(objects.first { $0["method"] as? String == "GET" })
+        #expect(call["path"] as? String == "/api/v1/export/list?start=0" && call["status"] as? Int == 200 && call["attempt"] as? Int == 1)
+
+        let text = try await FSExportBinary.run(["list", "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_LOG_LEVEL": "warning"])
+        #expect(text.status == 0 && text.stderr.isEmpty, "\(text.stderr)")  // info is below warning
+        let timed = try await FSExportBinary.run(["list", "--simulate", "--until", "2024-01-03", "--log-format", "text"])
+        #expect(timed.stderr.split(separator: "\n").allSatisfy { $0.firstMatch(of: #/^\d{4}-\d\d-\d\dT[\d:.]+Z fsexport: /#) != nil }, "\(timed.stderr)")
+        for (name, value) in [("FSEXPORT_LOG_FORMAT", "xml"), ("FSEXPORT_LOG_LEVEL", "loud")] {
+            let bad = try await FSExportBinary.run(["list", "--simulate"], environment: [name: value])
+            #expect(bad.status == 64 && bad.stderr.contains(name) && bad.stdout.isEmpty)
+        }
+    }
+
+    @Test("No doubled prefixes: a pipeline error is file:line:column alone; -v lines are 'fsexport: debug: …'")
+    func noDoubledPrefixes() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try "source: {start: '${NOPE}'}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let run = try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate"])
+        #expect(run.status == 78)
+        #expect(run.stderr.hasPrefix("\(work)/p.yml:1:"), "\(run.stderr)")
+        #expect(!run.stderr.contains("fsexport: error: \(work)"))
+        let verbose = try await FSExportBinary.run(["list", "--simulate", "-v", "--until", "2024-01-02"])
+        #expect(!verbose.stderr.contains("fsexport: fsexport") && !verbose.stderr.contains("debug: fsexport:"), "\(verbose.stderr)")
+        #expect(verbose.stderr.contains("fsexport: debug: GET /api/v1/export/list?start=0 → HTTP 200"))
+    }
 }

@@ -4,6 +4,7 @@ import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
 import FSExportTestSupport
+import Logging
 import Testing
 
 @Suite("Delivering bundles through pipelines", .serialized)
@@ -342,6 +343,46 @@ struct DeliveryTests {
                 #expect("\(error)".contains("stage '\(stage)'"), "\(error)")
             }
             #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
+        }
+    }
+}
+
+/// Log lines, kept for a test to read.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { lock.withLock { lines.append("\(event.level): \(event.message)") } }
+    var messages: [String] { lock.withLock { lines } }
+    var logger: Logger { Logger(label: "test") { _ in self } }
+}
+
+@Suite("What a run says")
+struct RunLogTests {
+    @Test("Bundles held back by settle are counted and said, with when the first is ready; where the run resumes is said")
+    func settleIsSaid() async throws {
+        let workspace = try Workspace()
+        let now = Engine.now()
+        let firstStart = (now / 3600) * 3600 - 3 * 86_400  // three daily bundles, the last ending within the hour
+        let dataset = SimulatedDataset(bundleCount: 3, firstStart: firstStart, eventsPerBundle: 10)
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        try await ExportSimulator.withRunning(SimulatorConfiguration(dataset: dataset, rateLimit: nil)) { simulator in
+            let log = LogCapture()
+            let pipeline = try Pipeline.load(path: file, environment: [:])
+            let engine = try pipeline.makeEngine(
+                overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey(simulator.configuration.apiKey)), logger: log.logger)
+            let summary = try await engine.runOnce()
+            #expect(summary.bundles.count == 2)
+            #expect(summary.settling.count == 1 && summary.settling.readyAt == dataset.bundle(at: 2).stop + 86_400)
+            let ready = Timestamp.iso8601(dataset.bundle(at: 2).stop + 86_400)
+            #expect(log.messages.contains("info: 1 bundle newer than settle (1d) waits; the first is ready at \(ready)"), "\(log.messages)")
+            _ = try await engine.runOnce()
+            #expect(log.messages.contains { $0.hasPrefix("info: resuming after bundle \(dataset.bundle(at: 1).id)") })
         }
     }
 }

@@ -146,6 +146,7 @@ private final class TransferContext {
 
     func write(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return count }
+        timing?.received(count)
         if status == 0 { status = Int(fsx_curl_response_code(handle)) }
         guard (200..<300).contains(status) else {
             // Error bodies are short explanations; keep the start for the message.

@@ -10,6 +10,17 @@ struct HTTPRequest: Sendable {
     var resumeFrom: Int64 = 0
     var timeouts: Timeouts
     var userAgent: String
+    /// Whether the log may show the query: not for a signed storage location, whose query is its credential.
+    var logsQuery = true
+
+    var method: String { postBody == nil ? "GET" : "POST" }
+
+    /// The path and (where it may be shown) the query, for `-v`: never the host's credentials.
+    var loggedTarget: String {
+        guard let components = URLComponents(string: url) else { return "?" }
+        let query = logsQuery ? components.percentEncodedQuery.map { "?\($0)" } ?? "" : (components.query == nil ? "" : "?…")
+        return (components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath) + query
+    }
 }
 
 /// Response header fields by lower-cased name (the last value wins).

@@ -177,7 +177,7 @@ public final class SegmentExportSource: BundleSource {
     private func storageRequest(_ location: String, resumeFrom offset: Int64) -> HTTPRequest {
         HTTPRequest(
             url: location, postBody: nil, headers: offset > 0 ? ["Range: bytes=\(offset)-"] : [], resumeFrom: offset,
-            timeouts: configuration.timeouts, userAgent: configuration.userAgent)
+            timeouts: configuration.timeouts, userAgent: configuration.userAgent, logsQuery: false)
     }
 
     /// The `<Code>` of a cloud storage XML error, or the start of the body.

@@ -110,14 +110,38 @@ public final class Engine: Sendable {
             try? FileManager.default.removeItem(atPath: file.path)
 
             summary.bundles.append(bundle.id)
+            summary.lastStop = bundle.stop
             summary.events += outcome.events
             summary.downloadedBytes += file.byteCount
             for (stage, time) in outcome.stageTimes { summary.stageTimes[stage, default: .zero] += time }
             logger.info("committed bundle \(bundle.id): \(outcome.events) events")
         }
         if isStopRequested, next != nil { summary.stoppedEarly = true }
+        if !summary.stoppedEarly {
+            summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom, now: now)
+        }
         summary.elapsed = clock.now - started
         return summary
+    }
+
+    /// The bundles after `start` that `settle` holds back, logged so that a run that delivers
+    /// fewer bundles than `list` shows says why. One more listing, and only when settle is set.
+    public func settling(after start: Int64, now: Int64 = Engine.now()) async throws -> (count: Int, readyAt: Int64?) {
+        guard configuration.settle > .zero, let cutoff = untilTime(now: now), cutoff < (configuration.until ?? .max) else { return (0, nil) }
+        var count = 0
+        var first: Int64?
+        for try await bundle in source.bundles(after: max(start, cutoff), until: configuration.until) where bundle.stop > cutoff {
+            count += 1
+            first = min(first ?? bundle.stop, bundle.stop)
+        }
+        let settle = Int64(configuration.settle / .seconds(1))
+        let readyAt = first.map { $0 + settle }
+        if count > 0, let readyAt {
+            logger.info(
+                "\(count) bundle\(count == 1 ? "" : "s") newer than settle (\(DurationText.format(configuration.settle))) wait\(count == 1 ? "s" : ""); the first is ready at \(Timestamp.iso8601(readyAt))",
+                metadata: ["settling": "\(count)", "ready_at": "\(Timestamp.iso8601(readyAt))"])
+        }
+        return (count, readyAt)
     }
 
     /// The state file, for this source's ids.

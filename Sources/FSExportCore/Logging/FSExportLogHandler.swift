@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+
+/// fsexport's log lines, for people and for machines, on standard error: what the command line
+/// uses, and what a program embedding the library can bootstrap swift-log with.
+///
+/// - `text` on a terminal: `fsexport: warning: message key=value`, where the keys are the logger's
+///   own metadata (the context: `stage`, `bundle_id`); a line's own metadata repeats its message as
+///   data, and shows in JSON only.
+/// - `text` elsewhere (cron mail, systemd's journal, a file): the same, after an RFC 3339 UTC time.
+/// - `json`: one object a line, `{"ts":…,"level":…,"message":…}` plus the metadata as fields
+///   (`bundle_id`, `stage`, `attempt`, `wait_s`, `status`…); numbers stay numbers.
+///
+/// ```swift
+/// LoggingSystem.bootstrap { _ in FSExportLogHandler(format: .json, logLevel: .info) }
+/// ```
+public struct FSExportLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public let format: Format
+    /// Whether text lines start with their time (by default, when standard error is not a terminal).
+    public let timestamps: Bool
+    private let interactive: Bool
+
+    public init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
+        self.format = format
+        self.logLevel = logLevel
+        interactive = isatty(STDERR_FILENO) == 1
+        self.timestamps = timestamps ?? !interactive
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let line =
+            switch format {
+            case .json: Self.json(event, metadata.merging(event.metadata ?? [:]) { $1 }, time: Self.now())
+            case .text: text(event, metadata)
+            }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    private func text(_ event: LogEvent, _ fields: Logger.Metadata) -> String {
+        let suffix = fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        // On a terminal, a log line first clears a progress line that may be showing.
+        let start = interactive ? "\r\u{1B}[2K" : ""
+        let time = timestamps ? "\(Self.now()) " : ""
+        return "\(start)\(time)fsexport: \(event.level): \(event.message)\(suffix)"
+    }
+
+    static func json(_ event: LogEvent, _ fields: Logger.Metadata, time: String) -> String {
+        var object = [#""ts":\#(quote(time))"#, #""level":\#(quote(event.level.rawValue))"#, #""message":\#(quote("\(event.message)"))"#]
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["ts", "level", "message"].contains(key) {
+            object.append("\(quote(key)):\(jsonValue(value))")
+        }
+        return "{" + object.joined(separator: ",") + "}"
+    }
+
+    private static func jsonValue(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text):
+            // Counts, ids and seconds stay numbers for whoever queries the logs.
+            if let number = Double(text), number.isFinite, text.first.map({ $0 == "-" || $0.isNumber }) == true { return text }
+            return quote(text)
+        case .stringConvertible(let value): return jsonValue(.string("\(value)"))
+        case .array(let values): return "[" + values.map(jsonValue).joined(separator: ",") + "]"
+        case .dictionary(let values):
+            return "{" + values.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(jsonValue($0.value))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    private static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    /// `2026-11-29T16:40:00.123Z`
+    static func now() -> String {
+        let time = Date().timeIntervalSince1970
+        let seconds = Int64(time.rounded(.down))
+        let milliseconds = Int((time - Double(seconds)) * 1000)
+        let whole = Timestamp.iso8601(seconds)
+        return whole.dropLast() + "." + String(format: "%03d", milliseconds) + "Z"
+    }
+}
