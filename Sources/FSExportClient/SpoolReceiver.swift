@@ -30,7 +30,7 @@ final class SpoolReceiver: BodyReceiver {
             _ = try fd.seek(offset: requestedOffset, from: .start)
         } else {
             descriptor = try FileSystemError.naming("create", partPath.string) {
-                try FileDescriptor.open(partPath, .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead])
+                try FileDescriptor.open(partPath, .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
             }
         }
     }

@@ -17,12 +17,15 @@ struct GetCommand: AsyncParsableCommand {
               fsexport get 156314880048                      # writes 156314880048.json.gz
               fsexport get 156314880048 --decode -o day.json
               fsexport get 156314880048 --decode -o - | jq -c '.[]'
+              fsexport get 156314880048 -o archive/          # archive/156314880048.json.gz
             """)
 
     @Argument(help: "The bundle id, as `fsexport list` prints it.")
     var id: Int64
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the bundle; '-' for standard output. Default: ID.json.gz (ID.json with --decode).", valueName: "path"))
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Where to write the bundle: a file, a folder (ID.json.gz is written inside, as curl --output-dir does), or '-' for standard output. Default: ID.json.gz (ID.json with --decode).",
+        valueName: "path"))
     var output: String?
 
     @Flag(help: "Write the decoded JSON document instead of the gzip bytes.")
@@ -37,12 +40,31 @@ struct GetCommand: AsyncParsableCommand {
         if output == "-", !decode, Terminal.standardOutput.isInteractive {
             throw ValidationError("refusing to write gzip bytes to a terminal: add --decode, or redirect standard output")
         }
+        let target = self.target
+        guard target != "-" else { return }
+        // Checked before downloading, so that a bad path costs no transfer and leaves no .part.
+        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("cannot write \(target): the folder \(folder) does not exist")
+        }
+    }
+
+    /// Where the bundle goes: the file named, or the default name inside a folder named.
+    var target: String {
+        let name = decode ? "\(id).json" : "\(id).json.gz"
+        guard let output else { return name }
+        var isFolder: ObjCBool = false
+        if output != "-", FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+            return URL(fileURLWithPath: output).appendingPathComponent(name).path
+        }
+        return output
     }
 
     func run() async throws {
         try await reportingErrors(global.logger) {
             try await global.withClient { client in
-                let target = output ?? (decode ? "\(id).json" : "\(id).json.gz")
+                let target = self.target
                 let progress = ProgressDisplay(label: "bundle \(id)")
                 defer { progress.finish() }
                 if target != "-" && !decode {
@@ -95,7 +117,7 @@ struct GetCommand: AsyncParsableCommand {
     private func writeAtomically(_ bundle: DownloadedBundle, to target: String) throws {
         let part = target + ".part"
         let fd = try FileSystemError.naming("create", part) {
-            try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
         }
         do {
             try fd.closeAfter { try write(bundle, decoded: true, to: fd) }

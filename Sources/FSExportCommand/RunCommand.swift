@@ -152,13 +152,15 @@ struct RunCommand: AsyncParsableCommand {
                     let summary = try await engine.runOnce(since: since)
                     since = nil  // after the first round, the state file leads
                     failures = 0
-                    if !summary.bundles.isEmpty { logger.info("\(summary.description)") }
+                    let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
+                    let done = summary.bundles.isEmpty ? "nothing new" : summary.description
+                    logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
                     try await Task.sleep(for: interval)
                 } catch {
                     if Task.isCancelled { throw CancellationError() }
                     failures += 1
                     let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
-                    logger.error("\(error); retrying in \(DurationText.format(wait))")
+                    logger.error("\(error); retrying in \(DurationText.format(wait))", metadata: ["wait_s": "\(Int(wait / .seconds(1)))"])
                     try await Task.sleep(for: wait)
                 }
             }

@@ -40,7 +40,9 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try shape.configuration(host: host, port: port)
         configuration.apiKey = key
-        let simulator = try await ExportSimulator.start(configuration)
+        var started: ExportSimulator?
+        try await reportingErrors(try makeLogger(verbose: false, quiet: false)) { started = try await ExportSimulator.start(configuration) }
+        guard let simulator = started else { return }
         Terminal.standardOutput.writeLine(simulator.baseURL)
         Terminal.standardError.writeLine(
             "fsexport: simulating the export API at \(simulator.baseURL) with \(configuration.dataset.bundleCount) bundles; "

@@ -1,3 +1,4 @@
+import Foundation
 /// A misbehaviour the simulator can inject, as real deployments and networks produce them.
 public enum SimulatedFault: String, Sendable, CaseIterable, Codable {
     /// HTTP 503 Service Unavailable (with `Retry-After` when the rule sets one).
@@ -99,9 +100,15 @@ public struct FaultRule: Sendable, Equatable {
 
 public enum SimulatorError: Error, CustomStringConvertible {
     case invalidFaultRule(String)
+    /// The address could not be bound (in use, not this machine's, a privileged port).
+    case cannotListen(host: String, port: Int, errno: Int32)
 
     public var description: String {
         switch self {
+        case .cannotListen(let host, let port, let code) where code == EADDRINUSE:
+            "cannot listen on \(host):\(port): the port is in use (another simulator?); choose another with --port, or --port 0 for a free one"
+        case .cannotListen(let host, let port, let code):
+            "cannot listen on \(host):\(port): \(String(cString: strerror(code)).lowercased()); check --host and --port"
         case .invalidFaultRule(let text):
             "invalid fault rule '\(text)': expected FAULT[@ENDPOINT]:TRIGGER[:RETRY_AFTER], where ENDPOINT is one of "
                 + FaultRule.Endpoint.allCases.map(\.rawValue).joined(separator: ", ") + ", FAULT is one of "

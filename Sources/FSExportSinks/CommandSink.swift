@@ -123,7 +123,7 @@ public struct CommandSink: ConfigurableSink {
             let name = outputName.render(PathTemplate.Values(bundle, name: fileName))
             let path = try delivery.output.reserve(name)
             let descriptor = try FileSystemError.naming("create", path) {
-                try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite, .groupRead])
+                try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
             }
             outputFile = (descriptor, name, path)
         }

@@ -106,4 +106,82 @@ struct ConsistencyTests {
         #expect(!verbose.stderr.contains("fsexport: fsexport") && !verbose.stderr.contains("debug: fsexport:"), "\(verbose.stderr)")
         #expect(verbose.stderr.contains("fsexport: debug: GET /api/v1/export/list?start=0 → HTTP 200"))
     }
+
+    @Test("--follow says when it looks next, each round; Ctrl-C while idle says 'stopping' and ends at once")
+    func followSaysWhatItDoes() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
+            .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let log = "\(work)/stderr"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = ["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !text().contains("next check at"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(text().contains("2 bundles, 0 events") && text().contains("; next check at ") && text().contains("(every 1h)"), "\(text())")
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, SIGINT)
+        await process.exited()
+        #expect(ContinuousClock.now - sent < .seconds(2))
+        #expect(process.terminationStatus == 130)
+        #expect(text().contains("fsexport: warning: stopping\n") && !text().contains("after the bundle in progress"), "\(text())")
+    }
+
+    @Test("get -o FOLDER writes ID.json.gz inside it; a missing folder is refused before any download, with no .part left")
+    func getIntoFolder() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let into = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", work])
+        #expect(into.status == 0, "\(into.stderr)")
+        #expect(try tree(work).keys.sorted() == ["170406720048.json.gz"])
+        let missing = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", "\(work)/nope/b.json.gz", "-v"])
+        #expect(missing.status == 64 && missing.stderr.contains("the folder \(work)/nope does not exist"))
+        #expect(!missing.stderr.contains("GET /api/v1/export/get"))
+        #expect(try tree(work).keys.sorted() == ["170406720048.json.gz"])
+    }
+
+    @Test("simulate on a busy port says so in words")
+    func simulateBusyPort() async throws {
+        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+            let result = try await FSExportBinary.run(["simulate", "--port", "\(simulator.port)"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(simulator.port): the port is in use"), "\(result.stderr)")
+            #expect(!result.stderr.contains("errno") && !result.stderr.contains("bind(descriptor"))
+        }
+    }
+
+    @Test("Every file a pipeline writes follows one rule: 0666 less the umask (0644 under 022, 0600 under 077)", arguments: ["022", "077"])
+    func fileModes(_ umask: String) async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try """
+            source: {start: 0, settle: 0s, until: 2024-01-02, state: \(work)/state/state.json, spool: \(work)/spool}
+            stages:
+              raw: {type: files, inputs: [source], root: \(work)/out, path: "raw/{id}.json.gz"}
+              lines: {type: files, inputs: [source], root: \(work)/out, format: ndjson, path: "lines/{id}.ndjson"}
+              by_type: {type: ndjson, inputs: [source], split_by: EventType, compression: gzip}
+              archive: {type: tar, inputs: [by_type], compression: gzip}
+              count: {type: command, inputs: [source], shell: 'wc -l', output: '{id}.count'}
+              kept: {type: files, inputs: [archive, count], root: \(work)/out, path: "kept/{name}"}
+            """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let result = try await FSExportBinary.run(["-c", "umask \(umask); exec '\(FSExportBinary.url.path)' run '\(work)/p.yml' --simulate"], executable: "/bin/sh")
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = umask == "022" ? 0o644 : 0o600
+        var checked = 0
+        let enumerator = FileManager.default.enumerator(atPath: work)!
+        while let relative = enumerator.nextObject() as? String {
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(work)/\(relative)")
+            guard attributes[.type] as? FileAttributeType == .typeRegular, relative != "p.yml" else { continue }
+            #expect((attributes[.posixPermissions] as? Int) == expected, "\(relative)")
+            checked += 1
+        }
+        #expect(checked >= 5)  // raw, lines, the archive, the count, the state file
+    }
 }

@@ -177,7 +177,7 @@ public enum AtomicFile {
         }
         let temporary = "\(folder)/.\(url.lastPathComponent).tmp"
         unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, FileModes.fileBits)
         guard fd >= 0 else { throw FileSystemError("create", temporary, errno: errno) }
         let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0

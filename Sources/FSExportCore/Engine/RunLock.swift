@@ -13,7 +13,7 @@ final class RunLock {
         try FileSystemError.naming("create the folder", folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.fileBits)
         guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.recordedProcess(descriptor)

@@ -15,7 +15,7 @@ public enum PrivateFolder {
         let folder = try Descriptor(parent)
         var current = folder
         for name in components(relative) {
-            if mkdirat(current.fd, name, 0o755) != 0, errno != EEXIST {
+            if mkdirat(current.fd, name, FileModes.folderBits) != 0, errno != EEXIST {
                 throw FileSystemError("create the folder", "\(parent)/\(relative)", errno: errno)
             }
             current = try current.child(name, fullPath: "\(parent)/\(relative)")

@@ -34,7 +34,7 @@ public final class OutputFile {
         descriptor = try FileSystemError.naming("create", path) {
             try FileDescriptor.open(
                 FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                permissions: FileModes.file)
         }
         deflater = compression == .gzip ? try Deflater(level: 6) : nil
         buffer.reserveCapacity(bufferLimit)
