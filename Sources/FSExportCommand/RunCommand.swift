@@ -92,8 +92,9 @@ struct RunCommand: AsyncParsableCommand {
                     overrides.baseURL = simulator.baseURL
                     overrides.apiKey = try APIKey(simulator.configuration.apiKey)
                 }
-                let progress = quiet ? nil : ProgressDisplay().bundleReporter
-                let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, downloadProgress: progress)
+                let display = ProgressDisplay()
+                defer { display.finish() }
+                let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter)
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {

@@ -75,10 +75,10 @@ extension Pipeline {
 
     public func makeEngine(
         overrides: Overrides = Overrides(), logger: Logger,
-        downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> Engine {
         var configuration = try engineConfiguration(overrides: overrides)
-        configuration.downloadProgress = downloadProgress
+        configuration.progress = progress
         return Engine(source: try makeSource(overrides: overrides, logger: logger), configuration: configuration, logger: logger)
     }
 

@@ -56,6 +56,26 @@ struct DownloadTests {
         }
     }
 
+    @Test("Progress after a resumed download counts from the whole body: its total never shrinks, its bytes never go back")
+    func progressAcrossResume() async throws {
+        let folder = try TemporaryFolder()
+        let id = Self.dataset.bundle(at: 1).id
+        // Broken off halfway, then resumed slowly enough for several reports.
+        let faults = [FaultRule(.truncate, on: .get, .requests([1])), FaultRule(.slow, on: .get, .requests([2]))]
+        var configuration = Self.configuration(faults: faults)
+        configuration.slowChunkDelay = .milliseconds(150)
+        try await withSimulator(configuration) { simulator in
+            let reports = ProgressReports()
+            let bundle = try await makeClient(simulator).download(id, to: folder.file("b.json.gz")) { reports.add($0) }
+            let seen = reports.values
+            #expect(await simulator.requests.last?.status == 206)
+            #expect(seen.compactMap(\.total).allSatisfy { $0 == bundle.byteCount }, "\(seen.compactMap(\.total))")
+            let second = seen.drop { $0.bytes < bundle.byteCount / 2 }
+            #expect(second.count >= 2, "\(seen.map { ($0.bytes, $0.total ?? -1) })")
+            #expect(second.map(\.bytes) == second.map(\.bytes).sorted() && second.allSatisfy { $0.bytes <= bundle.byteCount })
+        }
+    }
+
     @Test("Random faults at a high rate still end in an identical bundle")
     func survivesRandomFaults() async throws {
         let folder = try TemporaryFolder()
@@ -154,4 +174,12 @@ struct DownloadTests {
             #expect(!FileManager.default.fileExists(atPath: folder.file("slow.json.gz")))
         }
     }
+}
+
+/// Progress reports from the transfer thread.
+final class ProgressReports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [TransferProgress] = []
+    func add(_ report: TransferProgress) { lock.withLock { reports.append(report) } }
+    var values: [TransferProgress] { lock.withLock { reports } }
 }

@@ -30,7 +30,8 @@ enum CurlTransfer {
             throw ExportError.localIO("libcurl could not create a handle")
         }
         defer { curl_easy_cleanup(handle) }
-        let context = TransferContext(handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
+        let context = TransferContext(
+            handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress, resumeOffset: request.resumeFrom)
         let headerList = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { curl_slist_append($0, $1) }
         defer { curl_slist_free_all(headerList) }
 
@@ -112,6 +113,8 @@ private final class TransferContext {
     let cancel: CancellationFlag
     let timing: ResponseTiming?
     let reportProgress: (@Sendable (TransferProgress) -> Void)?
+    /// The byte a resumed transfer asked to start from.
+    let resumeOffset: Int64
     var headers = HeaderFields()
     var errorBody = [UInt8]()
     var began = false
@@ -120,8 +123,9 @@ private final class TransferContext {
     private var lastReported: ContinuousClock.Instant?
 
     init(handle: UnsafeMutableRawPointer, receiver: any BodyReceiver, cancel: CancellationFlag, timing: ResponseTiming?,
-         progress: (@Sendable (TransferProgress) -> Void)?) {
+         progress: (@Sendable (TransferProgress) -> Void)?, resumeOffset: Int64 = 0) {
         self.timing = timing
+        self.resumeOffset = resumeOffset
         self.handle = handle
         self.receiver = receiver
         self.cancel = cancel
@@ -173,7 +177,10 @@ private final class TransferContext {
             let instant = ContinuousClock.now
             if lastReported.map({ instant - $0 > .milliseconds(200) }) ?? true {
                 lastReported = instant
-                reportProgress(TransferProgress(bytes: Int64(now), total: total > 0 ? Int64(total) : nil))
+                // curl counts this transfer alone; a resumed one (206) continues from its offset,
+                // so the display's total does not shrink after a break.
+                let offset = status == 206 ? resumeOffset : 0
+                reportProgress(TransferProgress(bytes: offset + Int64(now), total: total > 0 ? offset + Int64(total) : nil))
             }
         }
         return 0

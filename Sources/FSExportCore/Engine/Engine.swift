@@ -18,8 +18,8 @@ public final class Engine: Sendable {
         public var settle: Duration
         /// Events larger than this are refused as a data error.
         public var maximumEventSize = BundleDecoder.defaultMaximumEventSize
-        /// Called as each download moves along (for a progress display).
-        public var downloadProgress: (@Sendable (ExportBundle, TransferProgress) -> Void)?
+        /// Called as the run lists and as each fetch moves along (for a progress display).
+        public var progress: (@Sendable (RunProgress) -> Void)?
 
         public init(stages: [Stage], spoolDirectory: String, statePath: String, start: Int64, until: Int64? = nil, settle: Duration = .zero) {
             self.stages = stages
@@ -83,8 +83,10 @@ public final class Engine: Sendable {
         var summary = RunSummary()
 
         var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
+        configuration.progress?(.listing)
         var next = try await listing.next()
-        var download = next.map(startDownload)
+        var number = 1
+        var download = next.map { startDownload($0, number: number, listing: listing) }
         defer { download?.cancel() }
         while let bundle = next, let pending = download {
             if isStopRequested {
@@ -93,7 +95,8 @@ public final class Engine: Sendable {
             }
             let file = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
             next = try await listing.next()
-            download = next.map(startDownload)  // overlaps with delivering this one
+            number += 1
+            download = next.map { startDownload($0, number: number, listing: listing) }  // overlaps with delivering this one
 
             // From here the bundle is finished even if a stop is asked for; checked after the
             // flag is set, so that a stop asked just before is never missed.
@@ -169,10 +172,13 @@ public final class Engine: Sendable {
         return .init(listFrom: configuration.start)
     }
 
-    private func startDownload(_ bundle: ExportBundle) -> Task<DownloadedBundle, any Error> {
+    private func startDownload(_ bundle: ExportBundle, number: Int, listing: PendingBundles) -> Task<DownloadedBundle, any Error> {
         let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
         let source = self.source
-        let report = configuration.downloadProgress.map { report in { @Sendable (progress: TransferProgress) in report(bundle, progress) } }
+        let position = RunProgress.Position(number: number, listed: listing.listed, listingComplete: listing.isComplete)
+        let report = configuration.progress.map { report in
+            { @Sendable (progress: TransferProgress) in report(.fetching(bundle, position: position, progress)) }
+        }
         return Task { try await source.fetch(bundle, to: path, progress: report) }
     }
 
@@ -192,11 +198,24 @@ public final class Engine: Sendable {
 struct PendingBundles {
     var listing: any AsyncIteratorProtocol<ExportBundle, any Error>
     let resumption: CheckpointStore.Resumption
+    /// Bundles handed out so far.
+    private(set) var listed = 0
+    /// Whether the listing has ended.
+    private(set) var isComplete = false
+
+    init(listing: any AsyncIteratorProtocol<ExportBundle, any Error>, resumption: CheckpointStore.Resumption) {
+        self.listing = listing
+        self.resumption = resumption
+    }
 
     mutating func next() async throws -> ExportBundle? {
         while let bundle = try await listing.next() {
-            if !resumption.isDelivered(bundle) { return bundle }
+            if !resumption.isDelivered(bundle) {
+                listed += 1
+                return bundle
+            }
         }
+        isComplete = true
         return nil
     }
 }

@@ -1,0 +1,23 @@
+/// What a run is doing, for a progress display: listing, or fetching a bundle (which one of how
+/// many, and how far).
+public enum RunProgress: Sendable {
+    /// Asking the source what there is to deliver.
+    case listing
+    /// Fetching `bundle`, the `position.number`-th of the run.
+    case fetching(ExportBundle, position: Position, TransferProgress)
+
+    public struct Position: Sendable, Equatable {
+        /// 1 for the run's first bundle.
+        public var number: Int
+        /// Bundles listed so far (this one included).
+        public var listed: Int
+        /// Whether the listing has ended, so that ``listed`` is the run's total.
+        public var listingComplete: Bool
+
+        public init(number: Int, listed: Int, listingComplete: Bool) {
+            self.number = number
+            self.listed = listed
+            self.listingComplete = listingComplete
+        }
+    }
+}
