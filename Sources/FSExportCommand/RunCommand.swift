@@ -182,12 +182,35 @@ struct RunCommand: AsyncParsableCommand {
         output.writeLine("would deliver \(bundles.count) bundle\(bundles.count == 1 ? "" : "s"):")
         for bundle in bundles {
             output.writeLine("  \(bundle)")
-            for stage in engine.configuration.stages {
-                let planned = (stage.sink as? any PlansOutput)?.plannedOutputs(for: bundle) ?? []
+            for (stage, planned) in DryRunPlan.outputs(of: engine, for: bundle) {
                 let inputs = stage.inputs.map(\.description).joined(separator: ", ")
                 output.writeLine("    \(stage.name) (from \(inputs))" + (planned.isEmpty ? "" : ": " + planned.joined(separator: ", ")))
             }
         }
+    }
+}
+
+/// What each stage would write for a bundle, in pipeline order: the source's file name flows to
+/// the stages that read it, and each stage's planned names to the stages that read them, through
+/// the sinks' own naming code.
+enum DryRunPlan {
+    static func outputs(of engine: Engine, for bundle: ExportBundle) -> [(Stage, [String])] {
+        let stages = engine.configuration.stages.topologicallySorted() ?? engine.configuration.stages
+        var names: [String: [String]] = [:]
+        var result: [(Stage, [String])] = []
+        for stage in stages {
+            let inputs = stage.sink.reads == .events ? [] : stage.inputs.flatMap { input -> [String] in
+                switch input {
+                case .source: [engine.source.plannedFileName(for: bundle)]
+                case .stage(let name): names[name] ?? []
+                }
+            }
+            let planned = (stage.sink as? any PlansOutput)?.plannedOutputs(for: bundle, inputs: inputs) ?? []
+            names[stage.name] = planned
+            result.append((stage, planned))
+        }
+        let order = Dictionary(uniqueKeysWithValues: engine.configuration.stages.enumerated().map { ($1.name, $0) })
+        return result.sorted { order[$0.0.name]! < order[$1.0.name]! }
     }
 }
 

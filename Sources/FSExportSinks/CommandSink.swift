@@ -120,7 +120,7 @@ public struct CommandSink: ConfigurableSink {
         let bundle = delivery.bundle
         var outputFile: (descriptor: FileDescriptor, name: String, path: String)?
         if let outputName {
-            let name = outputName.render(PathTemplate.Values(bundle, name: fileName))
+            let name = outputFileName(outputName, PathTemplate.Values(bundle, name: fileName))
             let path = try delivery.output.reserve(name)
             let descriptor = try FileSystemError.naming("create", path) {
                 try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
@@ -171,3 +171,15 @@ public struct CommandSink: ConfigurableSink {
 
 /// The program took fewer bytes than it was given: it exited or closed its standard input.
 private struct StoppedReading: Error {}
+
+extension CommandSink: PlansOutput {
+    /// Its standard output as a file, once per input file (or once for events); nothing without `output`.
+    public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
+        guard let outputName else { return [] }
+        let names: [String?] = input == .ndjson ? [nil] : inputs.map { $0 }
+        return names.map { outputFileName(outputName, PathTemplate.Values(bundle, name: $0)) }
+    }
+
+    /// The output file's name: the run and the dry run both name it here.
+    func outputFileName(_ template: PathTemplate, _ values: PathTemplate.Values) -> String { template.render(values) }
+}

@@ -108,14 +108,16 @@ public struct FilesSink: ConfigurableSink {
             let values = PathTemplate.Values(delivery.bundle)
             switch format {
             case .ndjson:
-                try await place(template.render(values)) { temporary in
+                try await place(relativePath(values)) { temporary in
                     let file = try OutputFile(path: temporary, compression: compression)
                     for try await batch in delivery.input.events { try file.writeLines(batch) }
                     try file.close(sync: sync)
                 }
             case .json:
                 for try await artifact in delivery.input.files {
-                    try await place(template.render(values)) { temporary in
+                    var named = values
+                    named.name = artifact.name
+                    try await place(relativePath(named)) { temporary in
                         let file = try OutputFile(path: temporary, compression: compression)
                         try DownloadedBundle(id: delivery.bundle.id, path: artifact.path, encoding: delivery.bundle.encoding, byteCount: artifact.byteCount)
                             .readDecoded { try file.write($0) }
@@ -126,7 +128,7 @@ public struct FilesSink: ConfigurableSink {
                 for try await artifact in delivery.input.files {
                     var named = values
                     named.name = artifact.name
-                    try await place(template.render(named)) { temporary in try FileCopy.linkOrCopy(artifact.path, to: temporary) }
+                    try await place(relativePath(named)) { temporary in try FileCopy.linkOrCopy(artifact.path, to: temporary) }
                 }
             }
         } catch {
@@ -150,6 +152,9 @@ public struct FilesSink: ConfigurableSink {
             abort: { [root] in Self.removeStaging(relative, root: root.path) })
     }
 
+    /// Where a file goes below the root: the run and the dry run both name files here.
+    func relativePath(_ values: PathTemplate.Values) -> String { template.render(values) }
+
     /// Where files wait for commit, in the root.
     static let stagingFolder = ".fsexport-tmp"
 
@@ -160,8 +165,14 @@ public struct FilesSink: ConfigurableSink {
 }
 
 extension FilesSink: PlansOutput {
-    public func plannedOutputs(for bundle: ExportBundle) -> [String] {
-        let values = PathTemplate.Values(id: bundle.id, start: bundle.start, stop: bundle.stop, name: "\(bundle.id).json.gz")
-        return template.uses(.name) && format == .raw ? ["\(root.path)/\(template.render(values)) (for each file)"] : ["\(root.path)/\(template.render(values))"]
+    public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
+        let names: [String?] = format == .ndjson ? [nil] : inputs.map { $0 }
+        return names.map { "\(root.path)/\(relativePath(PathTemplate.Values(bundle, name: $0, unknown: Self.unknownParts($0))))" }
+    }
+
+    /// An upstream name still holding placeholders keeps them.
+    private static func unknownParts(_ name: String?) -> Set<PathTemplate.Placeholder> {
+        guard let name else { return [] }
+        return Set([PathTemplate.Placeholder.part, .value].filter { name.contains("{\($0.rawValue)}") })
     }
 }

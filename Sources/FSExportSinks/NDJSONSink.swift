@@ -103,7 +103,7 @@ public struct NDJSONSink: ConfigurableSink {
                     }
                     let number = nextPart[key, default: 1]
                     nextPart[key] = number + 1
-                    let name = template.render(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key))
+                    let name = partName(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key))
                     part = Part(file: try output.makeFile(named: name, compression: compression))
                     open[key] = part
                     recency.append(key)
@@ -122,4 +122,18 @@ public struct NDJSONSink: ConfigurableSink {
         for key in open.keys.sorted() { try await close(key) }
         return .nothing
     }
+}
+
+extension NDJSONSink: PlansOutput {
+    /// Before decoding, the split values and the part numbers are unknown: they stay placeholders.
+    public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
+        var unknown: Set<PathTemplate.Placeholder> = splitBy == nil ? [] : [.value]
+        if splitBy != nil || maxLines != .max || maxBytes != .max { unknown.insert(.part) }
+        var values = PathTemplate.Values(bundle, unknown: unknown)
+        values.part = 1
+        return [partName(values)]
+    }
+
+    /// A part's name: the run and the dry run both name parts here.
+    func partName(_ values: PathTemplate.Values) -> String { template.render(values) }
 }

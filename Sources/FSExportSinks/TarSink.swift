@@ -48,7 +48,7 @@ public struct TarSink: ConfigurableSink {
         for (first, second) in zip(files, files.dropFirst()) where first.name == second.name {
             throw SinkError("two input files of bundle \(delivery.bundle.id) are named '\(first.name)'; an archive cannot hold both, so the bundle fails (make the upstream stages' names differ)")
         }
-        let name = template.render(PathTemplate.Values(delivery.bundle))
+        let name = archiveName(PathTemplate.Values(delivery.bundle))
         let path = try delivery.output.reserve(name)
         let writer = try TarWriter(path: path, format: format, compression: compression, mtime: delivery.bundle.stop)
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
@@ -57,4 +57,13 @@ public struct TarSink: ConfigurableSink {
         try await delivery.output.publish(Artifact(name: name, path: path, byteCount: size, content: .opaque))
         return .nothing
     }
+}
+
+extension TarSink: PlansOutput {
+    public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
+        [archiveName(PathTemplate.Values(bundle))]
+    }
+
+    /// The archive's name: the run and the dry run both name it here.
+    func archiveName(_ values: PathTemplate.Values) -> String { template.render(values) }
 }

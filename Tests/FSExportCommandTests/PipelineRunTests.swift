@@ -198,6 +198,38 @@ struct PipelineRunTests {
         #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
         #expect(try tree(out).isEmpty)
     }
+
+    @Test("--dry-run names exactly what the run then writes, through every stage (placeholders for what decoding decides)", arguments: examples)
+    func dryRunMatchesRun(_ name: String) async throws {
+        let out = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
+        let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(try tree(out).isEmpty)
+        // The planned paths below the output folder, as patterns: {value} and {part} stand for what decoding decides.
+        var planned: [String] = []
+        for line in plan.stdout.split(separator: "\n") {
+            guard let range = line.range(of: ": ") else { continue }
+            for path in line[range.upperBound...].components(separatedBy: ", ") where path.hasPrefix(out + "/") {
+                planned.append(String(path.dropFirst(out.count + 1)))
+            }
+        }
+        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let written = try tree(out).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
+        func matches(_ path: String, _ pattern: String) -> Bool {
+            let regex = "^" + NSRegularExpression.escapedPattern(for: pattern)
+                .replacingOccurrences(of: "\\{value\\}", with: "[^/]+").replacingOccurrences(of: "\\{part\\}", with: "[0-9]{4}") + "$"
+            return path.range(of: regex, options: .regularExpression) != nil
+        }
+        if name == "sqlite" || name == "external-sink" {
+            return  // these write through programs: nothing below the output folder is named by a stage
+        }
+        #expect(!planned.isEmpty, "\(plan.stdout)")
+        for path in written { #expect(planned.contains { matches(path, $0) }, "\(path) was written but not planned: \(planned)") }
+        for pattern in planned { #expect(written.contains { matches($0, pattern) }, "\(pattern) was planned but not written: \(written.sorted())") }
+    }
 }
 
 func shellOutput(_ command: String) async throws -> String {

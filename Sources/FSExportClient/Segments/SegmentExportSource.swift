@@ -42,6 +42,11 @@ public final class SegmentExportSource: BundleSource {
 
     public var checkpointScope: String { settings.checkpointScope }
 
+    /// The file's name as the stages will see it: storage serves it gzip, in the chosen format.
+    public func plannedFileName(for bundle: ExportBundle) -> String {
+        DownloadedBundle(id: bundle.id, path: "", encoding: .gzip, byteCount: 0, content: settings.format.content(.gzip)).artifact.name
+    }
+
     /// The windows that end after `start` and have ended by now (and by `until`).
     public func bundles(after start: Int64, until: Int64?) -> any AsyncSequence<ExportBundle, any Error> {
         ExportWindows(size: settings.window, after: start, last: min(until ?? .max, now()))

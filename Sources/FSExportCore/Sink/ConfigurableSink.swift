@@ -49,7 +49,12 @@ public struct SinkContext: Sendable {
     }
 }
 
-/// A sink that can say, before anything runs, which paths it would write for a bundle (for `--dry-run`).
+/// A sink that can say, before anything runs, what it would write for a bundle (for `--dry-run`),
+/// with the same naming code its `deliver` uses, so that the preview cannot drift from the run.
 public protocol PlansOutput {
-    func plannedOutputs(for bundle: ExportBundle) -> [String]
+    /// The names (or, for stages that write to disk, the paths) of what this stage would produce,
+    /// given the names of the files it would receive (`inputs`: the bundle file, or upstream
+    /// stages' planned names; empty when it reads events). A part that depends on data not yet
+    /// decoded stays a placeholder: `events/{value}/170406720048-{part}.ndjson.gz`.
+    func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String]
 }

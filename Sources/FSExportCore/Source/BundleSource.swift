@@ -33,10 +33,17 @@ public protocol BundleSource: Sendable {
     /// so that a pipeline can move between them; a source of other units names them, with
     /// whatever changes their meaning (a segment export's scope includes its window size).
     var checkpointScope: String { get }
+
+    /// The name the fetched file will have, before it is fetched (for `--dry-run`).
+    func plannedFileName(for bundle: ExportBundle) -> String
 }
 
 extension BundleSource {
     public var checkpointScope: String { BundleSourceScope.exportBundles }
+
+    /// The name the fetched file will have for the stages, before it is fetched (for `--dry-run`);
+    /// by default a gzip bundle's, `ID.json.gz`.
+    public func plannedFileName(for bundle: ExportBundle) -> String { "\(bundle.id).json.gz" }
 }
 
 /// Well-known checkpoint scopes.

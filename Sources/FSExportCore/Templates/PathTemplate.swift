@@ -101,6 +101,9 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         public var name: String?
         public var part: Int?
         public var value: String?
+        /// Placeholders whose values are not known yet (a dry run, before any event is decoded):
+        /// they render as themselves, `{part}` and `{value}`.
+        public var unknown: Set<Placeholder> = []
 
         public init(id: Int64, start: Int64, stop: Int64, name: String? = nil, part: Int? = nil, value: String? = nil) {
             self.id = id
@@ -114,6 +117,12 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         public init(_ bundle: BundleContext, name: String? = nil, part: Int? = nil, value: String? = nil) {
             self.init(id: bundle.id, start: bundle.start, stop: bundle.stop, name: name, part: part, value: value)
         }
+
+        /// A listed bundle's values, for planning.
+        public init(_ bundle: ExportBundle, name: String? = nil, unknown: Set<Placeholder> = []) {
+            self.init(id: bundle.id, start: bundle.start, stop: bundle.stop, name: name)
+            self.unknown = unknown
+        }
     }
 
     public func render(_ values: Values) -> String {
@@ -125,6 +134,8 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             case .field(.start, let format): result += format.map { Self.strftime($0, values.start) } ?? String(values.start)
             case .field(.stop, let format): result += format.map { Self.strftime($0, values.stop) } ?? String(values.stop)
             case .field(.name, _): result += values.name ?? ""
+            case .field(.part, _) where values.unknown.contains(.part): result += "{part}"
+            case .field(.value, _) where values.unknown.contains(.value): result += "{value}"
             case .field(.part, _): result += Self.pad(Int64(values.part ?? 0), 4)
             case .field(.value, _): result += Self.splitValueName(values.value ?? "")
             }
