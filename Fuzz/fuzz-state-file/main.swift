@@ -9,7 +9,8 @@ FuzzDriver.main { input in
         let checkpoint = try CheckpointStore.checkpoint(from: Data(input), path: "state.json")
         FuzzDriver.require(Timestamp.validRange.contains(checkpoint.stop), "stop \(checkpoint.stop)")
         let resumption = checkpoint.resumption
-        FuzzDriver.require(resumption.listFrom < checkpoint.stop, "resumes after its own Stop")
+        FuzzDriver.require(
+            resumption.listFrom < checkpoint.stop || (checkpoint.isReset && resumption.listFrom == checkpoint.stop), "resumes after its own Stop")
         _ = Timestamp.iso8601(checkpoint.stop)
         _ = resumption.isDelivered(ExportBundle(id: checkpoint.bundleID, start: 0, stop: checkpoint.stop))
     } catch {

@@ -23,7 +23,8 @@ public struct FSExportCommand: AsyncParsableCommand {
             """,
         version: FSExportVersion.current,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, EventsCommand.self, ListCommand.self, GetCommand.self, SimulateCommand.self,
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, ResetCommand.self, EventsCommand.self, ListCommand.self,
+            GetCommand.self, SimulateCommand.self,
         ])
 
     public init() {}

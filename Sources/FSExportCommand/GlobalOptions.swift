@@ -130,3 +130,8 @@ func parseTime(_ text: String?, option: String, now: Int64 = Int64(Date().timeIn
     guard let text else { return nil }
     do { return try Timestamp.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }
 }
+
+extension Logger {
+    /// For commands whose output is their answer: nothing but errors, which they report themselves.
+    static let quiet = Logger(label: "fsexport") { _ in SwiftLogNoOpLogHandler() }
+}

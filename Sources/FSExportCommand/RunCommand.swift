@@ -30,8 +30,7 @@ struct RunCommand: AsyncParsableCommand {
               fsexport run nightly.fsexport.yml --since 2024-03-01 --until 2024-04-01
             """)
 
-    @Argument(help: "The pipeline file (YAML or JSON).")
-    var file: String
+    @OptionGroup var pipeline: PipelineOptions
 
     @Flag(help: "Deliver what is available, then exit (the default).")
     var once = false
@@ -51,15 +50,6 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "List the bundles that would be downloaded and what each stage would write; change nothing.")
     var dryRun = false
 
-    @Flag(help: "Run against a built-in simulator instead of the pipeline's source (no API key needed).")
-    var simulate = false
-
-    @Option(help: ArgumentHelp("Use this base URL instead of the pipeline's base_url.", valueName: "url"))
-    var baseURL: String?
-
-    @Option(help: ArgumentHelp(
-        "Read the API key from this file instead of the pipeline's api_key, api_key_file or FULLSTORY_API_KEY.", valueName: "path"))
-    var apiKeyFile: String?
 
     @Flag(name: .shortAndLong, help: "Log every request and decision.")
     var verbose = false
@@ -74,27 +64,16 @@ struct RunCommand: AsyncParsableCommand {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
-        try validateBaseURL(baseURL)
         _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
-        if simulate, baseURL != nil || apiKeyFile != nil { throw ValidationError("--simulate brings its own base URL and key: drop --base-url and --api-key-file") }
     }
 
     func run() async throws {
         let logger = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
-        var overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
-        overrides.baseURL = baseURL
+        let overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
         try await reportingErrors(logger) {
-            if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile) }
-            let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
-            for warning in pipeline.warnings { logger.warning("\(warning)") }
-            try await withSimulator(if: simulate, logger: logger) { simulator in
-                if let simulator {
-                    overrides.baseURL = simulator.baseURL
-                    overrides.apiKey = try APIKey(simulator.configuration.apiKey)
-                }
-                let display = ProgressDisplay()
-                defer { display.finish() }
-                let engine = try pipeline.makeEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter)
+            let display = ProgressDisplay()
+            defer { display.finish() }
+            try await pipeline.withEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter) { engine in
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {

@@ -6,6 +6,7 @@ struct Terminal: Sendable {
 
     static let standardOutput = Terminal(descriptor: STDOUT_FILENO)
     static let standardError = Terminal(descriptor: STDERR_FILENO)
+    static let standardInput = Terminal(descriptor: STDIN_FILENO)
 
     var isInteractive: Bool { isatty(descriptor) == 1 }
 

@@ -96,6 +96,13 @@ extension Pipeline {
         }
     }
 
+    /// The state file, read as this pipeline's source reads it, without building the source (no
+    /// key needed): for `status --offline` and `reset`.
+    public func checkpointStore() throws -> CheckpointStore {
+        let scope = source.type == "segments" ? try SegmentSourceSettings.make(source).checkpointScope : BundleSourceScope.exportBundles
+        return CheckpointStore(path: resolve(source.state ?? ".fsexport/state.json"), scope: scope)
+    }
+
     func resolve(_ path: String) -> String {
         SinkContext.resolve(path, against: baseDirectory)
     }

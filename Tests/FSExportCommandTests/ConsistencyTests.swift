@@ -200,3 +200,86 @@ struct ProgressLineTests {
         #expect(ProgressDisplay.describe(TransferProgress(bytes: 512, total: nil), since: (start, 0), now: start + .seconds(1)) == "512 B  512 B/s")
     }
 }
+
+@Suite("status and reset", .serialized)
+struct StatusResetTests {
+    static func pipeline(_ work: String, extra: String = "") throws -> String {
+        let file = "\(work)/p.yml"
+        try """
+            source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}
+            stages:
+              raw: {type: files, inputs: [source], root: \(work)/out, path: "{id}.json.gz"}
+            \(extra)
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    static func status(_ file: String, _ extra: [String] = []) async throws -> [String: Any] {
+        let result = try await FSExportBinary.run(["status", file, "--json"] + extra)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test("status shows the checkpoint, the lag, the lock and what is available, from the same state file and listing as a run")
+    func status() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = try Self.pipeline(work)
+        let fresh = try await Self.status(file, ["--simulate"])
+        #expect(fresh["bundle_id"] is NSNull && fresh["available"] as? Int == 45 && fresh["running"] as? Bool == false)
+        #expect(try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-11", "-q"]).status == 0)
+        let after = try await Self.status(file, ["--simulate"])
+        let tenth = SimulatedDataset().bundle(at: 9)
+        #expect(after["bundle_id"] as? Int64 == tenth.id && after["stop"] as? String == "2024-01-11T00:00:00Z")
+        #expect(after["available"] as? Int == 35 && after["settling"] as? Int == 0)
+        let lag = try #require(after["lag_seconds"] as? Int64)
+        #expect(abs(lag - (Int64(Date().timeIntervalSince1970) - tenth.stop)) < 30)
+        #expect(Set(after.keys) == ["bundle_id", "stop", "committed_at", "lag_seconds", "running", "pid", "available", "settling", "ready_at"])
+        let offline = try await Self.status(file, ["--offline"])  // no key, no simulator: the state file alone
+        #expect(offline["bundle_id"] as? Int64 == tenth.id && offline["available"] is NSNull)
+        let text = try await FSExportBinary.run(["status", file, "--offline"])
+        #expect(text.stdout.contains("checkpoint  bundle \(tenth.id), Stop 2024-01-11T00:00:00Z") && text.stdout.contains("running     no"))
+    }
+
+    @Test("status sees a run that holds the lock, with its pid; reset refuses to move the checkpoint under it (75)")
+    func whileRunning() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = try Self.pipeline(work, extra: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(work)/started; sleep 30'}")
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = ["run", file, "--simulate", "-q"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: "\(work)/started"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let status = try await Self.status(file, ["--offline"])
+        #expect(status["running"] as? Bool == true && status["pid"] as? Int32 == process.processIdentifier)
+        let reset = try await FSExportBinary.run(["reset", file, "--to", "0", "--yes"])
+        #expect(reset.status == 75, "\(reset.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(work)/state.json"))
+    }
+
+    @Test("reset moves the checkpoint back (the next run delivers what follows it) and needs --yes without a terminal")
+    func reset() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = try Self.pipeline(work)
+        #expect(try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-06", "-q"]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(work)/state.json"))
+        let unconfirmed = try await FSExportBinary.run(["reset", file, "--to", "2024-01-03"])
+        #expect(unconfirmed.status == 64 && unconfirmed.stderr.contains("--yes"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(work)/state.json")) == before)
+        let reset = try await FSExportBinary.run(["reset", file, "--to", "2024-01-03", "--yes"])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stderr.contains("to 2024-01-03T00:00:00Z"))
+        let status = try await Self.status(file, ["--offline"])
+        #expect(status["bundle_id"] is NSNull && status["stop"] as? String == "2024-01-03T00:00:00Z")
+        try FileManager.default.removeItem(atPath: "\(work)/out")
+        let again = try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-06"])
+        #expect(again.status == 0 && again.stderr.contains("3 bundles"), "\(again.stderr)")
+        let dataset = SimulatedDataset()
+        #expect(try tree("\(work)/out").keys.sorted() == (2...4).map { "\(dataset.bundle(at: $0).id).json.gz" })
+    }
+}

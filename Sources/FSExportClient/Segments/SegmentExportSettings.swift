@@ -84,7 +84,7 @@ public struct SegmentExportSettings: Sendable, Equatable {
     }
 
     /// The state file's scope: ids are window starts, meaningful only for this segment, kind and window.
-    var checkpointScope: String {
+    public var checkpointScope: String {
         "segment exports (segment \(segment), \(kind.rawValue), window \(window)s)"
     }
 }

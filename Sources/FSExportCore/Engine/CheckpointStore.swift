@@ -44,14 +44,18 @@ public struct CheckpointStore: Sendable {
             scope = try container.decodeIfPresent(String.self, forKey: .scope) ?? BundleSourceScope.exportBundles
         }
 
-        /// Where LIST must start for the next bundle to come back, and which of those to skip.
+        /// Where LIST must start for the next bundle to come back, and which of those to skip. A
+        /// checkpoint that `reset` moved names no bundle: the next run starts after its time.
         public var resumption: Resumption {
-            Resumption(listFrom: stop - 1, skipping: Set(deliveredAtStop), at: stop)
+            deliveredAtStop.isEmpty ? Resumption(listFrom: stop) : Resumption(listFrom: stop - 1, skipping: Set(deliveredAtStop), at: stop)
         }
+
+        /// Whether `fsexport reset` wrote it (it names a time, not a bundle).
+        public var isReset: Bool { deliveredAtStop.isEmpty }
 
         /// The checkpoint after `bundle` is delivered: forward only.
         func advanced(by bundle: ExportBundle, at time: String) -> Checkpoint {
-            if bundle.stop > stop {
+            if bundle.stop > stop || isReset {
                 return Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: time, deliveredAtStop: [bundle.id], scope: scope)
             }
             guard bundle.stop == stop, !deliveredAtStop.contains(bundle.id) else { return self }
@@ -113,7 +117,9 @@ public struct CheckpointStore: Sendable {
         } catch {
             throw StateFileError(path: path, problem: "cannot be read (\(Self.describe(error)))")
         }
-        guard checkpoint.bundleID > 0, checkpoint.deliveredAtStop.allSatisfy({ $0 > 0 }) else {
+        // A reset checkpoint names a time and no bundle (id 0); any other names positive ids.
+        let reset = checkpoint.bundleID == 0 && checkpoint.deliveredAtStop.isEmpty
+        guard reset || (checkpoint.bundleID > 0 && !checkpoint.deliveredAtStop.isEmpty && checkpoint.deliveredAtStop.allSatisfy({ $0 > 0 })) else {
             throw StateFileError(path: path, problem: "names a bundle id that is not positive")
         }
         guard Timestamp.validRange.contains(checkpoint.stop) else {
@@ -128,6 +134,33 @@ public struct CheckpointStore: Sendable {
         return checkpoint
     }
 
+    /// Moves the checkpoint to `time`, backwards or forwards: the next run delivers the bundles
+    /// whose Stop is after it. Under the run lock (``PipelineBusy`` while a run holds it), atomically.
+    @discardableResult
+    public func reset(to time: Int64) throws -> Checkpoint {
+        guard Timestamp.validRange.contains(time) else { throw StateFileError(path: path, problem: "cannot hold the time \(time)") }
+        let lock = try RunLock(statePath: path)
+        defer { withExtendedLifetime(lock) {} }
+        _ = try load()  // a damaged state file, or one of another source, is refused, not overwritten
+        let checkpoint = Checkpoint(
+            bundleID: 0, stop: time, committedAt: Timestamp.iso8601(Int64(Date().timeIntervalSince1970)), deliveredAtStop: [], scope: scope)
+        try write(checkpoint)
+        return checkpoint
+    }
+
+    /// Whether a run holds the pipeline's lock now, and its pid when it recorded one.
+    public func runningProcess() -> (running: Bool, processID: Int32?) {
+        do {
+            let lock = try RunLock(statePath: path, creating: false)
+            withExtendedLifetime(lock) {}
+            return (false, nil)
+        } catch let busy as PipelineBusy {
+            return (true, busy.processID)
+        } catch {
+            return (false, nil)  // no lock file: no run has held it
+        }
+    }
+
     /// Records `bundle` as delivered, forward only, and returns the new checkpoint.
     @discardableResult
     public func record(_ bundle: ExportBundle, after current: Checkpoint?) throws -> Checkpoint {
@@ -135,12 +168,16 @@ public struct CheckpointStore: Sendable {
         let next = current?.advanced(by: bundle, at: now)
             ?? Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: now, deliveredAtStop: [bundle.id], scope: scope)
         guard next != current else { return next }
+        try write(next)
+        return next
+    }
+
+    private func write(_ checkpoint: Checkpoint) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(next)
+        var data = try encoder.encode(checkpoint)
         data.append(0x0A)
         try AtomicFile.write(data, to: path)
-        return next
     }
 
     private static func describe(_ error: any Error) -> String {

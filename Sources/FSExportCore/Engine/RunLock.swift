@@ -6,14 +6,17 @@ import Foundation
 final class RunLock {
     private let descriptor: Int32
 
-    /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it.
-    init(statePath: String) throws {
+    /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it. Without
+    /// `creating`, a missing lock file is an error (nothing has ever run).
+    init(statePath: String, creating: Bool = true) throws {
         let path = "\(statePath).lock"
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileSystemError.naming("create the folder", folder) {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if creating {
+            try FileSystemError.naming("create the folder", folder) {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
         }
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.fileBits)
+        descriptor = open(path, O_RDWR | (creating ? O_CREAT : 0) | O_CLOEXEC, FileModes.fileBits)
         guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.recordedProcess(descriptor)
@@ -22,6 +25,7 @@ final class RunLock {
         }
         // The holder's pid, for the message the next run prints; the file is never removed, since
         // unlinking a lock file lets a third run lock a new file while the second still holds the old.
+        guard creating else { return }  // a probe (`status`) leaves the last run's pid in place
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
