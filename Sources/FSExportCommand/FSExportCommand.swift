@@ -16,7 +16,7 @@ public struct FSExportCommand: AsyncParsableCommand {
 
             Try it without a key against the built-in simulator:
               fsexport run examples/raw-archive.fsexport.yml --simulate
-              fsexport events --simulate --until 2024-01-03 | jq -c 'select(.EventType == "click")'
+              fsexport events --simulate --until 2024-01-03 | jq -c .EventType
               fsexport list --simulate
 
             \(ExitStatus.helpText)

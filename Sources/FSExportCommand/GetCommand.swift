@@ -14,10 +14,10 @@ struct GetCommand: AsyncParsableCommand {
             with a Range request; a damaged one starts over.
 
             EXAMPLES
-              fsexport get 156314880048                      # writes 156314880048.json.gz
-              fsexport get 156314880048 --decode -o day.json
-              fsexport get 156314880048 --decode -o - | jq -c '.[]'
-              fsexport get 156314880048 -o archive/          # archive/156314880048.json.gz
+              fsexport get 170406720048                      # writes 170406720048.json.gz
+              fsexport get 170406720048 --decode -o day.json
+              fsexport get 170406720048 --decode -o - | jq -c '.[]'
+              fsexport get 170406720048 -o archive/          # archive/170406720048.json.gz
             """)
 
     @Argument(help: "The bundle id, as `fsexport list` prints it.")
@@ -55,7 +55,7 @@ struct GetCommand: AsyncParsableCommand {
         let name = decode ? "\(id).json" : "\(id).json.gz"
         guard let output else { return name }
         var isFolder: ObjCBool = false
-        if output != "-", FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+        if output != "-", output.hasSuffix("/") || (FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) && isFolder.boolValue) {
             return URL(fileURLWithPath: output).appendingPathComponent(name).path
         }
         return output

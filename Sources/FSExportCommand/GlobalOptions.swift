@@ -7,8 +7,8 @@ import Logging
 
 /// Options every command that talks to the API shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Base URL of the export API.", valueName: "url"))
-    var baseURL = ExportClientConfiguration.defaultBaseURL
+    @Option(help: ArgumentHelp("Base URL of the export API (default: FSEXPORT_BASE_URL, else https://export.fullstory.com).", valueName: "url"))
+    var baseURL: String?
 
     @Option(
         help: ArgumentHelp(
@@ -51,6 +51,7 @@ struct GlobalOptions: ParsableArguments {
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         try validateBaseURL(baseURL)
+        _ = try effectiveBaseURL()
         if rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
         if !(rateLimitPerMinute > 0) { throw ValidationError("--rate-limit-per-minute must be above 0") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
@@ -63,6 +64,14 @@ struct GlobalOptions: ParsableArguments {
     /// Checked by `validate()`, so that a bad FSEXPORT_LOG_* value is a usage error before any work.
     var logger: Logger {
         (try? makeLogger(verbose: verbose, quiet: quiet, format: logFormat)) ?? Logger(label: "fsexport") { _ in FSExportLogHandler() }
+    }
+
+    /// --base-url, else FSEXPORT_BASE_URL (checked as strictly), else the API's.
+    func effectiveBaseURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let baseURL { return baseURL }
+        guard let text = environment["FSEXPORT_BASE_URL"], !text.isEmpty else { return ExportClientConfiguration.defaultBaseURL }
+        do { try validateBaseURL(text) } catch { throw ValidationError("FSEXPORT_BASE_URL must be an http(s) URL, not '\(text)'") }
+        return text
     }
 
     func retryPolicy() throws -> RetryPolicy {
@@ -78,7 +87,7 @@ struct GlobalOptions: ParsableArguments {
         let logger = self.logger
         return try await withSimulator(if: simulate, logger: logger) { simulator in
             var configuration = try simulator.map { ExportClientConfiguration(apiKey: try APIKey($0.configuration.apiKey), baseURL: $0.baseURL) }
-                ?? ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: baseURL)
+                ?? ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: try effectiveBaseURL())
             configuration.method = method
             configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
             configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)

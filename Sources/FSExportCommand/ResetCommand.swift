@@ -15,7 +15,7 @@ struct ResetCommand: AsyncParsableCommand {
 
             EXAMPLES
               fsexport reset examples/nightly-tar.fsexport.yml --to 2024-01-10 --yes
-              fsexport reset nightly.fsexport.yml --to -7d
+              fsexport reset nightly.fsexport.yml --to -7d --yes
             """)
 
     @OptionGroup var pipeline: PipelineOptions

@@ -31,7 +31,10 @@ extension Pipeline {
             key = try APIKey.load(keyFile: source.apiKeyFile.map(resolve), environment: environment)
         }
         let defaultBaseURL = source.type == "segments" ? SegmentExportSettings.defaultBaseURL : ExportClientConfiguration.defaultBaseURL
-        var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? source.baseURL ?? defaultBaseURL)
+        // The command line's --base-url, then FSEXPORT_BASE_URL (point every pipeline at a proxy or
+        // a simulator without editing them), then the file's base_url.
+        let fromEnvironment = environment["FSEXPORT_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? fromEnvironment ?? source.baseURL ?? defaultBaseURL)
         if let method = source.method {
             guard let parsed = RequestMethod(rawValue: method.lowercased()) else {
                 throw ExportError.configuration("source.method must be get or post, not '\(method)'")
