@@ -46,7 +46,7 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
         case .corruptBundle(let id, let detail):
             return "bundle \(id) is damaged: \(detail)"
         case .gaveUp(let attempts, let lastError):
-            return "gave up after \(attempts) attempts; last error: \(lastError)"
+            return "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s"); last error: \(lastError)"
         case .localIO(let message):
             return message
         case .segmentNotFound(let segment):

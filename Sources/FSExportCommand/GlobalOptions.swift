@@ -35,6 +35,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Give up retrying one call after this long, e.g. 30m (default: no limit).", valueName: "duration"))
     var maxRetryTime: String?
 
+    @Option(help: ArgumentHelp("Give up connecting after this long (default 30s).", valueName: "duration"))
+    var connectTimeout: String?
+
+    @Option(help: ArgumentHelp(
+        "Abandon (and retry, resuming) a transfer that moves under 1 KiB/s for this long (default 2m).", valueName: "duration"))
+    var stallTimeout: String?
+
     @Flag(help: "Run against a built-in simulator with generated data: no API key or network needed.")
     var simulate = false
 
@@ -56,6 +63,7 @@ struct GlobalOptions: ParsableArguments {
         if !(rateLimitPerMinute > 0) { throw ValidationError("--rate-limit-per-minute must be above 0") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         _ = try retryPolicy()
+        _ = try timeouts()
         for header in headers {
             do { _ = try HTTPHeader(parsing: header) } catch { throw ValidationError("--header: \(error)") }
         }
@@ -72,6 +80,21 @@ struct GlobalOptions: ParsableArguments {
         guard let text = environment["FSEXPORT_BASE_URL"], !text.isEmpty else { return ExportClientConfiguration.defaultBaseURL }
         do { try validateBaseURL(text) } catch { throw ValidationError("FSEXPORT_BASE_URL must be an http(s) URL, not '\(text)'") }
         return text
+    }
+
+    func timeouts() throws -> Timeouts {
+        var timeouts = Timeouts()
+        if let connect = try positiveDuration(connectTimeout, option: "--connect-timeout") { timeouts.connect = connect }
+        if let stall = try positiveDuration(stallTimeout, option: "--stall-timeout") { timeouts.stallWindow = stall }
+        return timeouts
+    }
+
+    private func positiveDuration(_ text: String?, option: String) throws -> Duration? {
+        guard let text else { return nil }
+        let value: Duration
+        do { value = try DurationText.parse(text) } catch { throw ValidationError("\(option): \(error)") }
+        guard value > .zero else { throw ValidationError("\(option) must be above 0") }
+        return value
     }
 
     func retryPolicy() throws -> RetryPolicy {
@@ -92,6 +115,7 @@ struct GlobalOptions: ParsableArguments {
             configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
             configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)
             configuration.retry = try retryPolicy()
+            configuration.timeouts = try timeouts()
             return try await body(ExportClient(configuration: configuration, logger: logger))
         }
     }

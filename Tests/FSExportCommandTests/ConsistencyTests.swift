@@ -134,6 +134,17 @@ struct ConsistencyTests {
         #expect(text().contains("fsexport: warning: stopping\n") && !text().contains("after the bundle in progress"), "\(text())")
     }
 
+    @Test("A DNS failure and a refused connection say so in words; timeouts are options of the API commands")
+    func networkInWords() async throws {
+        let dns = try await FSExportBinary.run(["list", "--base-url", "http://no-such-host.invalid", "--max-attempts", "1"], key: "k")
+        #expect(dns.status == 5 && dns.stderr.contains("cannot resolve the host name (DNS)") && dns.stderr.contains("gave up after 1 attempt;"), "\(dns.stderr)")
+        let refused = try await FSExportBinary.run(["list", "--base-url", "http://127.0.0.1:1", "--max-attempts", "1", "--connect-timeout", "2s", "--stall-timeout", "10s"], key: "k")
+        #expect(refused.status == 5 && refused.stderr.contains("cannot connect to the host"), "\(refused.stderr)")
+        for bad in [["--connect-timeout", "0s"], ["--stall-timeout", "soon"]] {
+            #expect(try await FSExportBinary.run(["list", "--simulate"] + bad).status == 64)
+        }
+    }
+
     @Test("get -o FOLDER writes ID.json.gz inside it; a missing folder is refused before any download, with no .part left")
     func getIntoFolder() async throws {
         let work = try makeFolder()

@@ -54,7 +54,18 @@ struct TransportFailure: Error, Sendable, CustomStringConvertible {
     var status: Int?
     var headers: HeaderFields?
 
-    var description: String { "\(message) (curl error \(curlCode))" }
+    var description: String {
+        // The common network failures in words, with what to check; curl's own text otherwise.
+        let words: String? =
+            switch curlCode {
+            case 6: "cannot resolve the host name (DNS): check the base URL, and the machine's network and resolver"
+            case 7: "cannot connect to the host (refused or unreachable): check the base URL and any firewall or proxy"
+            case 28: "the connection timed out"
+            case 35, 60: "the TLS handshake failed (check the machine's clock, CA certificates, or a TLS-intercepting proxy)"
+            default: nil
+            }
+        return words.map { "\($0) [\(message), curl error \(curlCode)]" } ?? "\(message) (curl error \(curlCode))"
+    }
 }
 
 /// Receives the body of a 2xx response on the transfer thread.
