@@ -14,7 +14,8 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp(
             "Read the API key from this file instead of FULLSTORY_API_KEY.",
             discussion: "The key is never accepted as an argument, so that it cannot show up in `ps` or shell history.",
-            valueName: "path"))
+            valueName: "path"),
+        completion: .file())
     var apiKeyFile: String?
 
     @Option(help: "Send parameters as URL query (get) or as a JSON body (post).")

@@ -7,7 +7,7 @@ import Logging
 /// What `run`, `status` and `reset` share: the pipeline file, and what may replace its source's
 /// address and key; so that a preview and the real thing build the same engine.
 struct PipelineOptions: ParsableArguments {
-    @Argument(help: "The pipeline file (YAML or JSON).")
+    @Argument(help: "The pipeline file (YAML or JSON).", completion: .file(extensions: ["yml", "yaml", "json"]))
     var file: String
 
     @Flag(help: "Run against a built-in simulator instead of the pipeline's source (no API key needed).")
@@ -17,7 +17,8 @@ struct PipelineOptions: ParsableArguments {
     var baseURL: String?
 
     @Option(help: ArgumentHelp(
-        "Read the API key from this file instead of the pipeline's api_key, api_key_file or FULLSTORY_API_KEY.", valueName: "path"))
+        "Read the API key from this file instead of the pipeline's api_key, api_key_file or FULLSTORY_API_KEY.", valueName: "path"),
+        completion: .file())
     var apiKeyFile: String?
 
     func validate() throws {

@@ -9,7 +9,8 @@ import FSExportPipeline
 struct SourceOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Read bundles from this pipeline file's source (the export API as it configures it, a directory of bundle files, or segment exports), from its start to its until unless given.",
-        valueName: "pipeline"))
+        valueName: "pipeline"),
+        completion: .file(extensions: ["yml", "yaml", "json"]))
     var from: String?
 
     /// The source to read: the pipeline's with `--from`, else the API as the global options say;

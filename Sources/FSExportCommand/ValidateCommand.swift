@@ -18,7 +18,7 @@ struct ValidateCommand: AsyncParsableCommand {
               fsexport validate examples/*.fsexport.yml
             """)
 
-    @Argument(help: "The pipeline files (YAML or JSON); '-' reads standard input.")
+    @Argument(help: "The pipeline files (YAML or JSON); '-' reads standard input.", completion: .file(extensions: ["yml", "yaml", "json"]))
     var files: [String]
 
     func validate() throws {

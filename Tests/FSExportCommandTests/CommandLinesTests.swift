@@ -10,7 +10,7 @@ struct CommandLinesTests {
     /// `fsexport COMMAND …` or `VAR=value fsexport COMMAND …`, without a trailing `  # comment`.
     static func commandLine(_ text: Substring) -> String? {
         let line = text.trimmingCharacters(in: .whitespaces)
-        guard line.firstMatch(of: #/^([A-Z_]+=\S+\s+)*fsexport (run|validate|status|reset|events|list|get|simulate)\b/#) != nil else { return nil }
+        guard line.firstMatch(of: #/^([A-Z_]+=\S+\s+)*fsexport (run|validate|status|reset|events|list|get|simulate|--generate-completion-script)\b/#) != nil else { return nil }
         return line.replacing(#/\s{2,}#.*$/#, with: "")
     }
 
