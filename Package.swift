@@ -36,6 +36,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
@@ -68,18 +70,21 @@ let package = Package(
             dependencies: [
                 "FSExportCore", "CCurl", "CCurlShims", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
 
         // The foundation: the BundleSource and Sink protocols, the engine, streaming decode, events,
         // templates, checkpoints, and the small utilities everyone needs. No HTTP, curl, YAML,
-        // argument parsing or NIO here (a test holds it to that).
+        // argument parsing or NIO here (a test holds it to that); logs and metrics through the
+        // ecosystem's APIs, whose backends the program chooses.
         .target(
             name: "FSExportCore",
             dependencies: [
                 "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -141,6 +146,11 @@ let package = Package(
                 "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline", "FSExportArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore", "CMallocTuning"], swiftSettings: strict),

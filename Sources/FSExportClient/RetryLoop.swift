@@ -1,5 +1,6 @@
 import FSExportCore
 import Logging
+import Metrics
 
 /// Runs attempts under the shared token bucket until one succeeds, a fatal error ends it, or the
 /// policy's limits are reached. Every retry is logged with its reason and wait.
@@ -40,6 +41,7 @@ struct RetryLoop {
                     throw ExportError.gaveUp(attempts: number, lastError: "\(operation): \(reason)")
                 }
                 let source = retryAfter == nil ? "backoff" : "Retry-After"
+                Counter(label: "fsexport_retries_total", dimensions: [("reason", Self.category(reason))]).increment()
                 logger.warning(
                     "\(operation) failed: \(reason); retry \(number) in \(Self.format(wait)) (\(source))",
                     metadata: ["attempt": "\(number)", "wait_s": "\(Self.format(wait).dropLast())", "reason": "\(reason)"])
@@ -68,8 +70,19 @@ struct RetryLoop {
             ])
     }
 
+    /// A retry's reason as a metric label with few values: `http_503`, `network`, `damaged`.
+    static func category(_ reason: String) -> String {
+        if reason.hasPrefix("HTTP "), let status = reason.dropFirst(5).prefix(while: \.isNumber).nilIfEmpty { return "http_\(status)" }
+        if reason.contains("curl error") { return "network" }
+        return "damaged"
+    }
+
     static func format(_ duration: Duration) -> String {
         let seconds = duration / .seconds(1)
         return seconds < 10 ? "\((seconds * 10).rounded() / 10)s" : "\(Int(seconds.rounded()))s"
     }
+}
+
+extension Substring {
+    fileprivate var nilIfEmpty: Substring? { isEmpty ? nil : self }
 }

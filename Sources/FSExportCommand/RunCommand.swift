@@ -57,6 +57,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log only errors.")
     var quiet = false
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(help: ArgumentHelp("Log lines as text (RFC 3339 times when not on a terminal) or json, one object a line. Default: FSEXPORT_LOG_FORMAT, else text.", valueName: "format"))
     var logFormat: FSExportLogHandler.Format?
 
@@ -65,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
         _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
+        if try metrics.address() != nil, !follow { throw ValidationError("--metrics-address serves while --follow runs; for a single run, use --metrics-file") }
     }
 
     func run() async throws {
@@ -73,12 +76,22 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingErrors(logger) {
             let display = ProgressDisplay()
             defer { display.finish() }
+            if metrics.enabled { _ = MetricsExport.registry }  // before the engine records anything
             try await pipeline.withEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter) { engine in
+                let written = metrics.metricsFile.map { path in { @Sendable in try MetricsExport.write(to: path) } }
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {
-                    try await Self.follow(engine, interval: try DurationText.parse(interval), since: overrides.since, logger: logger)
+                    let interval = try DurationText.parse(interval)
+                    if let address = try metrics.address() {
+                        try await MetricsServer.withServing(host: address.host, port: address.port, logger: logger) {
+                            try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)
+                        }
+                    } else {
+                        try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)
+                    }
                 } else {
+                    defer { try? written?() }  // a failed run is a fact for the metrics too
                     try await Self.runOnce(engine, since: overrides.since, logger: logger)
                 }
             }
@@ -122,7 +135,9 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private static func follow(_ engine: Engine, interval: Duration, since: Int64?, logger: Logger) async throws {
+    private static func follow(
+        _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable () throws -> Void)? = nil
+    ) async throws {
         let stopSignal = SignalBox()
         let task = Task {
             var failures = 0
@@ -132,6 +147,13 @@ struct RunCommand: AsyncParsableCommand {
                     let summary = try await engine.runOnce(since: since)
                     since = nil  // after the first round, the state file leads
                     failures = 0
+                    // A stop asked during the round ends the run now, not after the interval.
+                    if engine.isStopRequested {
+                        logger.info("\(summary.description); stopped")
+                        try? afterRound?()
+                        break
+                    }
+                    try? afterRound?()
                     let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
                     let done = summary.bundles.isEmpty ? "nothing new" : summary.description
                     logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
@@ -139,6 +161,7 @@ struct RunCommand: AsyncParsableCommand {
                 } catch {
                     if Task.isCancelled { throw CancellationError() }
                     failures += 1
+                    try? afterRound?()
                     let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
                     logger.error("\(error); retrying in \(DurationText.format(wait))", metadata: ["wait_s": "\(Int(wait / .seconds(1)))"])
                     try await Task.sleep(for: wait)

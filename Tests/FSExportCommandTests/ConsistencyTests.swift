@@ -294,3 +294,88 @@ struct StatusResetTests {
         #expect(try tree("\(work)/out").keys.sorted() == (2...4).map { "\(dataset.bundle(at: $0).id).json.gz" })
     }
 }
+
+@Suite("Metrics", .serialized)
+struct MetricsTests {
+    /// The sample lines of a Prometheus text exposition, by name and labels.
+    static func samples(_ text: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            result[String(line[..<space])] = value
+        }
+        return result
+    }
+
+    @Test("run --metrics-file writes Prometheus text after the run, atomically: deliveries, events, bytes, retries by reason, stage failures and durations, success time, lag")
+    func file() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try """
+            source: {start: 0, settle: 0s, until: 2024-01-04, state: \(work)/state.json, spool: \(work)/spool, retry: {max_attempts: 5}}
+            stages:
+              raw: {type: files, inputs: [source], root: \(work)/out, path: "{id}.json.gz"}
+              lines: {type: files, inputs: [source], root: \(work)/out, format: ndjson, path: "{id}.ndjson"}
+            """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .get, .requests([2]), retryAfter: 0)])) { simulator in
+            let started = Int64(Date().timeIntervalSince1970)
+            let run = try await FSExportBinary.run(
+                ["run", "\(work)/p.yml", "--metrics-file", "\(work)/metrics/fsexport.prom"], key: simulator.configuration.apiKey,
+                environment: ["FSEXPORT_BASE_URL": simulator.baseURL])
+            #expect(run.status == 0, "\(run.stderr)")
+            let samples = Self.samples(try String(contentsOfFile: "\(work)/metrics/fsexport.prom", encoding: .utf8))
+            #expect(samples["fsexport_bundles_delivered_total"] == 3)
+            #expect(samples["fsexport_events_delivered_total"] == 600)
+            #expect((samples["fsexport_bytes_downloaded_total"] ?? 0) > 20_000)
+            #expect(samples[#"fsexport_retries_total{reason="http_503"}"#] == 1)
+            #expect(samples[#"fsexport_stage_failures_total{stage="raw"}"#] == 0)
+            #expect(samples[#"fsexport_stage_duration_seconds_count{stage="lines"}"#] == 3)
+            #expect((samples["fsexport_last_success_timestamp_seconds"] ?? 0) >= Double(started))
+            let lag = Double(Int64(Date().timeIntervalSince1970) - SimulatedDataset().bundle(at: 2).stop)
+            #expect(abs((samples["fsexport_checkpoint_lag_seconds"] ?? 0) - lag) < 60)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(work)/metrics") == ["fsexport.prom"])
+        }
+    }
+
+    @Test("A failing stage is counted, and the metrics file is written for the failed run too")
+    func failure() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try "source: {start: 0, settle: 0s, until: 2024-01-02, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  broken: {type: command, inputs: [source], shell: 'exit 3'}\n"
+            .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let run = try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate", "--metrics-file", "\(work)/fsexport.prom"])
+        #expect(run.status == 1)
+        let samples = Self.samples(try String(contentsOfFile: "\(work)/fsexport.prom", encoding: .utf8))
+        #expect(samples[#"fsexport_stage_failures_total{stage="broken"}"#] == 1)
+        #expect(samples["fsexport_last_success_timestamp_seconds"] == nil)
+    }
+
+    @Test("run --follow --metrics-address serves /metrics while it runs")
+    func served() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work)/out, path: \"{id}.json.gz\"}\n"
+            .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let log = "\(work)/stderr"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"]
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !text().contains("next check at"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let url = try #require(text().firstMatch(of: #/serving metrics at (http://127\.0\.0\.1:\d+/metrics)/#)?.1, "\(text())")
+        let scrape = try await shellOutput("curl -sf '\(url)'")
+        #expect(Self.samples(scrape)["fsexport_bundles_delivered_total"] == 2, "\(scrape)")
+        let missing = try await FSExportBinary.run(["-c", "curl -s -o /dev/null -w '%{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/other"))'"], executable: "/bin/bash")
+        #expect(missing.stdout == "404")
+        kill(process.processIdentifier, SIGINT)
+        await process.exited()
+        #expect(process.terminationStatus == 130)
+        #expect(try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate", "--metrics-address", "127.0.0.1:0"]).status == 64)
+    }
+}

@@ -48,6 +48,12 @@ struct SignalTests {
         let clock = ContinuousClock()
         let sent = clock.now
         kill(process.processIdentifier, signal)
+        // Bounded: a run that ignores the signal fails the test instead of hanging the suite.
+        while process.isRunning, clock.now - sent < .seconds(20) { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            Issue.record("still running 20 s after signal \(signal)")
+            kill(process.processIdentifier, SIGKILL)
+        }
         await process.exited()
         return (process.terminationStatus, clock.now - sent)
     }
@@ -99,6 +105,23 @@ struct SignalTests {
         let (status, took) = await Self.stop(process, with: SIGINT)
         #expect(status == 130)
         #expect(took < .seconds(2))
+    }
+
+    @Test("--follow, signalled during a delivery: the bundle finishes, then the run ends, without waiting out the interval")
+    func followStopsAfterTheBundle() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let server = try ScriptedExportAPI.server([Self.bundle])
+        let marker = "\(work)/started"
+        let process = try Self.start(
+            server, in: work, stages: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(marker); sleep 1'}",
+            arguments: ["--follow", "--interval", "1h"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await Self.wait { FileManager.default.fileExists(atPath: marker) }
+        let (status, took) = await Self.stop(process, with: SIGINT)
+        #expect(status == 130)
+        #expect(took < .seconds(5), "it waited \(took)")
+        #expect(FileManager.default.fileExists(atPath: "\(work)/state.json"))  // the bundle was finished and recorded
     }
 
     @Test("During delivery the first signal lets the bundle finish; the second aborts it at once, with the signal's status")

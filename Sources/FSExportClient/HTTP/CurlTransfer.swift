@@ -119,6 +119,8 @@ private final class TransferContext {
     var errorBody = [UInt8]()
     var began = false
     var status = 0
+    /// The status of the latest status line.
+    var answeredStatus = 0
     var receiverError: (any Error)?
     private var lastReported: ContinuousClock.Instant?
 
@@ -141,6 +143,9 @@ private final class TransferContext {
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             timing?.responseBegan()
+            // Known before any body byte, so that progress reported between the headers and the
+            // body already counts from a resumed transfer's offset.
+            answeredStatus = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
             headers.removeAll()  // a new response (after a redirect or 100 Continue)
         } else {
             headers.add(line: line)
@@ -179,7 +184,7 @@ private final class TransferContext {
                 lastReported = instant
                 // curl counts this transfer alone; a resumed one (206) continues from its offset,
                 // so the display's total does not shrink after a break.
-                let offset = status == 206 ? resumeOffset : 0
+                let offset = answeredStatus == 206 ? resumeOffset : 0
                 reportProgress(TransferProgress(bytes: offset + Int64(now), total: total > 0 ? offset + Int64(total) : nil))
             }
         }

@@ -104,6 +104,7 @@ public struct BundleDelivery: Sendable {
     /// Stage failures caused by the source (a damaged bundle) are reported as the source's.
     private static func describe(_ error: any Error, stage: String, bundle: Int64) -> any Error {
         if error is BundleFormatError || error is CancellationError { return error }
+        ExportMetrics.stageFailed(stage)
         return StageFailure(stage: stage, bundleID: bundle, underlying: error)
     }
 
@@ -116,6 +117,7 @@ public struct BundleDelivery: Sendable {
             } catch {
                 // The failed stage cleans up what its commit left; those after it never commit.
                 for (_, rest) in sorted[index...] { await rest.abort() }
+                ExportMetrics.stageFailed(name)
                 throw StageFailure(stage: name, bundleID: bundle, underlying: error)
             }
         }

@@ -74,6 +74,7 @@ public final class Engine: Sendable {
         let started = clock.now
         let lock = try RunLock(statePath: configuration.statePath)
         defer { withExtendedLifetime(lock) {} }
+        ExportMetrics.prepare(stages: configuration.stages)
         let store = checkpointStore
         var checkpoint = try store.load()
         let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
@@ -116,13 +117,19 @@ public final class Engine: Sendable {
             summary.lastStop = bundle.stop
             summary.events += outcome.events
             summary.downloadedBytes += file.byteCount
-            for (stage, time) in outcome.stageTimes { summary.stageTimes[stage, default: .zero] += time }
+            for (stage, time) in outcome.stageTimes {
+                summary.stageTimes[stage, default: .zero] += time
+                ExportMetrics.stage(stage, took: time)
+            }
+            ExportMetrics.delivered(events: outcome.events, bytes: file.byteCount)
             logger.info("committed bundle \(bundle.id): \(outcome.events) events")
         }
         if isStopRequested, next != nil { summary.stoppedEarly = true }
         if !summary.stoppedEarly {
             summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom, now: now)
+            ExportMetrics.succeeded(at: Engine.now())
         }
+        if let checkpoint { ExportMetrics.checkpoint(stop: checkpoint.stop, now: Engine.now()) }
         summary.elapsed = clock.now - started
         return summary
     }
