@@ -184,7 +184,8 @@ private final class TransferContext {
                 lastReported = instant
                 // curl counts this transfer alone; a resumed one (206) continues from its offset,
                 // so the display's total does not shrink after a break.
-                let offset = answeredStatus == 206 ? resumeOffset : 0
+                // Before the answer, a resume is expected to be honoured; a 200 starts over, and says so.
+                let offset = answeredStatus == 206 || answeredStatus == 0 ? resumeOffset : 0
                 reportProgress(TransferProgress(bytes: offset + Int64(now), total: total > 0 ? offset + Int64(total) : nil))
             }
         }
