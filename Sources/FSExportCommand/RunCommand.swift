@@ -50,7 +50,6 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "List the bundles that would be downloaded and what each stage would write; change nothing.")
     var dryRun = false
 
-
     @Flag(name: .shortAndLong, help: "Log every request and decision.")
     var verbose = false
 
@@ -78,7 +77,12 @@ struct RunCommand: AsyncParsableCommand {
             defer { display.finish() }
             if metrics.enabled { _ = MetricsExport.registry }  // before the engine records anything
             try await pipeline.withEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter) { engine in
-                let written = metrics.metricsFile.map { path in { @Sendable in try MetricsExport.write(to: path) } }
+                // A metrics file that cannot be written is said, and does not fail the delivery.
+                let written = metrics.metricsFile.map { path in
+                    { @Sendable in
+                        do { try MetricsExport.write(to: path) } catch { logger.warning("cannot write the metrics file: \(error)") }
+                    }
+                }
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {
@@ -91,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
                         try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)
                     }
                 } else {
-                    defer { try? written?() }  // a failed run is a fact for the metrics too
+                    defer { written?() }  // a failed run is a fact for the metrics too
                     try await Self.runOnce(engine, since: overrides.since, logger: logger)
                 }
             }
@@ -136,7 +140,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private static func follow(
-        _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable () throws -> Void)? = nil
+        _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable () -> Void)? = nil
     ) async throws {
         let stopSignal = SignalBox()
         let task = Task {
@@ -150,10 +154,10 @@ struct RunCommand: AsyncParsableCommand {
                     // A stop asked during the round ends the run now, not after the interval.
                     if engine.isStopRequested {
                         logger.info("\(summary.description); stopped")
-                        try? afterRound?()
+                        afterRound?()
                         break
                     }
-                    try? afterRound?()
+                    afterRound?()
                     let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
                     let done = summary.bundles.isEmpty ? "nothing new" : summary.description
                     logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
@@ -161,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
                 } catch {
                     if Task.isCancelled { throw CancellationError() }
                     failures += 1
-                    try? afterRound?()
+                    afterRound?()
                     let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
                     logger.error("\(error); retrying in \(DurationText.format(wait))", metadata: ["wait_s": "\(Int(wait / .seconds(1)))"])
                     try await Task.sleep(for: wait)
