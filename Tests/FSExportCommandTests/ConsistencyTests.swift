@@ -113,18 +113,8 @@ struct ConsistencyTests {
         defer { try? FileManager.default.removeItem(atPath: work) }
         try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        let log = "\(work)/stderr"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = ["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try process.run()
+        let (process, text) = try await LoggedRun.start(["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"], in: work, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !text().contains("next check at"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(text().contains("2 bundles, 0 events") && text().contains("; next check at ") && text().contains("(every 1h)"), "\(text())")
         let sent = ContinuousClock.now
         kill(process.processIdentifier, SIGINT)
@@ -356,18 +346,9 @@ struct MetricsTests {
         defer { try? FileManager.default.removeItem(atPath: work) }
         try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work)/out, path: \"{id}.json.gz\"}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        let log = "\(work)/stderr"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"]
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, text) = try await LoggedRun.start(
+            ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"], in: work, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !text().contains("next check at"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let url = try #require(text().firstMatch(of: #/serving metrics at (http://127\.0\.0\.1:\d+/metrics)/#)?.1, "\(text())")
         let scrape = try await shellOutput("curl -sf '\(url)'")
         #expect(Self.samples(scrape)["fsexport_bundles_delivered_total"] == 2, "\(scrape)")
@@ -377,5 +358,25 @@ struct MetricsTests {
         await process.exited()
         #expect(process.terminationStatus == 130)
         #expect(try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate", "--metrics-address", "127.0.0.1:0"]).status == 64)
+    }
+}
+
+/// `fsexport` started in the background with its standard error in a file, for tests that read
+/// what a long-running command says while it runs.
+enum LoggedRun {
+    /// Starts the command and waits (at most 30 s) until its log contains `text`.
+    static func start(_ arguments: [String], in folder: String, until text: String) async throws -> (Process, @Sendable () -> String) {
+        let log = "\(folder)/stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = FSExportBinary.url
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try process.run()
+        let read: @Sendable () -> String = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !read().contains(text), process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return (process, read)
     }
 }
