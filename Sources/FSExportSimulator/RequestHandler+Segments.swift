@@ -6,7 +6,7 @@ import NIOHTTP1
 /// the storage host that serves the file at that location (which, like cloud storage, refuses a
 /// request that carries an `Authorization` header besides its signature).
 extension RequestHandler {
-    static func endpoint(of path: String, method: HTTPMethod) -> SimulatorRequestRecord.Endpoint {
+    static func endpoint(of path: String) -> SimulatorRequestRecord.Endpoint {
         switch path {
         case "/api/v1/export/list": return .list
         case "/api/v1/export/get": return .get

@@ -72,7 +72,7 @@ struct RequestHandler: Sendable {
     /// Returns whether the connection may serve another request.
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, outbound: Outbound, channel: any Channel) async throws -> Bool {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        let endpoint = Self.endpoint(of: path, method: head.method)
+        let endpoint = Self.endpoint(of: path)
         var exchange = Exchange(
             head: head, outbound: outbound, state: state,
             record: SimulatorRequestRecord(
