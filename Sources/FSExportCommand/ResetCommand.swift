@@ -40,7 +40,7 @@ struct ResetCommand: AsyncParsableCommand {
             do {
                 let store = try pipeline.checkpointStore()
                 let current = try store.load()
-                let from = current.map { $0.isReset ? Timestamp.iso8601($0.stop) : "bundle \($0.bundleID) (Stop \(Timestamp.iso8601($0.stop)))" } ?? "no checkpoint"
+                let from = current.map(\.description) ?? "no checkpoint"
                 if !yes {
                     Terminal.standardError.write("move \(store.path) from \(from) to \(Timestamp.iso8601(time))? [y/N] ")
                     guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {

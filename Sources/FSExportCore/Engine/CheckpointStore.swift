@@ -6,7 +6,7 @@ import Foundation
 /// It never moves backwards. Written atomically (temporary file, fsync, rename, fsync of the
 /// folder), so that it always describes bundles that were fully delivered.
 public struct CheckpointStore: Sendable {
-    public struct Checkpoint: Codable, Sendable, Equatable {
+    public struct Checkpoint: Codable, Sendable, Equatable, CustomStringConvertible {
         /// The last bundle recorded.
         public var bundleID: Int64
         /// The highest Stop delivered.
@@ -47,11 +47,16 @@ public struct CheckpointStore: Sendable {
         /// Where LIST must start for the next bundle to come back, and which of those to skip. A
         /// checkpoint that `reset` moved names no bundle: the next run starts after its time.
         public var resumption: Resumption {
-            deliveredAtStop.isEmpty ? Resumption(listFrom: stop) : Resumption(listFrom: stop - 1, skipping: Set(deliveredAtStop), at: stop)
+            isReset ? Resumption(listFrom: stop) : Resumption(listFrom: stop - 1, skipping: Set(deliveredAtStop), at: stop)
         }
 
         /// Whether `fsexport reset` wrote it (it names a time, not a bundle).
         public var isReset: Bool { deliveredAtStop.isEmpty }
+
+        /// `bundle 170406720048 (Stop 2024-01-02T00:00:00Z)`, or the time a reset names.
+        public var description: String {
+            isReset ? Timestamp.iso8601(stop) : "bundle \(bundleID) (Stop \(Timestamp.iso8601(stop)))"
+        }
 
         /// The checkpoint after `bundle` is delivered: forward only.
         func advanced(by bundle: ExportBundle, at time: String) -> Checkpoint {

@@ -171,12 +171,8 @@ public final class Engine: Sendable {
             logger.info("exporting from \(Timestamp.iso8601(since)) (--since)")
             return .init(listFrom: since)
         }
-        if let checkpoint, checkpoint.isReset {
-            logger.info("resuming after \(Timestamp.iso8601(checkpoint.stop)), where fsexport reset put the state file")
-            return checkpoint.resumption
-        }
         if let checkpoint {
-            logger.info("resuming after bundle \(checkpoint.bundleID) (Stop \(Timestamp.iso8601(checkpoint.stop)))")
+            logger.info("resuming after \(checkpoint)\(checkpoint.isReset ? ", where fsexport reset put the state file" : "")")
             return checkpoint.resumption
         }
         logger.info("first run: starting at \(Timestamp.iso8601(configuration.start))")
