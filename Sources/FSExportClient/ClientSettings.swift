@@ -1,3 +1,4 @@
+import Foundation
 import FSExportCore
 /// How requests are sent: parameters in the URL query (GET) or as a JSON body (POST).
 public enum RequestMethod: String, Sendable, CaseIterable, Codable {
@@ -138,6 +139,18 @@ public struct ExportClientConfiguration: Sendable {
         self.retry = retry
         self.timeouts = timeouts
         self.userAgent = userAgent
+    }
+}
+
+extension ExportClientConfiguration {
+    /// A call to the API at `path`: the key, the extra headers, and a JSON body when given. Both
+    /// APIs' clients build their requests here; storage downloads, which must not carry the key,
+    /// do not.
+    func apiRequest(path: String, body: Data? = nil) -> HTTPRequest {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        var headers = ["Authorization: Basic \(apiKey.secret)"] + extraHeaders.map { "\($0.name): \($0.value)" }
+        if body != nil { headers.append("Content-Type: application/json") }
+        return HTTPRequest(url: base + path, postBody: body, headers: headers, timeouts: timeouts, userAgent: userAgent)
     }
 }
 

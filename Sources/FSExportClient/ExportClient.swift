@@ -53,25 +53,12 @@ public final class ExportClient: Sendable {
     // MARK: - Shared plumbing
 
     func makeRequest(path: String, parameter: (name: String, value: Int64), resumeFrom: Int64 = 0) -> HTTPRequest {
-        let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
-        var headers = ["Authorization: Basic \(configuration.apiKey.secret)"]
-        headers += configuration.extraHeaders.map { "\($0.name): \($0.value)" }
-        if resumeFrom > 0 {
-            // A plain header rather than curl's resume option: we handle a 200 answer ourselves.
-            headers.append("Range: bytes=\(resumeFrom)-")
-        }
-        var url = base + path
-        var body: Data?
-        switch configuration.method {
-        case .get:
-            url += "?\(parameter.name)=\(parameter.value)"
-        case .post:
-            body = Data("{\"\(parameter.name)\":\(parameter.value)}".utf8)
-            headers.append("Content-Type: application/json")
-        }
-        return HTTPRequest(
-            url: url, postBody: body, headers: headers, resumeFrom: resumeFrom,
-            timeouts: configuration.timeouts, userAgent: configuration.userAgent)
+        let request =
+            switch configuration.method {
+            case .get: configuration.apiRequest(path: "\(path)?\(parameter.name)=\(parameter.value)")
+            case .post: configuration.apiRequest(path: path, body: Data("{\"\(parameter.name)\":\(parameter.value)}".utf8))
+            }
+        return request.resuming(from: resumeFrom)
     }
 
     /// Runs one transfer on its own thread; cancelling the task aborts it.

@@ -13,6 +13,8 @@ enum ResponseClassification {
     enum Call {
         case list
         case get(id: Int64)
+        /// Any other call (the Segment Export API's, a storage download): no status means more than its code.
+        case other
     }
 
     /// Maps a non-2xx status to a retry decision or a final error with a helpful message.

@@ -15,6 +15,16 @@ struct HTTPRequest: Sendable {
 
     var method: String { postBody == nil ? "GET" : "POST" }
 
+    /// The same request for the body from `offset` on. A plain Range header rather than curl's
+    /// resume option: the receiver handles a server that answers 200 with the whole body.
+    func resuming(from offset: Int64) -> HTTPRequest {
+        guard offset > 0 else { return self }
+        var request = self
+        request.resumeFrom = offset
+        request.headers.append("Range: bytes=\(offset)-")
+        return request
+    }
+
     /// The path and (where it may be shown) the query, for `-v`: never the host's credentials.
     var loggedTarget: String {
         guard let components = URLComponents(string: url) else { return "?" }

@@ -123,7 +123,7 @@ public final class SegmentExportSource: BundleSource {
                 failure: { status, headers, body, url in
                     // The signed location expired or is not accepted: only a fresh one helps.
                     if [400, 401, 403, 404].contains(status) { return .fatal(.locationRefused(status: status, detail: Self.storageError(body))) }
-                    return ResponseClassification.failure(status: status, headers: headers, body: body, call: .list, url: "the storage host", now: self.now())
+                    return ResponseClassification.failure(status: status, headers: headers, body: body, call: .other, url: "the storage host", now: self.now())
                 })
             do {
                 let (encoding, byteCount) = try await download.run()
@@ -152,7 +152,7 @@ public final class SegmentExportSource: BundleSource {
 
     /// One API call under the rate limit and retry policy; a small JSON answer.
     private func call(_ operation: String, path: String, body: Data?, notFound: ExportError?, goneToo: Bool = false) async throws -> Data {
-        let request = apiRequest(path: path, body: body)
+        let request = configuration.apiRequest(path: path, body: body)
         let loop = RetryLoop(policy: configuration.retry, bucket: bucket, logger: logger, operation: operation)
         return try await loop.run { _, timing in
             let (outcome, data) = try await ExportClient.transfer(request, timing: timing) { MemoryReceiver(limit: 1 << 20) } extract: { $0.data }
@@ -163,26 +163,17 @@ public final class SegmentExportSource: BundleSource {
                 if let notFound { throw AttemptFailure.fatal(notFound) }
                 throw AttemptFailure.fatal(.httpStatus(status, url: request.url, body: ""))
             case .response(let status, let headers, let errorBody):
-                throw ResponseClassification.failure(status: status, headers: headers, body: errorBody, call: .list, url: request.url, now: now())
+                throw ResponseClassification.failure(status: status, headers: headers, body: errorBody, call: .other, url: request.url, now: now())
             case .transportFailure(let failure):
                 throw ResponseClassification.failure(transport: failure)
             }
         }
     }
 
-    private func apiRequest(path: String, body: Data?) -> HTTPRequest {
-        let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
-        var headers = ["Authorization: Basic \(configuration.apiKey.secret)"]
-        headers += configuration.extraHeaders.map { "\($0.name): \($0.value)" }
-        if body != nil { headers.append("Content-Type: application/json") }
-        return HTTPRequest(url: base + path, postBody: body, headers: headers, timeouts: configuration.timeouts, userAgent: configuration.userAgent)
-    }
-
     /// The signed location carries its own authorization: no API key, no extra headers go there.
     private func storageRequest(_ location: String, resumeFrom offset: Int64) -> HTTPRequest {
-        HTTPRequest(
-            url: location, postBody: nil, headers: offset > 0 ? ["Range: bytes=\(offset)-"] : [], resumeFrom: offset,
-            timeouts: configuration.timeouts, userAgent: configuration.userAgent, logsQuery: false)
+        HTTPRequest(url: location, postBody: nil, headers: [], timeouts: configuration.timeouts, userAgent: configuration.userAgent, logsQuery: false)
+            .resuming(from: offset)
     }
 
     /// The `<Code>` of a cloud storage XML error, or the start of the body.
