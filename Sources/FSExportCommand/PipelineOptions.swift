@@ -41,12 +41,8 @@ struct PipelineOptions: ParsableArguments {
         if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile) }
         let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
         for warning in pipeline.warnings { logger.warning("\(warning)") }
-        return try await withSimulator(if: simulate, logger: logger) { simulator in
-            if let simulator {
-                overrides.baseURL = simulator.baseURL
-                overrides.apiKey = try APIKey(simulator.configuration.apiKey)
-            }
-            return try await body(try pipeline.makeEngine(overrides: overrides, logger: logger, progress: progress))
+        return try await withSimulator(if: simulate, logger: logger, overriding: overrides) { overrides in
+            try await body(try pipeline.makeEngine(overrides: overrides, logger: logger, progress: progress))
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import FSExportClient
 import FSExportCore
+import FSExportPipeline
 import FSExportSimulator
 import Logging
 
@@ -10,6 +12,18 @@ func withSimulator<T>(if enabled: Bool, logger: Logger, _ body: (ExportSimulator
     return try await ExportSimulator.withRunning(try SimulatorOptions.parse([]).configuration(), logger: logger) { simulator in
         logger.info("using the built-in simulator at \(simulator.baseURL)")
         return try await body(simulator)
+    }
+}
+
+/// `overrides` pointed at a simulator with `--simulate` (its address and key), for `body`.
+func withSimulator<T>(if enabled: Bool, logger: Logger, overriding overrides: Pipeline.Overrides, _ body: (Pipeline.Overrides) async throws -> T) async throws -> T {
+    try await withSimulator(if: enabled, logger: logger) { simulator in
+        var overrides = overrides
+        if let simulator {
+            overrides.baseURL = simulator.baseURL
+            overrides.apiKey = try APIKey(simulator.configuration.apiKey)
+        }
+        return try await body(overrides)
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FSExportClient
 import FSExportCore
 import FSExportPipeline
 
@@ -18,12 +17,7 @@ struct SourceOptions: ParsableArguments {
     func withSource<T>(_ global: GlobalOptions, _ body: (any BundleSource, PipelineTimes) async throws -> T) async throws -> T {
         guard let from else { return try await global.withClient { try await body($0, PipelineTimes()) } }
         let pipeline = try Pipeline.load(path: from, registry: CommandEnvironment.sinks)
-        return try await withSimulator(if: global.simulate, logger: global.logger) { simulator in
-            var overrides = Pipeline.Overrides()
-            if let simulator {
-                overrides.baseURL = simulator.baseURL
-                overrides.apiKey = try APIKey(simulator.configuration.apiKey)
-            }
+        return try await withSimulator(if: global.simulate, logger: global.logger, overriding: Pipeline.Overrides()) { overrides in
             let configuration = try pipeline.engineConfiguration()
             return try await body(
                 try pipeline.makeSource(overrides: overrides, logger: global.logger),

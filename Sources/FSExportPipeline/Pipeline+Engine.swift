@@ -71,7 +71,7 @@ extension Pipeline {
         let settle = try DurationText.parse(source.settle ?? "24h")
         var configuration = Engine.Configuration(
             stages: stages, spoolDirectory: resolve(source.spool ?? ".fsexport/spool"),
-            statePath: resolve(source.state ?? ".fsexport/state.json"), start: start, until: until, settle: settle)
+            statePath: statePath, start: start, until: until, settle: settle)
         if let size = source.maxEventSize { configuration.maximumEventSize = try ByteSizeText.parse(size) }
         return configuration
     }
@@ -103,8 +103,11 @@ extension Pipeline {
     /// key needed): for `status --offline` and `reset`.
     public func checkpointStore() throws -> CheckpointStore {
         let scope = source.type == "segments" ? try SegmentSourceSettings.make(source).checkpointScope : BundleSourceScope.exportBundles
-        return CheckpointStore(path: resolve(source.state ?? ".fsexport/state.json"), scope: scope)
+        return CheckpointStore(path: statePath, scope: scope)
     }
+
+    /// The state file's path: `source.state`, by default `.fsexport/state.json` beside the pipeline file.
+    var statePath: String { resolve(source.state ?? ".fsexport/state.json") }
 
     func resolve(_ path: String) -> String {
         SinkContext.resolve(path, against: baseDirectory)
