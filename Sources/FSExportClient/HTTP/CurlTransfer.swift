@@ -118,9 +118,9 @@ private final class TransferContext {
     var headers = HeaderFields()
     var errorBody = [UInt8]()
     var began = false
+    /// The status of the latest status line (a redirect's or a 100 Continue's is replaced by the
+    /// final one's), known before any body byte.
     var status = 0
-    /// The status of the latest status line.
-    var answeredStatus = 0
     var receiverError: (any Error)?
     private var lastReported: ContinuousClock.Instant?
 
@@ -143,9 +143,7 @@ private final class TransferContext {
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             timing?.responseBegan()
-            // Known before any body byte, so that progress reported between the headers and the
-            // body already counts from a resumed transfer's offset.
-            answeredStatus = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
             headers.removeAll()  // a new response (after a redirect or 100 Continue)
         } else {
             headers.add(line: line)
@@ -185,7 +183,7 @@ private final class TransferContext {
                 // curl counts this transfer alone; a resumed one (206) continues from its offset,
                 // so the display's total does not shrink after a break.
                 // Before the answer, a resume is expected to be honoured; a 200 starts over, and says so.
-                let offset = answeredStatus == 206 || answeredStatus == 0 ? resumeOffset : 0
+                let offset = status == 206 || status == 0 ? resumeOffset : 0
                 reportProgress(TransferProgress(bytes: offset + Int64(now), total: total > 0 ? offset + Int64(total) : nil))
             }
         }
