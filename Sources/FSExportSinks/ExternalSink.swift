@@ -64,7 +64,7 @@ public struct ExternalSink: ConfigurableSink {
             command: command, environment: variables, workingDirectory: workingDirectory, gracePeriod: gracePeriod, timeout: timeout)
         await session.startClock()
         do {
-            let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(Self.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
+            let begin = #"{"fsexport":"begin","protocol":1,"stage":\#(JSONText.quoted(stage)),"bundle":{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}}"#
             try await session.send(Array((begin + "\n").utf8))
             for try await batch in delivery.input.events {
                 var message = Array(#"{"fsexport":"events","count":\#(batch.count)}"#.utf8) + [0x0A]
@@ -90,11 +90,6 @@ public struct ExternalSink: ConfigurableSink {
                 }
             },
             abort: { await session.abandon() })
-    }
-
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

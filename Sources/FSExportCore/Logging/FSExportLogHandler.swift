@@ -56,9 +56,9 @@ public struct FSExportLogHandler: LogHandler {
     }
 
     static func json(_ event: LogEvent, _ fields: Logger.Metadata, time: String) -> String {
-        var object = [#""ts":\#(quote(time))"#, #""level":\#(quote(event.level.rawValue))"#, #""message":\#(quote("\(event.message)"))"#]
+        var object = [#""ts":\#(JSONText.quoted(time))"#, #""level":\#(JSONText.quoted(event.level.rawValue))"#, #""message":\#(JSONText.quoted("\(event.message)"))"#]
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["ts", "level", "message"].contains(key) {
-            object.append("\(quote(key)):\(jsonValue(value))")
+            object.append("\(JSONText.quoted(key)):\(jsonValue(value))")
         }
         return "{" + object.joined(separator: ",") + "}"
     }
@@ -68,28 +68,12 @@ public struct FSExportLogHandler: LogHandler {
         case .string(let text):
             // Counts, ids and seconds stay numbers for whoever queries the logs.
             if let number = Double(text), number.isFinite, text.first.map({ $0 == "-" || $0.isNumber }) == true { return text }
-            return quote(text)
+            return JSONText.quoted(text)
         case .stringConvertible(let value): return jsonValue(.string("\(value)"))
         case .array(let values): return "[" + values.map(jsonValue).joined(separator: ",") + "]"
         case .dictionary(let values):
-            return "{" + values.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(jsonValue($0.value))" }.joined(separator: ",") + "}"
+            return "{" + values.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(jsonValue($0.value))" }.joined(separator: ",") + "}"
         }
-    }
-
-    private static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 
     /// `2026-11-29T16:40:00.123Z`
