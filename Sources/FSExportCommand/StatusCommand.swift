@@ -88,14 +88,14 @@ struct StatusReport {
     var json: String {
         var fields: [(String, String)] = [
             ("bundle_id", checkpoint.map { "\($0.bundleID)" } ?? "null"),
-            ("stop", checkpoint.map { "\"\(Timestamp.iso8601($0.stop))\"" } ?? "null"),
-            ("committed_at", checkpoint.map { "\"\($0.committedAt)\"" } ?? "null"),
+            ("stop", checkpoint.map { JSONText.quoted(Timestamp.iso8601($0.stop)) } ?? "null"),
+            ("committed_at", checkpoint.map { JSONText.quoted($0.committedAt) } ?? "null"),
             ("lag_seconds", lag.map { "\($0)" } ?? "null"),
             ("running", "\(running.running)"),
             ("pid", running.processID.map { "\($0)" } ?? "null"),
             ("available", available.map { "\($0)" } ?? "null"),
             ("settling", settling.map { "\($0.count)" } ?? "null"),
-            ("ready_at", settling?.readyAt.map { "\"\(Timestamp.iso8601($0))\"" } ?? "null"),
+            ("ready_at", settling?.readyAt.map { JSONText.quoted(Timestamp.iso8601($0)) } ?? "null"),
         ]
         if checkpoint?.isReset == true { fields[0].1 = "null" }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"

@@ -242,6 +242,18 @@ struct StatusResetTests {
         #expect(text.stdout.contains("checkpoint  bundle \(tenth.id), Stop 2024-01-11T00:00:00Z") && text.stdout.contains("running     no"))
     }
 
+    @Test("status --json stays valid JSON whatever text a state file holds (quotes, backslashes, control characters)")
+    func hostileStateText() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = try Self.pipeline(work)
+        let text = "2024\"}, \"running\": true, \"x\\ \n\u{1}"
+        let state = ["bundle_id": 170_406_720_048, "stop": 1_704_153_600, "delivered_at_stop": [170_406_720_048], "committed_at": text] as [String: Any]
+        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: "\(work)/state.json"))
+        let status = try await Self.status(file, ["--offline"])
+        #expect(status["committed_at"] as? String == text && status["running"] as? Bool == false)
+    }
+
     @Test("status sees a run that holds the lock, with its pid; reset refuses to move the checkpoint under it (75)")
     func whileRunning() async throws {
         let work = try makeFolder()
