@@ -39,16 +39,21 @@ struct CrashTests {
     func killAndResume() async throws {
         let work = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let file = "\(work)/p.yml"
-        try Self.pipeline.write(toFile: file, atomically: true, encoding: .utf8)
-        let reference = "\(work)/reference"
-        try await Self.runToCompletion(file, out: reference)
-        let expected = try tree(reference)
+        let (file, expected) = try await Self.reference(Self.pipeline, named: "p.yml", in: work)
         #expect(expected.count > 45 * 3)
 
         for attempt in 0..<4 {
             try await Self.expectKillsConverge(file, out: "\(work)/attempt-\(attempt)", kills: 3, expected: expected)
         }
+    }
+
+    /// Writes `pipeline` to `work/name` and runs it once, uninterrupted, into `work/reference`: the
+    /// output every interrupted run must converge on.
+    static func reference(_ pipeline: String, named name: String, in work: String) async throws -> (file: String, expected: [String: Data]) {
+        let file = "\(work)/\(name)"
+        try pipeline.write(toFile: file, atomically: true, encoding: .utf8)
+        try await runToCompletion(file, out: "\(work)/reference")
+        return (file, try tree("\(work)/reference"))
     }
 
     /// Runs `file` and kills it with -9 `kills` times, each after a random moment, then lets a run
@@ -81,11 +86,7 @@ struct CrashTests {
         try await Self.runToCompletion(archiveFile, out: archive)
         // The crash pipeline's stages, on a directory source reading that archive.
         let replay = Self.pipeline.replacingOccurrences(of: "  start: 2024-01-01\n", with: "  type: directory\n  path: \(archive)/archive\n")
-        let file = "\(work)/replay.yml"
-        try replay.write(toFile: file, atomically: true, encoding: .utf8)
-        let reference = "\(work)/reference"
-        try await Self.runToCompletion(file, out: reference)
-        let expected = try tree(reference)
+        let (file, expected) = try await Self.reference(replay, named: "replay.yml", in: work)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 45)
 
         try await Self.expectKillsConverge(file, out: "\(work)/killed", kills: 4, expected: expected)
@@ -97,11 +98,7 @@ struct CrashTests {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let segments = Self.pipeline.replacingOccurrences(
             of: "  start: 2024-01-01\n", with: "  type: segments\n  segment: everyone\n  poll_interval: 20ms\n  start: 2024-01-01\n  until: 2024-01-21\n")
-        let file = "\(work)/segments.yml"
-        try segments.write(toFile: file, atomically: true, encoding: .utf8)
-        let reference = "\(work)/reference"
-        try await Self.runToCompletion(file, out: reference)
-        let expected = try tree(reference)
+        let (file, expected) = try await Self.reference(segments, named: "segments.yml", in: work)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 20)
 
         for attempt in 0..<2 {
