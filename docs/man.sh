@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Generates fsexport's man page with swift-argument-parser's generate-manual plugin, checks that it
-# documents every command, and leaves it in .build/man/fsexport.1:
-#   docs/man.sh && man -l .build/man/fsexport.1
-# Install it with: sudo install -m 644 .build/man/fsexport.1 /usr/local/share/man/man1/
+# documents every command, and leaves it in .build/man/fsexport.1 (read it with man -l; install it
+# by copying it into a man1 folder on your MANPATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .build/man
