@@ -40,6 +40,11 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try shape.configuration(host: host, port: port)
         configuration.apiKey = key
+        // Listening for Ctrl-C before the address is printed: a script that waits for the address
+        // and then interrupts can count on the interrupt being heard.
+        let (stopped, stop) = AsyncStream.makeStream(of: Int32.self)
+        let relay = SignalRelay { signal, _ in stop.yield(signal) }
+        defer { relay.cancel() }
         var started: ExportSimulator?
         try await reportingErrors(try makeLogger(verbose: false, quiet: false)) { started = try await ExportSimulator.start(configuration) }
         guard let simulator = started else { return }
@@ -47,9 +52,6 @@ struct SimulateCommand: AsyncParsableCommand {
         Terminal.standardError.writeLine(
             "fsexport: simulating the export API at \(simulator.baseURL) with \(configuration.dataset.bundleCount) bundles; "
                 + "key '\(key)', standard (403) key 'standard-key'. Ctrl-C stops.")
-        let (stopped, stop) = AsyncStream.makeStream(of: Int32.self)
-        let relay = SignalRelay { signal, _ in stop.yield(signal) }
-        defer { relay.cancel() }
         for await _ in stopped { break }
         await simulator.shutdown()
     }

@@ -120,6 +120,34 @@ struct CommandTests {
         }
     }
 
+    @Test("An interrupt sent the moment simulate prints its address is heard: it stops, exit 0, every time")
+    func simulateInterruptedAtOnce() async throws {
+        for attempt in 1...15 {
+            let folder = try Self.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let output = "\(folder)/stdout"
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            let process = Process()
+            process.executableURL = FSExportBinary.url
+            process.arguments = ["simulate", "--port", "0"]
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while (try Data(contentsOf: URL(fileURLWithPath: output))).isEmpty, process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            kill(process.processIdentifier, SIGINT)
+            let sent = ContinuousClock.now
+            while process.isRunning, ContinuousClock.now - sent < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!process.isRunning, "attempt \(attempt): still running 5 s after the interrupt")
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            await process.exited()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "attempt \(attempt)")
+        }
+    }
+
     @Test("fsexport simulate serves the API until interrupted")
     func simulateCommand() async throws {
         let process = Process()
