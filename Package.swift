@@ -63,12 +63,19 @@ let package = Package(
         // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
         .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
 
+        // HTTP over libcurl's easy interface, one blocking transfer a thread, cancellable: shared by
+        // the API client and the object-storage sink.
+        .target(
+            name: "FSExportHTTP",
+            dependencies: ["FSExportCore", "CCurl", "CCurlShims"],
+            swiftSettings: strict),
+
         // The legacy export API as a BundleSource: LIST paging, GET to a verified spool file, rate
         // limit, retries. Stands on the core.
         .target(
             name: "FSExportClient",
             dependencies: [
-                "FSExportCore", "CCurl", "CCurlShims", "FSExportZlib",
+                "FSExportCore", "FSExportHTTP", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),

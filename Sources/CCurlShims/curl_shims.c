@@ -24,6 +24,10 @@ CURLcode fsx_curl_set_progress_callback(CURL *handle, fsx_curl_progress_callback
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }
 
+CURLcode fsx_curl_set_seek_callback(CURL *handle, fsx_curl_seek_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+}
+
 long fsx_curl_response_code(CURL *handle) {
     long code = 0;
     if (curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK) return 0;

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 /// How requests are sent: parameters in the URL query (GET) or as a JSON body (POST).
 public enum RequestMethod: String, Sendable, CaseIterable, Codable {
     case get
@@ -64,23 +65,8 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
-/// Timeouts that suit multi-gigabyte downloads: a stalled transfer fails, a slow one does not.
-///
-/// A transfer averaging under ``stallBytesPerSecond`` over ``stallWindow`` counts as stalled and
-/// is retried (resuming where it stood): a server that drips a few bytes a second never ends a
-/// download otherwise. The default, 1 KiB/s over 2 minutes, is far below any working link.
-public struct Timeouts: Sendable, Equatable {
-    public var connect: Duration
-    /// A transfer that moves fewer than ``stallBytesPerSecond`` for this long is abandoned (and retried).
-    public var stallWindow: Duration
-    public var stallBytesPerSecond: Int
-
-    public init(connect: Duration = .seconds(30), stallWindow: Duration = .seconds(120), stallBytesPerSecond: Int = 1024) {
-        self.connect = connect
-        self.stallWindow = stallWindow
-        self.stallBytesPerSecond = stallBytesPerSecond
-    }
-}
+/// Connection and stall timeouts for every transfer (defined beside the transfer itself).
+public typealias Timeouts = FSExportHTTP.Timeouts
 
 /// An extra request header, for corporate proxies that require one.
 public struct HTTPHeader: Sendable, Equatable {
@@ -150,7 +136,7 @@ extension ExportClientConfiguration {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         var headers = ["Authorization: Basic \(apiKey.secret)"] + extraHeaders.map { "\($0.name): \($0.value)" }
         if body != nil { headers.append("Content-Type: application/json") }
-        return HTTPRequest(url: base + path, postBody: body, headers: headers, timeouts: timeouts, userAgent: userAgent)
+        return HTTPRequest(url: base + path, body: body.map { .data($0) }, headers: headers, timeouts: timeouts, userAgent: userAgent)
     }
 }
 

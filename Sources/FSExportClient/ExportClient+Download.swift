@@ -1,4 +1,5 @@
 import FSExportCore
+import FSExportHTTP
 
 extension ExportClient {
     /// Downloads bundle `id` to `destination`, atomically: the bytes go to `destination.part`, and

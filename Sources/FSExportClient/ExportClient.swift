@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 import Logging
 
 /// A client for the Fullstory legacy Data Export API: LIST and GET, polite under the rate limit,
@@ -67,20 +68,11 @@ public final class ExportClient: Sendable {
         receiver makeReceiver: @escaping @Sendable () throws -> R,
         extract: @escaping @Sendable (R) throws -> Extract
     ) async throws -> (TransferOutcome, Extract) {
-        let cancel = CancellationFlag()
         timing?.sending(request)
-        return try await withTaskCancellationHandler {
-            try await CurlTransfer.onTransferThread {
-                let receiver = try makeReceiver()
-                let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
-                switch outcome {
-                case .response(let status, _, _): timing?.answered(status)
-                case .transportFailure(let failure): timing?.answered(failure.status)
-                }
-                return (outcome, try extract(receiver))
-            }
-        } onCancel: {
-            cancel.set()
+        do {
+            return try await CurlTransfer.transfer(request, timing: timing, progress: progress, receiver: makeReceiver, extract: extract)
+        } catch let failure as TransferSetupFailure {
+            throw ExportError.invalidResponse(failure.description)
         }
     }
 

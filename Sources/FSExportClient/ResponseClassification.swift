@@ -1,5 +1,6 @@
 import CCurl
 import FSExportCore
+import FSExportHTTP
 
 /// What the retry loop should do with a failed attempt.
 enum AttemptFailure: Error {

@@ -1,4 +1,5 @@
 import FSExportCore
+import FSExportHTTP
 import Logging
 import Metrics
 

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 import Logging
 import SystemPackage
 

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 import SystemPackage
 
 /// Writes a GET body to the spool file (`….part`), appending when the server resumed at the

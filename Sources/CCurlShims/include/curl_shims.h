@@ -16,6 +16,9 @@ CURLcode fsx_curl_set_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode fsx_curl_set_data_callback(CURL *handle, CURLoption option, fsx_curl_data_callback callback);
 CURLcode fsx_curl_set_progress_callback(CURL *handle, fsx_curl_progress_callback callback);
 
+typedef int (*fsx_curl_seek_callback)(void *context, curl_off_t offset, int origin);
+CURLcode fsx_curl_set_seek_callback(CURL *handle, fsx_curl_seek_callback callback);
+
 long fsx_curl_response_code(CURL *handle);
 
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 import Logging
 
 /// The Segment Export API as a source: one export per window of time, created, polled until it
@@ -172,7 +173,7 @@ public final class SegmentExportSource: BundleSource {
 
     /// The signed location carries its own authorization: no API key, no extra headers go there.
     private func storageRequest(_ location: String, resumeFrom offset: Int64) -> HTTPRequest {
-        HTTPRequest(url: location, postBody: nil, headers: [], timeouts: configuration.timeouts, userAgent: configuration.userAgent, logsQuery: false)
+        HTTPRequest(url: location, headers: [], timeouts: configuration.timeouts, userAgent: configuration.userAgent, logsQuery: false)
             .resuming(from: offset)
     }
 

@@ -5,13 +5,13 @@ import FSExportCore
 
 /// Runs one HTTP transfer with libcurl's easy interface on a thread of its own (curl blocks),
 /// streaming a 2xx body into a ``BodyReceiver``. Nothing outside this file sees a curl handle.
-enum CurlTransfer {
+package enum CurlTransfer {
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_ALL))
     }()
 
     /// Performs `work` on a dedicated thread and resumes the caller with its result.
-    static func onTransferThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func onTransferThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try work() }) }
             thread.name = "fsexport-transfer"
@@ -19,19 +19,43 @@ enum CurlTransfer {
         }
     }
 
+    /// Runs one transfer on a thread of its own; cancelling the task aborts it.
+    package static func transfer<R: BodyReceiver, Extract: Sendable>(
+        _ request: HTTPRequest, timing: ResponseTiming? = nil, progress: (@Sendable (TransferProgress) -> Void)? = nil,
+        receiver makeReceiver: @escaping @Sendable () throws -> R,
+        extract: @escaping @Sendable (R) throws -> Extract
+    ) async throws -> (TransferOutcome, Extract) {
+        let cancel = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await CurlTransfer.onTransferThread {
+                let receiver = try makeReceiver()
+                let outcome = try CurlTransfer.perform(request, receiver: receiver, cancel: cancel, timing: timing, progress: progress)
+                switch outcome {
+                case .response(let status, _, _): timing?.answered(status)
+                case .transportFailure(let failure): timing?.answered(failure.status)
+                }
+                return (outcome, try extract(receiver))
+            }
+        } onCancel: {
+            cancel.set()
+        }
+    }
+
     /// Sends `request` and feeds its 2xx body to `receiver`. Blocks: call from ``onTransferThread(_:)``.
     /// Throws `CancellationError` if `cancel` is set, or the receiver's own error.
-    static func perform(
+    package static func perform(
         _ request: HTTPRequest, receiver: any BodyReceiver, cancel: CancellationFlag, timing: ResponseTiming? = nil,
         progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) throws -> TransferOutcome {
         _ = globalInit
         guard let handle = curl_easy_init() else {
-            throw ExportError.localIO("libcurl could not create a handle")
+            throw TransferSetupFailure("libcurl could not create a handle")
         }
         defer { curl_easy_cleanup(handle) }
+        let upload = try UploadSource(request.body)
         let context = TransferContext(
-            handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress, resumeOffset: request.resumeFrom)
+            handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress, resumeOffset: request.resumeFrom,
+            upload: upload)
         let headerList = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { curl_slist_append($0, $1) }
         defer { curl_slist_free_all(headerList) }
 
@@ -66,14 +90,11 @@ enum CurlTransfer {
         fsx_curl_set_string(handle, CURLOPT_USERAGENT, request.userAgent)
         fsx_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers)
         fsx_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        if let body = request.postBody {
-            fsx_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
-            var copy = [UInt8](body)
-            copy.append(0)
-            // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
-            _ = fsx_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, &copy)
-        } else {
-            fsx_curl_set_long(handle, CURLOPT_HTTPGET, 1)
+        configureMethod(handle, request, context)
+        if let signing = request.signing {
+            fsx_curl_set_string(handle, CURLOPT_AWS_SIGV4, signing.scope)
+            fsx_curl_set_string(handle, CURLOPT_USERNAME, signing.accessKeyID)
+            fsx_curl_set_string(handle, CURLOPT_PASSWORD, signing.secretAccessKey)
         }
         // Multi-threaded use: no signals. Follow redirects (curl drops our Authorization header
         // when a redirect leaves the host), only over HTTP(S).
@@ -101,6 +122,38 @@ enum CurlTransfer {
         }
     }
 
+    /// The method, and the body: copied from memory, or read from a file range as curl sends it
+    /// (rewound when curl must send it again).
+    private static func configureMethod(_ handle: UnsafeMutableRawPointer, _ request: HTTPRequest, _ context: UnsafeMutableRawPointer) {
+        switch request.body {
+        case .data(let body)?:
+            fsx_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            var copy = [UInt8](body)
+            copy.append(0)
+            // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
+            _ = fsx_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, &copy)
+            if request.method != "POST" { fsx_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+        case .file(_, _, let length)?:
+            fsx_curl_set_long(handle, CURLOPT_UPLOAD, 1)
+            fsx_curl_set_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(length))
+            fsx_curl_set_pointer(handle, CURLOPT_READDATA, context)
+            fsx_curl_set_data_callback(handle, CURLOPT_READFUNCTION) { data, size, count, context in
+                TransferContext.from(context).read(into: data, size * count)
+            }
+            fsx_curl_set_pointer(handle, CURLOPT_SEEKDATA, context)
+            fsx_curl_set_seek_callback(handle) { context, offset, origin in
+                TransferContext.from(context).seek(to: offset, origin: origin)
+            }
+            if request.method != "PUT" { fsx_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+        case nil:
+            switch request.method {
+            case "GET": fsx_curl_set_long(handle, CURLOPT_HTTPGET, 1)
+            case "HEAD": fsx_curl_set_long(handle, CURLOPT_NOBODY, 1)
+            default: fsx_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            }
+        }
+    }
+
     private static func milliseconds(_ duration: Duration) -> Int {
         Int(duration / .milliseconds(1))
     }
@@ -122,10 +175,13 @@ private final class TransferContext {
     /// final one's), known before any body byte.
     var status = 0
     var receiverError: (any Error)?
+    /// The file range a PUT sends, when it sends one.
+    let upload: UploadSource?
     private var lastReported: ContinuousClock.Instant?
 
     init(handle: UnsafeMutableRawPointer, receiver: any BodyReceiver, cancel: CancellationFlag, timing: ResponseTiming?,
-         progress: (@Sendable (TransferProgress) -> Void)?, resumeOffset: Int64 = 0) {
+         progress: (@Sendable (TransferProgress) -> Void)?, resumeOffset: Int64 = 0, upload: UploadSource? = nil) {
+        self.upload = upload
         self.timing = timing
         self.resumeOffset = resumeOffset
         self.handle = handle
@@ -174,6 +230,22 @@ private final class TransferContext {
         }
     }
 
+    func read(into buffer: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        if cancel.isSet { return Int(CURL_READFUNC_ABORT) }
+        guard let buffer, let upload else { return 0 }
+        do {
+            return try upload.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: count))
+        } catch {
+            receiverError = error
+            return Int(CURL_READFUNC_ABORT)
+        }
+    }
+
+    func seek(to offset: curl_off_t, origin: Int32) -> Int32 {
+        guard let upload, origin == SEEK_SET, upload.seek(to: Int64(offset)) else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        return Int32(CURL_SEEKFUNC_OK)
+    }
+
     func progress(total: curl_off_t, now: curl_off_t) -> Int32 {
         if cancel.isSet { return 1 }
         if let reportProgress {
@@ -188,5 +260,42 @@ private final class TransferContext {
             }
         }
         return 0
+    }
+}
+
+/// A range of a file that a PUT sends, read with `pread` so that any number of parts of one file
+/// go up at once, each from its own descriptor.
+final class UploadSource {
+    private let descriptor: Int32
+    private let start: Int64
+    private let length: Int64
+    private var position: Int64 = 0
+
+    init?(_ body: HTTPRequest.Body?) throws {
+        guard case .file(let path, let offset, let length)? = body else { return nil }
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw TransferSetupFailure("cannot open \(path) to upload it: \(String(cString: strerror(errno)))") }
+        start = offset
+        self.length = length
+    }
+
+    deinit { close(descriptor) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let wanted = Int(min(Int64(buffer.count), length - position))
+        guard wanted > 0 else { return 0 }
+        let count = pread(descriptor, buffer.baseAddress, wanted, off_t(start + position))
+        guard count > 0 else {
+            // A file that shrank under the upload would otherwise send a short body forever.
+            throw TransferSetupFailure(count == 0 ? "the file being uploaded ended early" : "cannot read the file being uploaded: \(String(cString: strerror(errno)))")
+        }
+        position += Int64(count)
+        return count
+    }
+
+    func seek(to offset: Int64) -> Bool {
+        guard (0...length).contains(offset) else { return false }
+        position = offset
+        return true
     }
 }

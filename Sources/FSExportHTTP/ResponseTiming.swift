@@ -1,4 +1,3 @@
-import FSExportCore
 import Synchronization
 
 /// When the server began to answer one attempt. The request reached the server no later, which
@@ -6,28 +5,30 @@ import Synchronization
 /// sends it, and on a busy machine the two can be far apart.
 ///
 /// It also keeps what `-v` logs of the attempt: the request line, the status, the body's bytes.
-final class ResponseTiming: Sendable {
-    let sent = ContinuousClock.now
+package final class ResponseTiming: Sendable {
+    package let sent = ContinuousClock.now
+
+    package init() {}
     private let began = Mutex<ContinuousClock.Instant?>(nil)
     private let seen = Mutex<(request: String?, status: Int?, bytes: Int64)>((nil, nil, 0))
 
-    func sending(_ request: HTTPRequest) { seen.withLock { $0.request = "\(request.method) \(request.loggedTarget)" } }
-    func received(_ count: Int) { seen.withLock { $0.bytes += Int64(count) } }
-    func answered(_ status: Int?) { seen.withLock { $0.status = status } }
+    package func sending(_ request: HTTPRequest) { seen.withLock { $0.request = "\(request.method) \(request.loggedTarget)" } }
+    package func received(_ count: Int) { seen.withLock { $0.bytes += Int64(count) } }
+    package func answered(_ status: Int?) { seen.withLock { $0.status = status } }
 
     /// What one attempt came to, for the log: `GET /api/v1/export/list?start=0`, its status and bytes.
-    var summary: (request: String, status: Int?, bytes: Int64)? {
+    package var summary: (request: String, status: Int?, bytes: Int64)? {
         seen.withLock { seen in seen.request.map { ($0, seen.status, seen.bytes) } }
     }
 
     /// Called from curl's header callback when a status line arrives (the first one counts).
-    func responseBegan() {
+    package func responseBegan() {
         began.withLock { if $0 == nil { $0 = .now } }
     }
 
     /// How long after sending the server may have counted the call: until its answer began, or
     /// until the attempt ended when no answer came.
-    func latency(endedAt end: ContinuousClock.Instant = .now) -> Duration {
+    package func latency(endedAt end: ContinuousClock.Instant = .now) -> Duration {
         (began.withLock { $0 } ?? end) - sent
     }
 }
