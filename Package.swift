@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "FSExportArchive", targets: ["FSExportArchive"]),
         .library(name: "FSExportCore", targets: ["FSExportCore"]),
         .library(name: "FSExportSinks", targets: ["FSExportSinks"]),
+        .library(name: "FSExportS3", targets: ["FSExportS3"]),
         .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
@@ -43,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C system libraries, and for each a shim for what Swift cannot call directly.
@@ -114,11 +116,21 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Object storage: S3 and compatible stores, as a sink (multipart uploads, exactly once).
+        .target(
+            name: "FSExportS3",
+            dependencies: [
+                "FSExportCore", "FSExportHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // The pipeline file: YAML with source locations, interpolation, validation, the sink registry.
         .target(
             name: "FSExportPipeline",
             dependencies: [
-                "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive",
+                "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive", "FSExportS3",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),

@@ -139,7 +139,3 @@ extension ExportClientConfiguration {
         return HTTPRequest(url: base + path, body: body.map { .data($0) }, headers: headers, timeouts: timeouts, userAgent: userAgent)
     }
 }
-
-public enum FSExportVersion {
-    public static let current = "0.1.0"
-}

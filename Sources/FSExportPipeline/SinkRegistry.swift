@@ -1,4 +1,5 @@
 import FSExportCore
+import FSExportS3
 import FSExportSinks
 import Yams
 
@@ -17,7 +18,7 @@ public struct SinkRegistry: Sendable {
 
     public init() {}
 
-    /// files, ndjson, tar, command and external.
+    /// files, ndjson, tar, command, external and s3.
     public static var builtIn: SinkRegistry {
         var registry = SinkRegistry()
         registry.register(FilesSink.self)
@@ -25,6 +26,7 @@ public struct SinkRegistry: Sendable {
         registry.register(TarSink.self)
         registry.register(CommandSink.self)
         registry.register(ExternalSink.self)
+        registry.register(S3Sink.self)
         return registry
     }
 

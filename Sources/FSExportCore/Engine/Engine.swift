@@ -107,6 +107,7 @@ public final class Engine: Sendable {
                 summary.stoppedEarly = true
                 break
             }
+            if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
             logger.info("delivering \(bundle) (\(RunSummary.bytes(file.byteCount)))")
             let context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
@@ -132,6 +133,16 @@ public final class Engine: Sendable {
         if let checkpoint { ExportMetrics.checkpoint(stop: checkpoint.stop, now: Engine.now()) }
         summary.elapsed = clock.now - started
         return summary
+    }
+
+    /// Lets each stage that has something to put right (``PreparesRun``) do it, in pipeline order.
+    private func prepareStages(before bundle: Int64) async throws {
+        for stage in configuration.stages {
+            guard let sink = stage.sink as? any PreparesRun else { continue }
+            var stageLogger = logger
+            stageLogger[metadataKey: "stage"] = "\(stage.name)"
+            do { try await sink.prepareRun(logger: stageLogger) } catch { throw StageFailure(stage: stage.name, bundleID: bundle, underlying: error) }
+        }
     }
 
     /// The bundles after `start` that `settle` holds back, logged so that a run that delivers

@@ -88,6 +88,17 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The text before the first placeholder: every rendering starts with it (an object store's
+    /// listing prefix).
+    public var literalPrefix: String {
+        var prefix = ""
+        for piece in pieces {
+            guard case .literal(let text) = piece else { break }
+            prefix += text
+        }
+        return prefix
+    }
+
     /// Whether the template uses a placeholder.
     public func uses(_ placeholder: Placeholder) -> Bool {
         pieces.contains { if case .field(placeholder, _) = $0 { true } else { false } }
