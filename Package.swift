@@ -194,10 +194,10 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
     } + [
         // Helpers shared by the test targets (not a product).
-        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", swiftSettings: strict),
+        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", exclude: ["s3-store.py"], swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
-            dependencies: ["FSExportClient", "FSExportCore", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
+            dependencies: ["FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",

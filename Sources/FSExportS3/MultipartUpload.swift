@@ -80,10 +80,11 @@ struct MultipartUpload: Sendable {
     }
 
     /// Discards the upload. Never fails: what it cannot discard, the next run finds and aborts.
+    /// Runs to its end even when the delivery was cancelled (a sibling stage failed), which is
+    /// when it matters most.
     func abort(_ client: S3Client) async {
-        do {
-            try await client.abort(key: key, uploadID: uploadID)
-        } catch {
+        let result = await Task { [key, uploadID] in try await client.abort(key: key, uploadID: uploadID) }.result
+        if case .failure(let error) = result {
             client.logger.warning("could not abort the upload of \(client.addressing.display(key: key)): \(error); the next run aborts it")
         }
     }

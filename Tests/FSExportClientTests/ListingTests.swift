@@ -4,6 +4,7 @@ import FSExportSimulator
 import Testing
 
 @testable import FSExportClient
+import FSExportHTTP
 
 @Suite("Listing bundles")
 struct ListingTests {

@@ -9,6 +9,8 @@ tests wrote.
   s3-store.py objects          lists the bucket's objects as JSON: key, size, etag, content type.
   s3-store.py get KEY          writes an object's bytes to standard output.
   s3-store.py uploads          lists unfinished multipart uploads as JSON.
+  s3-store.py start-upload KEY starts a multipart upload and leaves it, as a killed run would.
+  s3-store.py put KEY FILE     writes an object.
 
 The client commands read S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 """
@@ -87,6 +89,11 @@ def main():
     elif command == "uploads":
         listing = s3.list_multipart_uploads(Bucket=bucket)
         print(json.dumps([{"key": u["Key"], "upload_id": u["UploadId"]} for u in listing.get("Uploads", [])]))
+    elif command == "start-upload":
+        s3.create_multipart_upload(Bucket=bucket, Key=sys.argv[2])
+    elif command == "put":
+        with open(sys.argv[3], "rb") as f:
+            s3.put_object(Bucket=bucket, Key=sys.argv[2], Body=f.read())
     else:
         sys.exit(__doc__)
 
