@@ -211,6 +211,10 @@ let package = Package(
             dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "FSExportS3Tests",
+            dependencies: ["FSExportS3", "FSExportHTTP", "FSExportCore", "FSExportTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
             name: "FSExportSinksTests",
             dependencies: ["FSExportSinks", "FSExportCore", "FSExportTesting", "FSExportTestSupport"],
             swiftSettings: strict),

@@ -10,6 +10,8 @@ public final class ScriptedServer: Sendable {
         public var path: String
         public var query: [String: String]
         public var headers: [String: String]
+        /// The request's body (by its Content-Length), after a `100 Continue` if it asked for one.
+        public var body: [UInt8] = []
     }
 
     public struct Response: Sendable {
@@ -86,12 +88,17 @@ public final class ScriptedServer: Sendable {
 
     private static func readRequest(_ connection: Int32) -> Request? {
         var data: [UInt8] = []
+        var rest: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !data.ends(with: Array("\r\n\r\n".utf8)) {
+        while true {
             let count = read(connection, &buffer, buffer.count)
             guard count > 0, data.count < 1 << 16 else { return nil }
             data += buffer[0..<count]
-            if let end = data.firstRange(of: Array("\r\n\r\n".utf8)) { data = Array(data[..<end.upperBound]); break }
+            if let end = data.firstRange(of: Array("\r\n\r\n".utf8)) {
+                rest = Array(data[end.upperBound...])
+                data = Array(data[..<end.upperBound])
+                break
+            }
         }
         let lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\r\n")
         let parts = lines[0].split(separator: " ")
@@ -110,7 +117,18 @@ public final class ScriptedServer: Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return Request(method: String(parts[0]), path: path, query: query, headers: headers)
+        var request = Request(method: String(parts[0]), path: path, query: query, headers: headers)
+        if let length = headers["content-length"].flatMap(Int.init), length > 0 {
+            if headers["expect"]?.lowercased() == "100-continue", rest.isEmpty { _ = send(connection, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
+            var body = rest
+            while body.count < length {
+                let count = read(connection, &buffer, min(buffer.count, length - body.count))
+                guard count > 0 else { return nil }
+                body += buffer[0..<count]
+            }
+            request.body = body
+        }
+        return request
     }
 
     private static func write(_ response: Response, to connection: Int32, state: State) {
