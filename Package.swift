@@ -212,7 +212,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportS3Tests",
-            dependencies: ["FSExportS3", "FSExportHTTP", "FSExportCore", "FSExportTestSupport"],
+            dependencies: [
+                "FSExportS3", "FSExportHTTP", "FSExportCore", "FSExportTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportSinksTests",
