@@ -81,11 +81,11 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
 
     public init(options: Options, context: SinkContext) throws {
         self.options = options
-        do { template = try PathTemplate(options.key, allowed: [.id, .start, .stop, .name]) } catch { throw SinkError(option: "key", error) }
-        try template.checkRelative(option: "key")
         guard S3Addressing.isValidBucket(options.bucket) else {
             throw SinkError(option: "bucket", "'\(options.bucket)' is not a bucket name: 3 to 63 of a-z, 0-9, '.' and '-', starting and ending with a letter or digit")
         }
+        do { template = try PathTemplate(options.key, allowed: [.id, .start, .stop, .name]) } catch { throw SinkError(option: "key", error) }
+        try template.checkRelative(option: "key")
         let environment = ProcessInfo.processInfo.environment
         let region = options.region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         guard !region.isEmpty, region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {

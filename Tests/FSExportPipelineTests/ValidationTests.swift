@@ -63,6 +63,63 @@ struct ValidationTests {
         #expect(found.count >= expected.count + 1)
     }
 
+    @Test("s3 options are checked where they are written, before anything runs (and without credentials)")
+    func s3Options() {
+        let text = """
+            source: {start: 0}
+            stages:
+              bad_names:
+                type: s3
+                inputs: [source]
+                bucket: My_Bucket
+                key: /abs/{id}
+              bad_sizes:
+                type: s3
+                inputs: [source]
+                bucket: logs
+                key: "{nme}"
+                part_size: 1MiB
+                concurrency: 0
+              bad_choices:
+                type: s3
+                inputs: [source]
+                bucket: logs.example
+                key: "{id}.json.gz"
+                storage_class: COLD
+                server_side_encryption: aws:kms2
+                endpoint: ftp://store
+              kms:
+                type: s3
+                inputs: [source]
+                bucket: logs
+                key: "{id}"
+                kms_key_id: abc
+                server_side_encryption: AES256
+            """
+        let found = Self.diagnostics(text).map { "\($0.line):\($0.column): \($0.message)" }
+        let expected = [
+            "6:13: stage 'bad_names': bucket: 'My_Bucket' is not a bucket name",
+            "12:11: stage 'bad_sizes': key: unknown placeholder {nme}",
+            "21:29: server_side_encryption must be AES256 or aws:kms, not 'aws:kms2'; did you mean 'aws:kms'?",
+            "28:17: stage 'kms': kms_key_id: applies to server_side_encryption: aws:kms",
+        ]
+        for prefix in expected {
+            #expect(found.contains { $0.hasPrefix(prefix) }, "missing \(prefix) in \(found)")
+        }
+        #expect(found.count == 4, "\(found)")
+
+        let fixed = Self.diagnostics(text.replacingOccurrences(of: "My_Bucket", with: "my-bucket"))
+            .map { "\($0.line):\($0.column): \($0.message)" }
+        #expect(fixed.contains { $0.hasPrefix("7:10: stage 'bad_names': key: '/abs/{id}' is absolute") }, "\(fixed)")
+        let sizes = Self.diagnostics(text.replacingOccurrences(of: "{nme}", with: "{name}")).map(\.message)
+        #expect(sizes.contains { $0.contains("part_size: must be between 5MiB and 5GiB") }, "\(sizes)")
+        let choices = Self.diagnostics(text.replacingOccurrences(of: "aws:kms2", with: "aws:kms")).map(\.message)
+        #expect(choices.contains { $0.contains("endpoint: 'ftp://store' is not an endpoint such as https://") }, "\(choices)")
+        let storageClass = Self.diagnostics(text.replacingOccurrences(of: "aws:kms2", with: "aws:kms").replacingOccurrences(of: "ftp://", with: "http://"))
+            .map(\.message)
+        #expect(storageClass.contains { $0.contains("storage_class: 'COLD' is not one of STANDARD") }, "\(storageClass)")
+    }
+
     @Test("A stage whose files go nowhere is an error")
     func outputGoesNowhere() {
         let text = """
