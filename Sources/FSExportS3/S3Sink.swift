@@ -30,7 +30,7 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
         public var bucket: String
         /// Key template, e.g. `fullstory/{start:%Y/%m/%d}/{id}.json.gz`: the `files` placeholders.
         public var key: String
-        /// Default: AWS's endpoint for the region. MinIO, R2 and GCS give theirs.
+        /// Default (or empty): AWS's endpoint for the region. MinIO, R2 and GCS give theirs.
         public var endpoint: String?
         /// Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, or `us-east-1`.
         public var region: String?
@@ -91,14 +91,16 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
         guard !region.isEmpty, region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
             throw SinkError(option: "region", "'\(region)' is not a region name such as us-east-1")
         }
-        var endpoint = options.endpoint ?? S3Addressing.awsEndpoint(region: region)
+        // An empty endpoint is AWS's, so that a pipeline file can write `endpoint: ${S3_ENDPOINT:-}`.
+        let givenEndpoint = options.endpoint.flatMap { $0.isEmpty ? nil : $0 }
+        var endpoint = givenEndpoint ?? S3Addressing.awsEndpoint(region: region)
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         guard let url = URLComponents(string: endpoint), ["http", "https"].contains(url.scheme), url.host?.isEmpty == false,
             url.path.isEmpty, url.query == nil
         else {
             throw SinkError(option: "endpoint", "'\(endpoint)' is not an endpoint such as https://s3.us-east-1.amazonaws.com or http://127.0.0.1:9000 (scheme and host, no path)")
         }
-        let pathStyle = options.pathStyle ?? (options.endpoint != nil)
+        let pathStyle = options.pathStyle ?? (givenEndpoint != nil)
         if !pathStyle, options.bucket.contains(".") {
             throw SinkError(option: "path_style", "bucket '\(options.bucket)' has a dot, which TLS cannot verify as a host name; set path_style: true")
         }

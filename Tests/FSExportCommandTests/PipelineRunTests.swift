@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FSExportTestSupport
 
 /// The repository's root, for the examples and docs the tests run.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -30,7 +31,7 @@ func makeFolder() throws -> String {
 
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
-    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink", "segments"]
+    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink", "segments", "nightly-s3"]
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
     func example(_ name: String) async throws {
@@ -39,7 +40,9 @@ struct PipelineRunTests {
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
         let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
         #expect(validated.status == 0, "\(validated.stderr)")
-        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
+        let store = name == "nightly-s3" ? try S3Store() : nil
+        let run = try await runFSExport(
+            ["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("3 bundles"))
         let files = try tree(out)
@@ -68,6 +71,18 @@ struct PipelineRunTests {
             #expect(files.keys.allSatisfy { $0.hasPrefix("segments/2024-01-0") && $0.hasSuffix(".ndjson.gz") })
             let lines = try await shellOutput("cat '\(out)'/segments/*/*/*.ndjson.gz | gzip -dc | wc -l")
             #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 600)
+        case "nightly-s3":
+            let objects = try #require(store).objects()
+            #expect(objects.map(\.key) == [
+                "fullstory/nightly/2024/01/2024-01-01-170406720048.tar.gz", "fullstory/nightly/2024/01/2024-01-02-170415360048.tar.gz",
+                "fullstory/nightly/2024/01/2024-01-03-170424000048.tar.gz",
+            ])
+            #expect(objects.allSatisfy { $0.storageClass == "STANDARD_IA" && $0.contentType == "application/gzip" })
+            let archive = try #require(store).get(objects[0].key)
+            try archive.write(to: URL(fileURLWithPath: "\(out)/first.tar.gz"))
+            let lines = try await shellOutput("tar -xzOf '\(out)/first.tar.gz' | wc -l")
+            #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 200)
+            #expect(try #require(store).uploads().isEmpty)
         default:
             Issue.record("no check for \(name)")
         }
