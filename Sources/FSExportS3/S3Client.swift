@@ -107,10 +107,11 @@ struct S3Client: Sendable {
             userAgent: "fsexport/\(FSExportVersion.current) (S3)",
             signing: HTTPRequest.AWSSigning(
                 region: addressing.region, service: "s3", accessKeyID: credentials.accessKeyID, secretAccessKey: credentials.secretAccessKey))
-        return try await retry.run(operation, logger: logger) {
+        return try await retry.run(operation, logger: logger) { number in
             let timing = ResponseTiming()
             timing.sending(request)
             let (outcome, data) = try await CurlTransfer.transfer(request, timing: timing) { MemoryReceiver(limit: 8 << 20) } extract: { $0.data }
+            logCall(timing, attempt: number)
             switch outcome {
             case .response(let status, let headers, _) where (200..<300).contains(status):
                 if let reason = retryingBody?(data) { return .retry(reason, after: nil) }
@@ -127,6 +128,15 @@ struct S3Client: Sendable {
                 return .retry("\(failure)", after: nil)
             }
         }
+    }
+
+    /// `-v`: every call, as the API client logs its own.
+    private func logCall(_ timing: ResponseTiming, attempt: Int) {
+        guard logger.logLevel <= .debug, let call = timing.summary else { return }
+        let seconds = DurationText.format(ContinuousClock.now - timing.sent)
+        logger.debug(
+            "\(call.request) → \(call.status.map { "HTTP \($0)" } ?? "no answer") in \(seconds) (attempt \(attempt))",
+            metadata: ["status": "\(call.status ?? 0)", "attempt": "\(attempt)"])
     }
 
     /// The payload hash S3 requires with SigV4: the body's SHA-256, or UNSIGNED-PAYLOAD for a

@@ -14,10 +14,10 @@ struct S3Retry: Sendable {
         case retry(String, after: Duration?)
     }
 
-    func run<T: Sendable>(_ operation: String, logger: Logger, _ attempt: () async throws -> Step<T>) async throws -> T {
+    func run<T: Sendable>(_ operation: String, logger: Logger, _ attempt: (_ number: Int) async throws -> Step<T>) async throws -> T {
         var number = 1
         while true {
-            switch try await attempt() {
+            switch try await attempt(number) {
             case .done(let value):
                 return value
             case .retry(let reason, let after):

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import Testing
 
 @Suite("Interruptions lose nothing and deliver nothing twice", .serialized)
@@ -18,13 +19,18 @@ struct CrashTests {
           archives: {type: files, inputs: [archive], root: "${FSEXPORT_OUT}", path: "tar/{name}"}
         """
 
-    static func start(_ file: String, out: String, extra: [String] = []) throws -> Process {
+    static func start(_ file: String, out: String, extra: [String] = [], environment: [String: String] = [:], log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = FSExportBinary.url
-        process.arguments = ["run", file, "--simulate", "-q"] + extra
-        process.environment = ProcessInfo.processInfo.environment.merging(["FSEXPORT_OUT": out]) { $1 }
+        process.arguments = ["run", file, "--simulate"] + (log == nil ? ["-q"] : ["-v"]) + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(["FSEXPORT_OUT": out]) { $1 }.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
@@ -73,6 +79,58 @@ struct CrashTests {
         let actual = try tree(out)
         #expect(Set(actual.keys) == Set(expected.keys), "killed after \(delays) ms: \(Set(actual.keys).symmetricDifference(expected.keys).sorted().prefix(5))")
         #expect(actual == expected, "killed after \(delays) ms: contents differ")
+    }
+
+    @Test("An s3 stage killed with -9 at random moments: no partial object is ever visible, no upload is left after the next run, and the objects converge on an uninterrupted run's; the secret never reaches the log")
+    func killUploads() async throws {
+        let store = try S3Store()
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = "\(work)/p.yml"
+        try """
+            source:
+              start: 2024-01-01
+              until: 2024-01-21
+              settle: 0s
+              state: ${FSEXPORT_OUT}/state.json
+              spool: ${FSEXPORT_OUT}/spool
+            stages:
+              archive: {type: tar, inputs: [source], compression: gzip}
+              bucket: {type: s3, inputs: [source, archive], bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT}", key: "${S3_PREFIX}/{name}"}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        func objects(under prefix: String) throws -> [String: Data] { try store.contents(under: prefix) }
+        let log = "\(work)/reference.log"
+        let reference = try Self.start(file, out: "\(work)/reference", environment: store.environment.merging(["S3_PREFIX": "reference"]) { $1 }, log: log)
+        await reference.exited()
+        #expect(reference.terminationStatus == 0)
+        let expected = try objects(under: "reference")
+        #expect(expected.count == 40)
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(logged.contains("PUT /fsexport-test/reference/"), "the -v log shows each call")
+        #expect(!logged.contains(store.secretAccessKey))
+
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<2 {
+            let prefix = "round-\(round)"
+            let environment = store.environment.merging(["S3_PREFIX": prefix]) { $1 }
+            var delays: [Int] = []
+            for _ in 0..<3 {
+                let delay = Int.random(in: 50...1500, using: &random)
+                delays.append(delay)
+                let process = try Self.start(file, out: "\(work)/\(prefix)", environment: environment)
+                try await Task.sleep(for: .milliseconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                await process.exited()
+                for (name, bytes) in try objects(under: prefix) {
+                    #expect(bytes == expected[name], "killed after \(delays) ms: \(name) is visible but not whole")
+                }
+            }
+            let last = try Self.start(file, out: "\(work)/\(prefix)", environment: environment)
+            await last.exited()
+            #expect(last.terminationStatus == 0)
+            #expect(try objects(under: prefix) == expected, "killed after \(delays) ms: the objects differ from an uninterrupted run's")
+            #expect(try store.uploads().filter { $0.key.hasPrefix(prefix + "/") }.isEmpty, "killed after \(delays) ms: an upload was left")
+        }
     }
 
     @Test("A directory source killed with -9 at random moments, then run again: exactly the output of an uninterrupted replay")

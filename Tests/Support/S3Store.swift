@@ -93,6 +93,10 @@ public final class S3Store: Sendable {
 
     public func objects() throws -> [Object] { try JSONDecoder().decode([Object].self, from: run(["objects"])) }
     public func get(_ key: String) throws -> Data { try run(["get", key]) }
+    /// Every object under `prefix/`, by its name below it, read in one go.
+    public func contents(under prefix: String) throws -> [String: Data] {
+        try JSONDecoder().decode([String: String].self, from: run(["contents", prefix])).mapValues { Data(base64Encoded: $0) ?? Data() }
+    }
     public func uploads() throws -> [Upload] { try JSONDecoder().decode([Upload].self, from: run(["uploads"])) }
     /// Starts an upload and leaves it unfinished, as a killed run would.
     public func startUpload(_ key: String) throws { _ = try run(["start-upload", key]) }

@@ -8,6 +8,7 @@ tests wrote.
                                key, and serves until its standard input closes.
   s3-store.py objects          lists the bucket's objects as JSON: key, size, etag, content type.
   s3-store.py get KEY          writes an object's bytes to standard output.
+  s3-store.py contents PREFIX  every object under PREFIX/ as JSON: name below it → base64 bytes.
   s3-store.py uploads          lists unfinished multipart uploads as JSON.
   s3-store.py start-upload KEY starts a multipart upload and leaves it, as a killed run would.
   s3-store.py put KEY FILE     writes an object.
@@ -84,6 +85,15 @@ def main():
                                 "content_type": head.get("ContentType"), "storage_class": head.get("StorageClass", "STANDARD"),
                                 "encryption": head.get("ServerSideEncryption")})
         print(json.dumps(objects))
+    elif command == "contents":
+        import base64
+        prefix = sys.argv[2] + "/"
+        found = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                found[item["Key"][len(prefix):]] = base64.b64encode(body).decode()
+        print(json.dumps(found))
     elif command == "get":
         sys.stdout.buffer.write(s3.get_object(Bucket=bucket, Key=sys.argv[2])["Body"].read())
     elif command == "uploads":
