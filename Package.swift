@@ -15,6 +15,8 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-pipeline", ["FSExportPipeline"]),
     ("fuzz-times", ["FSExportClient", "FSExportCore"]),
     ("fuzz-segment-responses", ["FSExportClient"]),
+    ("fuzz-s3-responses", ["FSExportS3"]),
+    ("fuzz-credentials-file", ["FSExportS3"]),
 ]
 
 let package = Package(

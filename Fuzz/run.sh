@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz-json-scanner fuzz-list-response fuzz-state-file fuzz-templates fuzz-pipeline fuzz-times fuzz-segment-responses)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz-json-scanner fuzz-list-response fuzz-state-file fuzz-templates fuzz-pipeline fuzz-times fuzz-segment-responses fuzz-s3-responses fuzz-credentials-file)
 
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")"
 runtime="$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a | head -1)"

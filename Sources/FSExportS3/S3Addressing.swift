@@ -1,7 +1,7 @@
 /// Where a bucket's objects live, and how their URLs are spelled so that libcurl's SigV4 signs
 /// them as S3 checks them: libcurl signs the path and query as given, so both are written here in
 /// their canonical form (each byte outside the unreserved set percent-encoded, the query sorted).
-struct S3Addressing: Sendable, Equatable {
+package struct S3Addressing: Sendable, Equatable {
     /// `https://s3.us-east-1.amazonaws.com`, or a compatible store's endpoint, without a trailing `/`.
     var endpoint: String
     var region: String
@@ -29,14 +29,14 @@ struct S3Addressing: Sendable, Equatable {
     }
 
     /// `?a=1&b=` sorted by name, both sides encoded; empty for no parameters.
-    static func canonicalQuery(_ query: [(String, String)]) -> String {
+    package static func canonicalQuery(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
         let pairs = query.map { (encode($0.0, keepingSlash: false), encode($0.1, keepingSlash: false)) }.sorted { $0 < $1 }
         return "?" + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
     /// SigV4's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` (and `/` in paths) as `%XX`.
-    static func encode(_ text: String, keepingSlash: Bool) -> String {
+    package static func encode(_ text: String, keepingSlash: Bool) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {

@@ -1,42 +1,39 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// The XML documents S3 answers with, reduced to what the sink reads. Anything else in them is
 /// ignored; a document without what is needed is an error that quotes its start.
-enum S3Responses {
-    struct Malformed: Error, Sendable, CustomStringConvertible {
-        var description: String
+package enum S3Responses {
+    package struct Malformed: Error, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     /// `<Error><Code>…</Code><Message>…</Message></Error>`: S3's explanation of a failure, which
     /// CompleteMultipartUpload may send with status 200.
-    struct ErrorDocument: Error, Sendable, Equatable {
-        var code: String
-        var message: String
+    package struct ErrorDocument: Error, Sendable, Equatable {
+        package var code: String
+        package var message: String
     }
 
-    struct Upload: Sendable, Equatable {
-        var key: String
-        var uploadID: String
+    package struct Upload: Sendable, Equatable {
+        package var key: String
+        package var uploadID: String
     }
 
-    struct UploadListing: Sendable, Equatable {
-        var uploads: [Upload]
+    package struct UploadListing: Sendable, Equatable {
+        package var uploads: [Upload]
         /// Where the next page starts, when the listing was cut short.
-        var next: (keyMarker: String, uploadIDMarker: String)?
+        package var next: (keyMarker: String, uploadIDMarker: String)?
 
-        static func == (a: Self, b: Self) -> Bool { a.uploads == b.uploads && a.next?.keyMarker == b.next?.keyMarker && a.next?.uploadIDMarker == b.next?.uploadIDMarker }
+        package static func == (a: Self, b: Self) -> Bool { a.uploads == b.uploads && a.next?.keyMarker == b.next?.keyMarker && a.next?.uploadIDMarker == b.next?.uploadIDMarker }
     }
 
-    static func error(_ data: Data) -> ErrorDocument? {
+    package static func error(_ data: Data) -> ErrorDocument? {
         guard let root = XMLTree.parse(data), root.name == "Error" else { return nil }
         return ErrorDocument(code: root.text(of: "Code") ?? "", message: root.text(of: "Message") ?? "")
     }
 
     /// InitiateMultipartUploadResult's UploadId.
-    static func uploadID(_ data: Data) throws(Malformed) -> String {
+    package static func uploadID(_ data: Data) throws(Malformed) -> String {
         guard let root = XMLTree.parse(data), root.name == "InitiateMultipartUploadResult", let id = root.text(of: "UploadId"), !id.isEmpty else {
             throw malformed("CreateMultipartUpload", data)
         }
@@ -44,14 +41,14 @@ enum S3Responses {
     }
 
     /// CompleteMultipartUploadResult's ETag, or the error S3 reported with status 200.
-    static func completion(_ data: Data) throws(Malformed) -> Result<String, ErrorDocument> {
+    package static func completion(_ data: Data) throws(Malformed) -> Result<String, ErrorDocument> {
         guard let root = XMLTree.parse(data) else { throw malformed("CompleteMultipartUpload", data) }
         if root.name == "Error" { return .failure(ErrorDocument(code: root.text(of: "Code") ?? "", message: root.text(of: "Message") ?? "")) }
         guard ["CompleteMultipartUploadResult", "CompleteMultipartUploadResponse"].contains(root.name), let etag = root.text(of: "ETag") else { throw malformed("CompleteMultipartUpload", data) }
         return .success(etag)
     }
 
-    static func uploads(_ data: Data) throws(Malformed) -> UploadListing {
+    package static func uploads(_ data: Data) throws(Malformed) -> UploadListing {
         guard let root = XMLTree.parse(data), root.name == "ListMultipartUploadsResult" else { throw malformed("ListMultipartUploads", data) }
         var uploads: [Upload] = []
         for child in root.children where child.name == "Upload" {
@@ -87,7 +84,11 @@ enum S3Responses {
     }
 }
 
-/// An XML element with its text and children: enough of XML for S3's small answers.
+/// An XML element with its text and children: enough of XML for S3's small answers, read by a
+/// reader of its own. (Foundation's XMLParser leaks memory on every malformed document, which the
+/// fuzzer found.) Elements, text, CDATA, the five named entities and numeric references;
+/// attributes, comments and the declaration are skipped; a DOCTYPE is refused, so no entity is
+/// ever expanded from elsewhere.
 final class XMLTree {
     let name: String
     var text = ""
@@ -98,39 +99,130 @@ final class XMLTree {
     /// The text of the first child named `name`.
     func text(of name: String) -> String? { children.first { $0.name == name }?.text }
 
-    /// The document's root element, or nil if it is not well-formed XML. Answers are capped
-    /// before they get here (the transfer's memory limit), and depth is capped while parsing.
+    /// The document's root element, or nil if it is not well-formed as far as this reader goes.
+    /// Answers are capped before they get here (the transfer's memory limit); depth is capped too.
     static func parse(_ data: Data) -> XMLTree? {
-        let builder = Builder()
-        let parser = XMLParser(data: data)
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = builder
-        guard parser.parse(), !builder.failed else { return nil }
-        return builder.root
+        var reader = Reader(bytes: [UInt8](data))
+        return reader.document()
     }
 
-    private final class Builder: NSObject, XMLParserDelegate {
-        var root: XMLTree?
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
         var stack: [XMLTree] = []
-        var failed = false
+        var root: XMLTree?
+        var text: [UInt8] = []
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            guard stack.count < 16 else {
-                failed = true
-                parser.abortParsing()
-                return
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func document() -> XMLTree? {
+            while index < bytes.count {
+                if bytes[index] == UInt8(ascii: "<") {
+                    guard flushText(), markup() else { return nil }
+                } else {
+                    text.append(bytes[index])
+                    index += 1
+                }
             }
-            let element = XMLTree(name: name)
-            if let parent = stack.last { parent.children.append(element) } else if root == nil { root = element }
-            stack.append(element)
+            guard flushText(), stack.isEmpty, let root else { return nil }
+            return root
         }
 
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            _ = stack.popLast()
+        func starts(with literal: String) -> Bool {
+            let pattern = Array(literal.utf8)
+            return bytes.count - index >= pattern.count && Array(bytes[index..<index + pattern.count]) == pattern
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            stack.last?.text += string
+        /// Moves past the next `literal`; false if there is none.
+        mutating func skip(past literal: String) -> Bool {
+            let pattern = Array(literal.utf8)
+            while index + pattern.count <= bytes.count {
+                if bytes[index] == pattern[0], Array(bytes[index..<index + pattern.count]) == pattern {
+                    index += pattern.count
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+
+        mutating func markup() -> Bool {
+            if starts(with: "<?") { return skip(past: "?>") }
+            if starts(with: "<!--") { return skip(past: "-->") }
+            if starts(with: "<![CDATA[") {
+                index += 9
+                let start = index
+                guard skip(past: "]]>"), !stack.isEmpty else { return false }
+                stack.last!.text += String(decoding: bytes[start..<(index - 3)], as: UTF8.self)
+                return true
+            }
+            if starts(with: "<!") { return false }  // DOCTYPE and the like: not in S3's answers
+            if starts(with: "</") {
+                index += 2
+                let start = index
+                guard skip(past: ">"), let open = stack.popLast() else { return false }
+                let name = String(decoding: bytes[start..<(index - 1)], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                return name == open.name
+            }
+            index += 1
+            let start = index
+            while index < bytes.count, ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "/"), UInt8(ascii: ">")].contains(bytes[index]) {
+                index += 1
+            }
+            guard index > start, stack.count < 16, root == nil || !stack.isEmpty else { return false }
+            let element = XMLTree(name: String(decoding: bytes[start..<index], as: UTF8.self))
+            var quote: UInt8?
+            while index < bytes.count {  // attributes, skipped
+                let byte = bytes[index]
+                if let open = quote {
+                    if byte == open { quote = nil }
+                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    quote = byte
+                } else if byte == UInt8(ascii: ">") {
+                    break
+                }
+                index += 1
+            }
+            guard index < bytes.count else { return false }
+            let selfClosing = bytes[index - 1] == UInt8(ascii: "/") && quote == nil
+            index += 1
+            if let parent = stack.last { parent.children.append(element) } else { root = element }
+            if !selfClosing { stack.append(element) }
+            return true
+        }
+
+        /// Adds the text read so far to the open element, entities resolved; text outside the
+        /// root must be blank.
+        mutating func flushText() -> Bool {
+            defer { text.removeAll(keepingCapacity: true) }
+            guard let open = stack.last else { return text.allSatisfy { [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) } }
+            guard let resolved = Self.resolveEntities(text) else { return false }
+            open.text += resolved
+            return true
+        }
+
+        static func resolveEntities(_ text: [UInt8]) -> String? {
+            guard text.contains(UInt8(ascii: "&")) else { return String(decoding: text, as: UTF8.self) }
+            var out = ""
+            var pieces = String(decoding: text, as: UTF8.self)[...]
+            while let amp = pieces.firstIndex(of: "&") {
+                out += pieces[..<amp]
+                guard let semicolon = pieces[amp...].firstIndex(of: ";"), pieces.distance(from: amp, to: semicolon) <= 10 else { return nil }
+                let entity = pieces[pieces.index(after: amp)..<semicolon]
+                switch entity {
+                case "amp": out += "&"
+                case "lt": out += "<"
+                case "gt": out += ">"
+                case "quot": out += "\""
+                case "apos": out += "'"
+                default:
+                    let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16) : entity.hasPrefix("#") ? UInt32(entity.dropFirst(), radix: 10) : nil
+                    guard let number, let scalar = Unicode.Scalar(number) else { return nil }
+                    out.unicodeScalars.append(scalar)
+                }
+                pieces = pieces[pieces.index(after: semicolon)...]
+            }
+            return out + pieces
         }
     }
 }

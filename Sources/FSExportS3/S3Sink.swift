@@ -129,8 +129,6 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
     func client(logger: Logger) throws -> S3Client {
         let credentialsFile = options.credentialsFile.map { SinkContext.resolve($0, against: baseDirectory) }
         let credentials = try S3Credentials.resolve(profile: options.profile, credentialsFile: credentialsFile, environment: environment)
-        Secrets.remember(credentials.secretAccessKey)
-        if let token = credentials.sessionToken { Secrets.remember(token) }
         return S3Client(addressing: addressing, credentials: credentials, timeouts: timeouts, retry: retry, logger: logger)
     }
 

@@ -7,20 +7,21 @@
 /// ```
 /// `#` and `;` start comment lines; `[profile name]` is read as `[name]`, as the AWS CLI's config
 /// file spells it. Keys other than the three credentials are ignored.
-struct SharedCredentialsFile: Sendable, Equatable {
+package struct SharedCredentialsFile: Sendable, Equatable {
     /// The keys of each profile, lower-cased names.
-    var profiles: [String: [String: String]]
+    package var profiles: [String: [String: String]]
 
-    struct ParseError: Error, Sendable, CustomStringConvertible, Equatable {
-        var line: Int
-        var message: String
-        var description: String { "line \(line): \(message)" }
+    package struct ParseError: Error, Sendable, CustomStringConvertible, Equatable {
+        package var line: Int
+        package var message: String
+        package var description: String { "line \(line): \(message)" }
     }
 
-    init(parsing text: String) throws(ParseError) {
+    package init(parsing text: String) throws(ParseError) {
         var profiles: [String: [String: String]] = [:]
         var current: String?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: a file saved on Windows splits there too.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
@@ -41,6 +42,7 @@ struct SharedCredentialsFile: Sendable, Equatable {
                 throw ParseError(line: index + 1, message: "a setting before any '[profile]' header")
             }
             let name = line[..<equals].trimmingWhitespace().lowercased()
+            guard !name.isEmpty else { throw ParseError(line: index + 1, message: "a setting without a name before '='") }
             let value = line[line.index(after: equals)...].trimmingWhitespace()
             profiles[profile, default: [:]][name] = String(value)
         }

@@ -9,7 +9,7 @@ struct FuzzCorpusTests {
 
     @Test(
         "Each fuzz target's properties hold on its corpus",
-        arguments: ["fuzz-json-scanner", "fuzz-list-response", "fuzz-state-file", "fuzz-templates", "fuzz-pipeline", "fuzz-times", "fuzz-segment-responses"])
+        arguments: ["fuzz-json-scanner", "fuzz-list-response", "fuzz-state-file", "fuzz-templates", "fuzz-pipeline", "fuzz-times", "fuzz-segment-responses", "fuzz-s3-responses", "fuzz-credentials-file"])
     func replay(_ target: String) async throws {
         var inputs = ["\(Self.repository)/Fuzz/corpus/\(target)"]
         if target == "fuzz-pipeline" { inputs.append("\(Self.repository)/examples") }

@@ -173,9 +173,15 @@ struct PipelineRunTests {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let file = "\(out)/pipeline.yml"
             try block.write(toFile: file, atomically: true, encoding: .utf8)
-            let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+            let store = block.contains("type: s3") ? try S3Store() : nil
+            let run = try await runFSExport(
+                ["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 })
             #expect(run.status == 0, "\(block)\n\(run.stderr)")
-            #expect(try tree(out).count >= 2, "\(block) wrote nothing")
+            if let store {
+                #expect(try store.objects().count == 2, "\(block) uploaded other than the 2 bundles")
+            } else {
+                #expect(try tree(out).count >= 2, "\(block) wrote nothing")
+            }
         }
     }
 

@@ -58,6 +58,21 @@ struct AddressingTests {
         #expect(page.uploads == [S3Responses.Upload(key: "a & b", uploadID: "u1")])
         #expect(page.next?.keyMarker == "k2")
         #expect(throws: S3Responses.Malformed.self) { try S3Responses.uploads(Data("<ListMultipartUploadsResult><IsTruncated>true</IsTruncated></ListMultipartUploadsResult>".utf8)) }
+        // The reader's own corners: a declaration, comments, attributes, CDATA, entities; a DOCTYPE
+        // (entity expansion) and unbalanced or doubled roots refused.
+        #expect(try S3Responses.uploadID(Data("""
+            \u{FEFF}<?xml version="1.0" encoding="UTF-8"?><!-- c --><InitiateMultipartUploadResult xmlns="x" a='>'>
+            <UploadId><![CDATA[a<b]]>&amp;&#x41;&#66;</UploadId></InitiateMultipartUploadResult>
+            """.utf8)) == "a<b&AB")
+        for refused in [
+            "<!DOCTYPE x [<!ENTITY e \"boom\">]><InitiateMultipartUploadResult><UploadId>&e;</UploadId></InitiateMultipartUploadResult>",
+            "<InitiateMultipartUploadResult><UploadId>x</UploadId>", "<InitiateMultipartUploadResult><UploadId>x</Upload></InitiateMultipartUploadResult>",
+            "<InitiateMultipartUploadResult><UploadId>x</UploadId></InitiateMultipartUploadResult><Again/>",
+            "<InitiateMultipartUploadResult><UploadId>&bogus;</UploadId></InitiateMultipartUploadResult>",
+            "<InitiateMultipartUploadResult><UploadId>&#xFFFFFFFF;</UploadId></InitiateMultipartUploadResult>",
+        ] {
+            #expect(throws: S3Responses.Malformed.self, "\(refused)") { try S3Responses.uploadID(Data(refused.utf8)) }
+        }
         let deep = String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000)
         #expect(throws: S3Responses.Malformed.self) { try S3Responses.uploadID(Data(deep.utf8)) }
     }

@@ -90,6 +90,11 @@ struct CredentialsTests {
         #expect(throws: SharedCredentialsFile.ParseError(line: 2, message: "a section header is '[name]'")) {
             try SharedCredentialsFile(parsing: "[a]\n[]\n")
         }
+        let windows = try SharedCredentialsFile(parsing: "[default]\r\naws_access_key_id = AKIA\r\naws_secret_access_key = s\r\n")
+        #expect(windows.profiles["default"] == ["aws_access_key_id": "AKIA", "aws_secret_access_key": "s"], "a file saved on Windows (CRLF)")
+        #expect(throws: SharedCredentialsFile.ParseError(line: 2, message: "a setting without a name before '='")) {
+            try SharedCredentialsFile(parsing: "[a]\n = x\n")
+        }
         let huge = try write(String(repeating: "# padding\n", count: 120_000), as: "huge")
         #expect(throws: SinkError.self) { try S3Credentials.resolve(profile: nil, credentialsFile: huge, environment: [:]) }
         let binary = "\(folder)/binary"
