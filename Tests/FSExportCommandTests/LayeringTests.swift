@@ -26,7 +26,7 @@ struct LayeringTests {
 
     @Test("FSExportCore imports no HTTP client, no curl, no YAML, no argument parser, no NIO")
     func core() throws {
-        let forbidden: Set<String> = ["FSExportClient", "CCurl", "CCurlShims", "Yams", "ArgumentParser", "Prometheus", "NIOCore", "NIOPosix", "NIOHTTP1", "FSExportPipeline", "FSExportSinks", "FSExportSimulator", "FSExportCommand"]
+        let forbidden: Set<String> = ["FSExportClient", "FSExportHTTP", "FSExportS3", "Crypto", "CCurl", "CCurlShims", "Yams", "ArgumentParser", "Prometheus", "NIOCore", "NIOPosix", "NIOHTTP1", "FSExportPipeline", "FSExportSinks", "FSExportSimulator", "FSExportCommand"]
         let found = try Self.imports(in: "Sources/FSExportCore")
         #expect(found.intersection(forbidden).isEmpty, "\(found.intersection(forbidden))")
         #expect(found.contains("FSExportZlib"))  // the walk found the core's imports at all
@@ -37,6 +37,15 @@ struct LayeringTests {
         let found = try Self.imports(in: "Sources/FSExportSinks")
         #expect(found.intersection(["FSExportClient", "CCurl", "FSExportPipeline", "FSExportCommand", "Yams", "ArgumentParser"]).isEmpty, "\(found)")
         #expect(found.contains("FSExportCore"))
+    }
+
+    @Test("The s3 sink stands on the core and the HTTP layer: not on the API client, the pipeline file or the command line")
+    func objectStorage() throws {
+        let found = try Self.imports(in: "Sources/FSExportS3")
+        #expect(found.intersection(["FSExportClient", "FSExportSinks", "FSExportPipeline", "FSExportCommand", "Yams", "ArgumentParser", "NIOCore"]).isEmpty, "\(found)")
+        #expect(found.isSuperset(of: ["FSExportCore", "FSExportHTTP"]))
+        let http = try Self.imports(in: "Sources/FSExportHTTP")
+        #expect(http.intersection(["FSExportClient", "FSExportS3", "FSExportPipeline"]).isEmpty, "\(http)")
     }
 
     @Test("The package manifest agrees: FSExportCore depends on no client module")

@@ -35,11 +35,17 @@ struct S3SinkTests {
         """
     }
 
-    @Test("Objects are byte-identical to what a files stage writes, large ones in several parts, checked part by part")
-    func sameBytesAsFiles() async throws {
+    /// A store, and a workspace holding a credentials file with its key.
+    static func storeAndWorkspace() throws -> (S3Store, Workspace) {
         let store = try S3Store()
         let workspace = try Workspace()
         _ = try workspace.write("credentials", store.credentialsFile())
+        return (store, workspace)
+    }
+
+    @Test("Objects are byte-identical to what a files stage writes, large ones in several parts, checked part by part")
+    func sameBytesAsFiles() async throws {
+        let (store, workspace) = try Self.storeAndWorkspace()
         // 11 MB of noise a bundle: three parts of 5 MiB, 5 MiB and the rest, two at a time.
         let file = try workspace.write(
             "p.yml",
@@ -76,9 +82,7 @@ struct S3SinkTests {
 
     @Test("A failing sibling stage leaves no object and no unfinished upload")
     func siblingFailure() async throws {
-        let store = try S3Store()
-        let workspace = try Workspace()
-        _ = try workspace.write("credentials", store.credentialsFile())
+        let (store, workspace) = try Self.storeAndWorkspace()
         let file = try workspace.write(
             "p.yml",
             Self.pipeline(
@@ -98,9 +102,7 @@ struct S3SinkTests {
 
     @Test("Uploads a killed run left under the key's prefix are aborted at the next start; others are not touched")
     func staleUploads() async throws {
-        let store = try S3Store()
-        let workspace = try Workspace()
-        _ = try workspace.write("credentials", store.credentialsFile())
+        let (store, workspace) = try Self.storeAndWorkspace()
         try store.startUpload("objects/left-by-a-killed-run.json.gz")
         try store.startUpload("objects/deeper/another.bin")
         try store.startUpload("other-tool/its-own.bin")
@@ -112,9 +114,7 @@ struct S3SinkTests {
 
     @Test("if_exists: skip keeps an object that is there (checked with HEAD) and uploads the rest")
     func skipExisting() async throws {
-        let store = try S3Store()
-        let workspace = try Workspace()
-        _ = try workspace.write("credentials", store.credentialsFile())
+        let (store, workspace) = try Self.storeAndWorkspace()
         let file = try workspace.write("p.yml", Self.pipeline(store, bucketOptions: "if_exists: skip"))
         try await withSimulator { simulator in
             let first = simulator.configuration.dataset.bundles[0].id
