@@ -225,20 +225,25 @@ struct PipelineRunTests {
         let out = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
-        let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        // The s3 example plans and writes objects: s3://BUCKET/KEY, read back from a store.
+        let store = name == "nightly-s3" ? try S3Store() : nil
+        let environment = ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }
+        let root = store.map { "s3://\($0.bucket)" } ?? out
+        let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(try tree(out).isEmpty)
+        #expect(try store?.objects().isEmpty ?? true)
         // The planned paths below the output folder, as patterns: {value} and {part} stand for what decoding decides.
         var planned: [String] = []
         for line in plan.stdout.split(separator: "\n") {
             guard let range = line.range(of: ": ") else { continue }
-            for path in line[range.upperBound...].components(separatedBy: ", ") where path.hasPrefix(out + "/") {
-                planned.append(String(path.dropFirst(out.count + 1)))
+            for path in line[range.upperBound...].components(separatedBy: ", ") where path.hasPrefix(root + "/") {
+                planned.append(String(path.dropFirst(root.count + 1)))
             }
         }
-        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
-        let written = try tree(out).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
+        let written = try store?.objects().map(\.key) ?? tree(out).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
         func matches(_ path: String, _ pattern: String) -> Bool {
             let regex = "^" + NSRegularExpression.escapedPattern(for: pattern)
                 .replacingOccurrences(of: "\\{value\\}", with: "[^/]+").replacingOccurrences(of: "\\{part\\}", with: "[0-9]{4}") + "$"
