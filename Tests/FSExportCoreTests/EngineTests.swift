@@ -97,4 +97,46 @@ struct EngineTests {
         #expect(planned.map(\.id) == delivered)
         #expect(delivered == [2, 3, 4])
     }
+
+    /// A ledger that also notes when it was prepared, in the order of events, and can refuse to be.
+    final class PreparingLedger: Sink, PreparesRun, Sendable {
+        let events = Mutex<[String]>([])
+        let refuses: Bool
+        init(refuses: Bool = false) { self.refuses = refuses }
+
+        func prepareRun(logger: Logger) async throws {
+            events.withLock { $0.append("prepare") }
+            if refuses { throw SinkError("the store is unreachable") }
+        }
+
+        func deliver(_ delivery: Delivery) async throws -> Commit {
+            for try await _ in delivery.input.events {}
+            let id = delivery.bundle.id
+            return Commit(commit: { self.events.withLock { $0.append("commit \(id)") } }, abort: {})
+        }
+    }
+
+    @Test("PreparesRun: prepared once a run, before its first delivery; not when there is nothing to deliver; a refusal delivers nothing")
+    func preparesRun() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func engine(_ sink: PreparingLedger, _ bundles: [ExportBundle]) -> Engine {
+            Engine(
+                source: MemorySource(bundles: bundles),
+                configuration: .init(stages: [Stage(name: "store", sink: sink, inputs: [.source])], spoolDirectory: "\(folder)/spool", statePath: "\(folder)/state.json", start: 0),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        }
+        let refusing = PreparingLedger(refuses: true)
+        let error = await #expect(throws: StageFailure.self) { try await engine(refusing, Self.bundles).runOnce() }
+        #expect(error?.description == "stage 'store' failed on bundle 1: the store is unreachable")
+        #expect(refusing.events.withLock { $0 } == ["prepare"])
+        #expect(try CheckpointStore(path: "\(folder)/state.json").load() == nil)
+
+        let ledger = PreparingLedger()
+        _ = try await engine(ledger, Self.bundles).runOnce()
+        #expect(ledger.events.withLock { $0 } == ["prepare", "commit 1", "commit 2", "commit 3", "commit 4"])
+        let idle = PreparingLedger()
+        #expect(try await engine(idle, Self.bundles).runOnce().bundles.isEmpty)
+        #expect(idle.events.withLock { $0 }.isEmpty)
+    }
 }
