@@ -112,17 +112,20 @@ struct S3SinkTests {
         #expect(try store.objects().count == 4)
     }
 
-    @Test("if_exists: skip keeps an object that is there (checked with HEAD) and uploads the rest")
+    @Test("if_exists: skip keeps an object that is there (checked with HEAD) and uploads the rest, encrypted and typed as asked")
     func skipExisting() async throws {
         let (store, workspace) = try Self.storeAndWorkspace()
-        let file = try workspace.write("p.yml", Self.pipeline(store, bucketOptions: "if_exists: skip"))
+        let file = try workspace.write("p.yml", Self.pipeline(
+            store, bucketOptions: "if_exists: skip\nserver_side_encryption: AES256\ncontent_type: application/vnd.fullstory+gzip\nstorage_class: GLACIER_IR"))
         try await withSimulator { simulator in
             let first = simulator.configuration.dataset.bundles[0].id
             try store.put("objects/\(first).json.gz", Data("kept".utf8))
             try await runPipeline(file, simulator: simulator)
             #expect(try store.get("objects/\(first).json.gz") == Data("kept".utf8))
+            let uploaded = try store.objects().filter { $0.key != "objects/\(first).json.gz" }
+            #expect(uploaded.count == 3)
+            #expect(uploaded.allSatisfy { $0.encryption == "AES256" && $0.contentType == "application/vnd.fullstory+gzip" && $0.storageClass == "GLACIER_IR" }, "\(uploaded)")
         }
-        #expect(try store.objects().count == 4)
     }
 
     @Test("A refused key says which key, from where, and which bucket, never the secret; nothing is recorded")
