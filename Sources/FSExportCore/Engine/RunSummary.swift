@@ -15,7 +15,7 @@ public struct RunSummary: Sendable {
 
     public var description: String {
         let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.seconds($0.value))" }.joined(separator: ", ")
-        return "\(bundles.count) bundles, \(events) events, \(Self.bytes(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
+        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(Self.bytes(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
             + (stages.isEmpty ? "" : " (stages: \(stages))")
     }
 
