@@ -139,4 +139,15 @@ struct EngineTests {
         #expect(try await engine(idle, Self.bundles).runOnce().bundles.isEmpty)
         #expect(idle.events.withLock { $0 }.isEmpty)
     }
+
+    @Test("The run's summary counts in words: one bundle, not one bundles")
+    func summaryWords() {
+        var summary = RunSummary()
+        summary.bundles = [7]
+        summary.events = 1
+        #expect(summary.description.hasPrefix("1 bundle, 1 event, "))
+        summary.bundles = [7, 8]
+        summary.events = 2
+        #expect(summary.description.hasPrefix("2 bundles, 2 events, "))
+    }
 }
