@@ -3,7 +3,7 @@ import FSExportZlib
 import SystemPackage
 
 /// A file being written: buffered (256 KiB, so few system calls), optionally gzip-compressed on
-/// the way, with its byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
+/// the way (on every core, as one standard gzip stream: ``ParallelGzip``), with its byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
 /// ``OutputFile/init(path:name:compression:)``.
 public final class OutputFile {
     /// How the bytes are stored.
@@ -17,7 +17,7 @@ public final class OutputFile {
     /// The artifact name, for files made through ``ArtifactOutput``.
     public let name: String
     private let descriptor: FileDescriptor
-    private let deflater: Deflater?
+    private let deflater: ParallelGzip?
     private var buffer: [UInt8] = []
     private let bufferLimit = 256 << 10
     /// Bytes written to disk so far (compressed size for gzip).
@@ -26,8 +26,9 @@ public final class OutputFile {
     public private(set) var inputCount: Int64 = 0
     private var closed = false
 
-    /// Creates (or truncates) the file at `path`.
-    public init(path: String, name: String? = nil, compression: Compression = .none) throws {
+    /// Creates (or truncates) the file at `path`. `level` is the compression level (gzip: 1 to 9,
+    /// default 6).
+    public init(path: String, name: String? = nil, compression: Compression = .none, level: Int? = nil) throws {
         self.path = path
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
         // Never through a symbolic link: a link planted where a file is written must not redirect it.
@@ -36,7 +37,7 @@ public final class OutputFile {
                 FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow],
                 permissions: FileModes.file)
         }
-        deflater = compression == .gzip ? try Deflater(level: 6) : nil
+        deflater = compression == .gzip ? try ParallelGzip(level: Int32(level ?? 6)) : nil
         buffer.reserveCapacity(bufferLimit)
     }
 
@@ -46,7 +47,7 @@ public final class OutputFile {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         inputCount += Int64(bytes.count)
         if let deflater {
-            try deflater.deflate(bytes) { try append($0) }
+            try deflater.compress(bytes) { try append($0) }
         } else {
             try append(bytes)
         }
@@ -89,7 +90,7 @@ public final class OutputFile {
         inputCount += Int64(lines.count - target)
         if let deflater {
             defer { swap(&lines, &scratch) }
-            try lines.withUnsafeBytes { try deflater.deflate($0) { try append($0) } }
+            try lines.withUnsafeBytes { try deflater.compress($0) { try append($0) } }
         } else {
             swap(&lines, &buffer)
             if buffer.count >= bufferLimit { try flush() }
