@@ -59,6 +59,9 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CZlibShims", dependencies: ["CZlib"]),
         // Process tuning, for the executables alone.
@@ -66,6 +69,8 @@ let package = Package(
 
         // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
         .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
+        // Streaming zstd compression, for ndjson and files stages.
+        .target(name: "FSExportZstd", dependencies: ["CZstd"], swiftSettings: strict),
 
         // HTTP over libcurl's easy interface, one blocking transfer a thread, cancellable: shared by
         // the API client and the object-storage sink.
@@ -93,7 +98,7 @@ let package = Package(
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportZlib",
+                "FSExportZlib", "FSExportZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),

@@ -32,8 +32,10 @@ public struct FilesSink: ConfigurableSink {
         /// Folder the paths are relative to; relative to the pipeline file. Default: its folder.
         public var root: String?
         public var format: Format?
-        /// Compression of `json` and `ndjson` output.
+        /// Compression of `json` and `ndjson` output: `none`, `gzip` (on every core) or `zstd`.
         public var compression: OutputFile.Compression?
+        /// gzip 1–9 (default 6), zstd 1–19 (default 3).
+        public var compressionLevel: Int?
         /// Default: overwrite.
         public var ifExists: ExistingFile?
         /// fsync each file and its folder at commit.
@@ -42,6 +44,7 @@ public struct FilesSink: ConfigurableSink {
         enum CodingKeys: String, CodingKey {
             case path, root, format, compression, fsync
             case ifExists = "if_exists"
+            case compressionLevel = "compression_level"
         }
     }
 
@@ -49,6 +52,7 @@ public struct FilesSink: ConfigurableSink {
     let root: SafeRoot
     let format: Format
     let compression: OutputFile.Compression
+    let compressionLevel: Int?
     let ifExists: ExistingFile
     let sync: Bool
     let stage: String
@@ -56,6 +60,8 @@ public struct FilesSink: ConfigurableSink {
     public init(options: Options, context: SinkContext) throws {
         format = options.format ?? .raw
         compression = options.compression ?? .none
+        compressionLevel = options.compressionLevel
+        try compression.check(level: compressionLevel)
         ifExists = options.ifExists ?? .overwrite
         sync = options.fsync ?? false
         stage = context.stage
@@ -109,7 +115,7 @@ public struct FilesSink: ConfigurableSink {
             switch format {
             case .ndjson:
                 try await place(relativePath(values)) { temporary in
-                    let file = try OutputFile(path: temporary, compression: compression)
+                    let file = try OutputFile(path: temporary, compression: compression, level: compressionLevel)
                     for try await batch in delivery.input.events { try file.writeLines(batch) }
                     try file.close(sync: sync)
                 }
@@ -118,7 +124,7 @@ public struct FilesSink: ConfigurableSink {
                     var named = values
                     named.name = artifact.name
                     try await place(relativePath(named)) { temporary in
-                        let file = try OutputFile(path: temporary, compression: compression)
+                        let file = try OutputFile(path: temporary, compression: compression, level: compressionLevel)
                         try DownloadedBundle(id: delivery.bundle.id, path: artifact.path, encoding: delivery.bundle.encoding, byteCount: artifact.byteCount)
                             .readDecoded { try file.write($0) }
                         try file.close(sync: sync)

@@ -15,10 +15,14 @@ public struct NDJSONSink: ConfigurableSink {
         public var splitBy: String?
         /// Parts kept open at once when splitting by a field (the least recently used is closed).
         public var maxOpenFiles: Int?
+        /// `none`, `gzip` (standard gzip, on every core) or `zstd`.
         public var compression: OutputFile.Compression?
+        /// gzip 1–9 (default 6), zstd 1–19 (default 3).
+        public var compressionLevel: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, compression
+            case compressionLevel = "compression_level"
             case maxLines = "max_lines"
             case maxBytes = "max_bytes"
             case splitBy = "split_by"
@@ -32,6 +36,7 @@ public struct NDJSONSink: ConfigurableSink {
     let splitBy: String?
     let maxOpenFiles: Int
     let compression: OutputFile.Compression
+    let compressionLevel: Int?
 
     public init(options: Options, context: SinkContext) throws {
         splitBy = options.splitBy
@@ -39,11 +44,13 @@ public struct NDJSONSink: ConfigurableSink {
         maxBytes = options.maxBytes ?? .max
         maxOpenFiles = options.maxOpenFiles ?? 32
         compression = options.compression ?? .none
+        compressionLevel = options.compressionLevel
+        try compression.check(level: compressionLevel)
         guard maxLines > 0, maxBytes > 0, maxOpenFiles > 0 else {
             throw SinkError("max_lines, max_bytes and max_open_files must be above 0")
         }
         var name = options.name ?? (splitBy == nil ? "{id}-{part}.ndjson" : "{value}/{id}-{part}.ndjson")
-        if compression == .gzip, !name.hasSuffix(".gz") { name += ".gz" }
+        if !name.hasSuffix(compression.fileExtension) { name += compression.fileExtension }
         do { template = try PathTemplate(name, allowed: [.id, .start, .stop, .part, .value]) } catch { throw SinkError(option: "name", error) }
         try template.checkRelative(option: "name")
         if splitBy != nil, !template.uses(.value) {
@@ -104,7 +111,7 @@ public struct NDJSONSink: ConfigurableSink {
                     let number = nextPart[key, default: 1]
                     nextPart[key] = number + 1
                     let name = partName(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key))
-                    part = Part(file: try output.makeFile(named: name, compression: compression))
+                    part = Part(file: try output.makeFile(named: name, compression: compression, level: compressionLevel))
                     open[key] = part
                     recency.append(key)
                 }

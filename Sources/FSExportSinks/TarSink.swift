@@ -12,13 +12,21 @@ public struct TarSink: ConfigurableSink {
         public var name: String?
         /// pax (default) or ustar.
         public var format: String?
-        /// none (default), gzip, bzip2, xz or zstd.
+        /// none (default), gzip (on every core), bzip2, xz or zstd.
         public var compression: String?
+        /// gzip 1–9 (default 6), bzip2 1–9, xz 0–9, zstd 1–19.
+        public var compressionLevel: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, format, compression
+            case compressionLevel = "compression_level"
+        }
     }
 
     let template: PathTemplate
     let format: TarWriter.Format
     let compression: TarWriter.Compression
+    let compressionLevel: Int?
 
     public init(options: Options, context: SinkContext) throws {
         guard let format = TarWriter.Format(rawValue: options.format ?? "pax") else {
@@ -30,6 +38,13 @@ public struct TarSink: ConfigurableSink {
         }
         self.format = format
         self.compression = compression
+        compressionLevel = options.compressionLevel
+        if let level = compressionLevel {
+            guard let levels = compression.levels else { throw SinkError(option: "compression_level", "applies to a compressed archive") }
+            guard levels.contains(level) else {
+                throw SinkError(option: "compression_level", "must be \(levels.lowerBound) to \(levels.upperBound) for \(compression.rawValue), not \(level)")
+            }
+        }
         do {
             template = try PathTemplate(options.name ?? "{id}.tar\(compression.fileExtension)", allowed: [.id, .start, .stop])
         } catch { throw SinkError(option: "name", error) }
@@ -50,7 +65,7 @@ public struct TarSink: ConfigurableSink {
         }
         let name = archiveName(PathTemplate.Values(delivery.bundle))
         let path = try delivery.output.reserve(name)
-        let writer = try TarWriter(path: path, format: format, compression: compression, mtime: delivery.bundle.stop)
+        let writer = try TarWriter(path: path, format: format, compression: compression, level: compressionLevel, mtime: delivery.bundle.stop)
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
         try writer.close()
         let size = try FileSize.of(path)

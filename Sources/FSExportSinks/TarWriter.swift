@@ -3,11 +3,23 @@ import FSExportCore
 import SystemPackage
 
 /// Writes a tar archive with libarchive, deterministically: entries as given, every mtime the same,
-/// owner 0/0 with no names, mode 0644, and no timestamp in a gzip header.
+/// owner 0/0 with no names, mode 0644, and no timestamp in a gzip header. Gzip is fsexport's own
+/// (``ParallelGzip``, on every core): libarchive writes the tar to it through a callback. The
+/// other compressions are libarchive's filters.
 final class TarWriter {
     enum Format: String, Decodable, Sendable, CaseIterable { case pax, ustar }
     enum Compression: String, Decodable, Sendable, CaseIterable {
         case none, gzip, bzip2, xz, zstd
+
+        /// The levels libarchive's filter (or fsexport's gzip) takes.
+        var levels: ClosedRange<Int>? {
+            switch self {
+            case .none: nil
+            case .gzip, .bzip2: 1...9
+            case .xz: 0...9
+            case .zstd: 1...19
+            }
+        }
 
         var fileExtension: String {
             switch self {
@@ -23,26 +35,35 @@ final class TarWriter {
     private let archive: OpaquePointer
     private let mtime: Int64
     private var closed = false
+    /// Where libarchive's output goes when fsexport compresses it (gzip).
+    private let output: ArchiveOutput?
 
-    init(path: String, format: Format, compression: Compression, mtime: Int64) throws {
+    init(path: String, format: Format, compression: Compression, level: Int? = nil, mtime: Int64) throws {
         guard let archive = archive_write_new() else { throw SinkError("libarchive could not start an archive") }
         self.archive = archive
         self.mtime = mtime
-        try UTF8Locale.run { try configure(format: format, compression: compression, path: path) }
+        output = compression == .gzip ? ArchiveOutput(try OutputFile(path: path, compression: .gzip, level: level)) : nil
+        try UTF8Locale.run { try configure(format: format, compression: compression, level: level, path: path) }
     }
 
-    private func configure(format: Format, compression: Compression, path: String) throws {
+    private func configure(format: Format, compression: Compression, level: Int?, path: String) throws {
         try check(format == .pax ? archive_write_set_format_pax_restricted(archive) : archive_write_set_format_ustar(archive))
         switch compression {
-        case .none: break
-        case .gzip:
-            try check(archive_write_add_filter_gzip(archive))
-            try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil))
+        case .none, .gzip: break
         case .bzip2: try check(archive_write_add_filter_bzip2(archive))
         case .xz: try check(archive_write_add_filter_xz(archive))
         case .zstd: try check(archive_write_add_filter_zstd(archive))
         }
-        try check(archive_write_open_filename(archive, path))
+        if let level, compression != .gzip, compression != .none {
+            try check(archive_write_set_filter_option(archive, nil, "compression-level", "\(level)"))
+        }
+        if let output {
+            try check(archive_write_open(archive, Unmanaged.passUnretained(output).toOpaque(), nil, { _, context, bytes, count in
+                Unmanaged<ArchiveOutput>.fromOpaque(context!).takeUnretainedValue().write(bytes, count)
+            }, nil))
+        } else {
+            try check(archive_write_open_filename(archive, path))
+        }
     }
 
     deinit {
@@ -84,12 +105,39 @@ final class TarWriter {
     func close() throws {
         closed = true
         try UTF8Locale.run { try check(archive_write_close(archive)) }
+        try output?.close()
     }
 
     private func check(_ status: Int32) throws {
+        if let error = output?.error { throw error }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
             let message = archive_error_string(archive).map { String(cString: $0) } ?? "status \(status)"
             throw SinkError("libarchive: \(message)")
         }
+    }
+}
+
+/// libarchive's output, compressed by fsexport: the C write callback's side.
+private final class ArchiveOutput {
+    let file: OutputFile
+    /// The first failure to write, reported by ``TarWriter`` rather than as libarchive's "write error".
+    var error: (any Error)?
+
+    init(_ file: OutputFile) { self.file = file }
+
+    func write(_ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+        guard let bytes, error == nil else { return -1 }
+        do {
+            try file.write(UnsafeRawBufferPointer(start: bytes, count: count))
+            return count
+        } catch {
+            self.error = error
+            return -1
+        }
+    }
+
+    func close() throws {
+        if let error { throw error }
+        try file.close()
     }
 }

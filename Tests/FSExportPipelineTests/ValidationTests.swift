@@ -120,6 +120,26 @@ struct ValidationTests {
         #expect(storageClass.contains { $0.contains("storage_class: 'COLD' is not one of STANDARD") }, "\(storageClass)")
     }
 
+    @Test("compression_level is checked against its compression")
+    func compressionLevels() {
+        let text = """
+            source: {start: 0}
+            stages:
+              a: {type: files, inputs: [source], format: ndjson, compression: gzip, compression_level: 10, path: "a/{id}"}
+              b: {type: files, inputs: [source], format: ndjson, compression_level: 3, path: "b/{id}"}
+              c: {type: ndjson, inputs: [source], compression: zstd, compression_level: 20}
+              d: {type: files, inputs: [c], path: "d/{name}"}
+              e: {type: tar, inputs: [source], compression: xz, compression_level: -1}
+              f: {type: files, inputs: [e], path: "f/{name}"}
+            """
+        let found = Self.diagnostics(text).map(\.message)
+        #expect(found.contains { $0.contains("stage 'a': compression_level: must be 1 to 9 for gzip, not 10") }, "\(found)")
+        #expect(found.contains { $0.contains("stage 'b': compression_level: applies to gzip or zstd compression") }, "\(found)")
+        #expect(found.contains { $0.contains("stage 'c': compression_level: must be 1 to 19 for zstd, not 20") }, "\(found)")
+        #expect(found.contains { $0.contains("stage 'e': compression_level: must be 0 to 9 for xz, not -1") }, "\(found)")
+        #expect(found.count == 4, "\(found)")
+    }
+
     @Test("A stage whose files go nowhere is an error")
     func outputGoesNowhere() {
         let text = """

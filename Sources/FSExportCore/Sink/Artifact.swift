@@ -10,7 +10,8 @@ public struct Artifact: Sendable, Hashable {
         /// Anything else: an archive, a program's output, a CSV.
         case opaque
 
-        /// What a name says: `.ndjson` and `.ndjson.gz` are NDJSON; anything else is opaque.
+        /// What a name says: `.ndjson` and `.ndjson.gz` are NDJSON; anything else (`.ndjson.zst`
+        /// included, which stages read as files) is opaque.
         public static func inferred(fromName name: String) -> Content {
             if name.hasSuffix(".ndjson") { return .ndjson(gzip: false) }
             if name.hasSuffix(".ndjson.gz") { return .ndjson(gzip: true) }

@@ -19,8 +19,8 @@ public struct ArtifactOutput: Sendable {
     }
 
     /// A new file in the staging folder, to write and then publish.
-    public func makeFile(named name: String, compression: OutputFile.Compression = .none) throws -> OutputFile {
-        try OutputFile(path: try reserve(name), name: name, compression: compression)
+    public func makeFile(named name: String, compression: OutputFile.Compression = .none, level: Int? = nil) throws -> OutputFile {
+        try OutputFile(path: try reserve(name), name: name, compression: compression, level: level)
     }
 
     /// Claims `name` for this bundle and makes its folders (never through a symbolic link);
