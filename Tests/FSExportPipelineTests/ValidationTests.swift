@@ -235,7 +235,7 @@ struct ValidationTests {
               c: {type: tar, inputs: [a], format: paxx}
               d: {type: files, inputs: [c], path: "{name}"}
             """, mode: .validate).map(\.message)
-        #expect(messages.contains("compression must be none or gzip, not 'zip'; did you mean 'gzip'?"), "\(messages)")
+        #expect(messages.contains("compression must be none, gzip or zstd, not 'zip'; did you mean 'gzip'?"), "\(messages)")
         #expect(messages.contains("if_exists must be overwrite, skip or error, not 'overwite'; did you mean 'overwrite'?"))
         #expect(messages.contains("stage 'c': format: must be pax or ustar, not 'paxx'"), "\(messages)")
         #expect(messages.contains { $0.contains("burst") && $0.contains("whole number") })
