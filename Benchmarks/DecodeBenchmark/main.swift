@@ -1,6 +1,10 @@
-// Decoding speed, side by side on one bundle file of realistic events:
-//   gzip -dc > /dev/null  |  gzip -dc | jq -c '.[]' > /dev/null  |  fsexport: gz → NDJSON parts on disk
+// fsexport's pipelines beside their Unix baselines, on one bundle file of realistic events, in one run:
+//   decoding:     gzip -dc > /dev/null            | fsexport: gz → NDJSON parts on disk | gzip -dc | jq -c '.[]'
+//   compressing:  gzip -dc | pigz -6 -p 2         | fsexport: NDJSON split by type, gzip; a nightly tar.gz
+//                 gzip -dc | zstd -3              | fsexport: NDJSON split by type, zstd
+//   streaming:    gzip -dc FILE > /dev/null       | fsexport events from the simulator > /dev/null
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
+// pigz and zstd come from Debian (apt-get install pigz zstd).
 import CMallocTuning
 import Foundation
 import FSExportClient
@@ -9,17 +13,38 @@ import FSExportPipeline
 import FSExportSimulator
 import Logging
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
 let logger = Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() }
 
-/// `split FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
-if arguments.count == 4, arguments[1] == "split" {
+/// The pipelines measured, by name: each delivers the bundle and stores what it makes under OUT.
+let pipelines: [String: String] = [
+    "split": """
+        parts: {type: ndjson, inputs: [source], max_bytes: 67108864, name: "part-{part}.ndjson"}
+        store: {type: files, inputs: [parts], root: "OUT", path: "{name}"}
+        """,
+    "by-type-gzip": """
+        parts: {type: ndjson, inputs: [source], split_by: EventType, max_bytes: 67108864, compression: gzip}
+        store: {type: files, inputs: [parts], root: "OUT", path: "{name}"}
+        """,
+    "by-type-zstd": """
+        parts: {type: ndjson, inputs: [source], split_by: EventType, max_bytes: 67108864, compression: zstd}
+        store: {type: files, inputs: [parts], root: "OUT", path: "{name}"}
+        """,
+    "nightly-tar-gz": """
+        parts: {type: ndjson, inputs: [source], max_bytes: 67108864, name: "events-{part}.ndjson"}
+        archive: {type: tar, inputs: [parts], compression: gzip}
+        store: {type: files, inputs: [archive], root: "OUT", path: "{name}"}
+        """,
+]
+
+/// `run PIPELINE FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
+if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments[2]] {
     _ = fsx_limit_malloc_arenas(1)  // as the fsexport command does (ProcessTuning)
+    arguments.removeFirst()
     let pipeline = try Pipeline.load(text: """
         source: {start: 0}
         stages:
-          parts: {type: ndjson, inputs: [source], max_bytes: 67108864, name: "part-{part}.ndjson"}
-          store: {type: files, inputs: [parts], root: "\(arguments[3])", path: "{name}"}
+        \(stages.replacingOccurrences(of: "OUT", with: arguments[3]).split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
         """, file: "benchmark.yml", baseDirectory: arguments[3], environment: [:])
     let size = (try FileManager.default.attributesOfItem(atPath: arguments[2])[.size] as? Int64) ?? 0
     let bundle = BundleContext(id: 1, start: 0, stop: 86_400, file: Artifact(name: "bundle.json.gz", path: arguments[2], byteCount: size), encoding: .gzip)
@@ -72,21 +97,49 @@ func measureOnce(_ command: String) throws -> (seconds: Double, maxRSSKiB: Int) 
 
 let file = bundle.path
 let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
+let fsexport = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("fsexport").path
+func fsexportRun(_ pipeline: String) -> String { "rm -rf '\(work)/out'; '\(me)' run \(pipeline) '\(file)' '\(work)/out' > /dev/null" }
+
 let gzip = try measure("gzip -dc '\(file)' > /dev/null")
-let split = try measure("rm -rf '\(work)/out'; '\(me)' split '\(file)' '\(work)/out' > /dev/null")
+let pigz = try measure("gzip -dc '\(file)' | pigz -6 -p 2 > /dev/null")
+let zstd = try measure("gzip -dc '\(file)' | zstd -3 -q -c > /dev/null")
+let split = try measure(fsexportRun("split"))
 let parts = try FileManager.default.contentsOfDirectory(atPath: "\(work)/out").filter { $0.hasSuffix(".ndjson") }
 _ = try measureOnce("cat '\(work)'/out/part-*.ndjson | wc -l > '\(work)/lines'")
 let written = Int((try String(contentsOfFile: "\(work)/lines", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+let byTypeGzip = try measure(fsexportRun("by-type-gzip"))
+let byTypeZstd = try measure(fsexportRun("by-type-zstd"))
+let nightly = try measure(fsexportRun("nightly-tar-gz"))
+// events streams from a simulator serving this very bundle file (no rate limit, as fast as loopback goes).
+let served = try await ExportSimulator.start(SimulatorConfiguration(
+    dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: events), rateLimit: nil, cacheDirectory: "\(work)/cache"), logger: logger)
+let eventsCommand = try measure(
+    "FULLSTORY_API_KEY=simulator-key '\(fsexport)' events --base-url '\(served.baseURL)' --since 0 -q > /dev/null")
+await served.shutdown()
 let jq = try measure("gzip -dc '\(file)' | jq -c '.[]' > /dev/null", runs: 1)
 
 func padded(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
 
-func row(_ name: String, _ result: (seconds: Double, maxRSSKiB: Int), jsonSize: Int64) -> String {
-    padded(name, 46) + String(format: "%7.2f s %9.1f MB/s %9.1f MiB", result.seconds, Double(jsonSize) / 1e6 / result.seconds, Double(result.maxRSSKiB) / 1024)
+func row(_ name: String, _ result: (seconds: Double, maxRSSKiB: Int), baseline: (seconds: Double, maxRSSKiB: Int)? = nil) -> String {
+    padded(name, 50)
+        + String(format: "%7.2f s %8.1f MB/s %8.1f MiB", result.seconds, Double(jsonSize) / 1e6 / result.seconds, Double(result.maxRSSKiB) / 1024)
+        + (baseline.map { String(format: "   %.2fx", result.seconds / $0.seconds) } ?? "")
 }
-print(padded("command (best of 3; jq once)", 46) + "   time      JSON rate      peak RSS")
-print(row("gzip -dc > /dev/null", gzip, jsonSize: jsonSize))
-print(row("gzip -dc | jq -c '.[]' > /dev/null", jq, jsonSize: jsonSize))
-print(row("fsexport: gz → NDJSON parts (64 MiB) on disk", split, jsonSize: jsonSize))
-print(String(format: "\nfsexport vs gzip -dc: %.2fx the speed; vs jq: %.1fx; %d parts, %d lines (expected %d)",
-             gzip.seconds / split.seconds, jq.seconds / split.seconds, parts.count, written, events))
+print(padded("command (best of 3; jq once)", 50) + "   time    JSON rate    peak RSS   time ratio")
+print(row("gzip -dc > /dev/null", gzip))
+print(row("fsexport: NDJSON parts (64 MiB) on disk", split, baseline: gzip))
+print(row("fsexport events (from the simulator) > /dev/null", eventsCommand, baseline: gzip))
+print(row("gzip -dc | pigz -6 -p 2 > /dev/null", pigz))
+print(row("fsexport: NDJSON by type, gzip", byTypeGzip, baseline: pigz))
+print(row("fsexport: nightly tar.gz", nightly, baseline: pigz))
+print(row("gzip -dc | zstd -3 > /dev/null", zstd))
+print(row("fsexport: NDJSON by type, zstd", byTypeZstd, baseline: zstd))
+print(row("gzip -dc | jq -c '.[]' > /dev/null", jq, baseline: gzip))
+print(String(format: """
+
+    ratios are to the row above each group's first (gzip -dc, pigz, zstd).
+    targets: NDJSON by type gzip %.2fx and nightly tar.gz %.2fx pigz's time (at most 1.15x);
+             events %.2fx gzip -dc's (at most 1.1x); zstd parts %.2fx faster than gzip parts (at least 2x).
+    fsexport vs jq: %.1fx faster; %d parts, %d lines (expected %d)
+    """, byTypeGzip.seconds / pigz.seconds, nightly.seconds / pigz.seconds, eventsCommand.seconds / gzip.seconds,
+    byTypeGzip.seconds / byTypeZstd.seconds, jq.seconds / split.seconds, parts.count, written, events))

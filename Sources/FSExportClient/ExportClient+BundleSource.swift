@@ -9,4 +9,7 @@ extension ExportClient: BundleSource {
     public func fetch(_ bundle: ExportBundle, to destination: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> DownloadedBundle {
         try await download(bundle.id, to: destination, progress: progress)
     }
+
+    /// GET writes the body to `destination.part` as it arrives, resumed in place after a break.
+    public func arrivingPath(for destination: String) -> String? { destination + ".part" }
 }

@@ -9,9 +9,12 @@ struct EventsCommand: AsyncParsableCommand {
         commandName: "events",
         abstract: "Print every event of every bundle as NDJSON on standard output, for jq and friends.",
         discussion: """
-            Bundles are downloaded one at a time into a temporary folder, verified, decoded as a \
-            stream and removed. Nothing is recorded: use a pipeline for incremental exports. \
-            Without --since, all bundles (with --from, from the pipeline's start to its until).
+            Bundles are downloaded one at a time into a temporary folder and decoded while they \
+            arrive (a broken transfer resumes where it stood, and decoding with it), then removed. \
+            A bundle whose data turns out damaged ends the command with exit 6, saying that the \
+            events already printed are incomplete. Nothing is recorded: use a pipeline for \
+            incremental exports. Without --since, all bundles (with --from, from the pipeline's \
+            start to its until).
 
             EXAMPLES
               fsexport events --since -2d | jq -c 'select(.EventType == "click")'
@@ -43,11 +46,7 @@ struct EventsCommand: AsyncParsableCommand {
                 for try await bundle in source.bundles(after: since, until: until) {
                     let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"
                     defer { unlink(path) }
-                    let file = try await source.fetch(bundle, to: path, progress: nil)
-                    let decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
-                    while let batch = try await decoder.next() {
-                        guard output.write(batch) else { return }  // the reader went away
-                    }
+                    guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
                 }
                 _ = output.flush()
             }

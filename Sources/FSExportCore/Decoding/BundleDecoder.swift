@@ -83,7 +83,20 @@ public final class BundleDecoder {
         return count == 2 && magic == [0x1f, 0x8b]
     }
 
-    private init(path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int) throws {
+    /// Decodes a gzip JSON bundle while it is still being written at `path` (``BundleSource/arrivingPath(for:)``):
+    /// at the end of what has arrived it waits while `arriving` says more is coming, and reads to
+    /// the end once it says no more. Damaged or missing data fails as for a whole file, at the end
+    /// at the latest (the gzip check).
+    public convenience init(
+        following path: String, arriving: @escaping @Sendable () -> Bool, bundleID: Int64? = nil, batchSize: Int = 256 << 10,
+        maximumEventSize: Int = 64 << 20
+    ) throws {
+        try self.init(path: path, gzip: true, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, arriving: arriving)
+    }
+
+    private init(
+        path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int, arriving: (@Sendable () -> Bool)? = nil
+    ) throws {
         scanner = JSONArrayScanner(ndjson: ndjson)
         let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         self.bundleID = bundleID
@@ -96,7 +109,7 @@ public final class BundleDecoder {
         producer = Task {
             do {
                 try await FileSystemError.naming("read", path) {
-                    try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, into: channel)
+                    try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, arriving: arriving, into: channel)
                 }
                 channel.finish()
             } catch {
@@ -114,7 +127,8 @@ public final class BundleDecoder {
 
     /// Reads and inflates the file into chunks of about `chunkSize` bytes.
     private static func produce(
-        peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, into chunks: AsyncThrowingChannel<[UInt8], any Error>
+        peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, arriving: (@Sendable () -> Bool)?,
+        into chunks: AsyncThrowingChannel<[UInt8], any Error>
     ) async throws {
         let inflater = gzip ? try Inflater(framing: .gzip) : nil
         let inflateSlice = 4 << 10
@@ -138,10 +152,16 @@ public final class BundleDecoder {
                 }
             }
         }
+        var drained = arriving == nil
         while true {
             try Task.checkCancellation()
             let count = try input.read(into: buffer)
-            if count == 0 { break }
+            if count == 0 {
+                guard !drained, let arriving else { break }
+                // Once the writer is done, one more pass reads what landed after the last read.
+                if arriving() { try await Task.sleep(for: .milliseconds(1)) } else { drained = true }
+                continue
+            }
             // Deflate expands up to about 1,032 times: 4 KiB of input is at most about 4 MiB of
             // output, handed over before the next slice is inflated, so what waits here is bounded
             // whatever the data (a gzip bomb of white space included).

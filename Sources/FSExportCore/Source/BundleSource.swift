@@ -36,6 +36,11 @@ public protocol BundleSource: Sendable {
 
     /// The name the fetched file will have, before it is fetched (for `--dry-run`).
     func plannedFileName(for bundle: ExportBundle) -> String
+
+    /// Where a fetch to `destination` writes a gzip JSON bundle's bytes in the order they arrive,
+    /// resumed in place after a break, so that a reader that commits nothing (`fsexport events`)
+    /// can decode while the fetch goes on; nil when the source writes no such file.
+    func arrivingPath(for destination: String) -> String?
 }
 
 extension BundleSource {
@@ -44,6 +49,8 @@ extension BundleSource {
     /// The name the fetched file will have for the stages, before it is fetched (for `--dry-run`);
     /// by default a gzip bundle's, `ID.json.gz`.
     public func plannedFileName(for bundle: ExportBundle) -> String { "\(bundle.id).json.gz" }
+
+    public func arrivingPath(for destination: String) -> String? { nil }
 }
 
 /// Well-known checkpoint scopes.

@@ -1,0 +1,81 @@
+import Foundation
+import FSExportCore
+import Synchronization
+
+/// One bundle fetched and printed at once: its events are decoded from the bytes already arrived
+/// while the rest arrives (when the source writes them as they come, in gzip), else once it is
+/// whole. Printed events cannot be taken back, so a bundle found damaged after some were printed
+/// fails with a data error that says the output is incomplete.
+struct StreamingFetch {
+    let source: any BundleSource
+    let bundle: ExportBundle
+    let destination: String
+
+    /// Prints the bundle's events; false when the reader went away.
+    func print(to output: StandardOutputLines) async throws -> Bool {
+        let arriving = Atomic<Bool>(true)
+        let fetch = Task { [source, bundle, destination] in
+            defer { arriving.store(false, ordering: .sequentiallyConsistent) }
+            return try await source.fetch(bundle, to: destination, progress: nil)
+        }
+        defer { fetch.cancel() }
+        var printed = 0
+        do {
+            let decoder: BundleDecoder
+            if let partial = try await gzipArriving(while: { arriving.load(ordering: .sequentiallyConsistent) }),
+                let following = try? BundleDecoder(following: partial, arriving: { arriving.load(ordering: .sequentiallyConsistent) }, bundleID: bundle.id)
+            {
+                decoder = following
+            } else {  // not gzip, no arriving file, or already whole and renamed
+                let file = try await fetch.value
+                decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
+            }
+            while let batch = try await decoder.next() {
+                guard output.write(batch) else { return false }
+                printed += batch.count
+            }
+            _ = try await fetch.value  // the fetch's own verdict: verified and whole
+            return true
+        } catch {
+            // The fetch's failure explains a decoder that ran out of data; report it first.
+            let fetched = await fetch.result
+            let cause = fetched.failure ?? error
+            guard printed > 0 else {
+                // Nothing printed yet: the fetch retried its way to a verified file, which is read whole.
+                guard case .success(let file) = fetched, !(error is CancellationError) else { throw cause }
+                let decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
+                while let batch = try await decoder.next() {
+                    guard output.write(batch) else { return false }
+                }
+                return true
+            }
+            _ = output.flush()
+            throw BundleFormatError(
+                bundleID: bundle.id, offset: 0,
+                message: "\(cause); the output is incomplete: \(printed) events of bundle \(bundle.id) were printed before this was found")
+        }
+    }
+
+    /// The file the fetch writes as bytes arrive, once it shows a gzip header; nil when the
+    /// source writes none, the body is not gzip, or the fetch ended first.
+    private func gzipArriving(while arriving: () -> Bool) async throws -> String? {
+        guard let path = source.arrivingPath(for: destination) else { return nil }
+        while arriving() {
+            if let handle = FileHandle(forReadingAtPath: path) {
+                defer { try? handle.close() }
+                if let magic = try handle.read(upToCount: 2), magic.count == 2 {
+                    return magic == Data([0x1F, 0x8B]) ? path : nil
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return nil
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import FSExportSimulator
+import Testing
+
+/// `fsexport events` decodes while the download arrives: a broken transfer resumes with a Range
+/// request and decoding goes on where it stood; damage found after events were printed is exit 6,
+/// saying the output is incomplete.
+@Suite("events while the bundle arrives", .serialized)
+struct StreamingEventsTests {
+    /// The simulator's generated bundle, kept for every test of the suite.
+    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-streaming-\(getpid())").path
+
+    /// Runs `events` against a simulator serving one bundle big enough to be printed in many
+    /// batches (about 4 MB of JSON), with `fault`; through `| head -n 1` when `firstLine`.
+    static func events(fault: String? = nil, firstLine: Bool = false) async throws -> CommandResult {
+        let configuration = SimulatorConfiguration(
+            apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
+            faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
+        return try await ExportSimulator.withRunning(configuration) { simulator in
+            let arguments = ["events", "--base-url", simulator.baseURL, "--since", "0", "-q"]
+            guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
+            return try await FSExportBinary.run(
+                ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
+        }
+    }
+
+    @Test("A transfer reset or cut short halfway resumes, and the output is byte for byte the clean run's")
+    func resumes() async throws {
+        let clean = try await Self.events()
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stdout.split(separator: "\n").count == 40_000)
+        for fault in ["reset@get:1", "truncate@get:1,2"] {
+            let broken = try await Self.events(fault: fault)
+            #expect(broken.status == 0, "\(fault): \(broken.stderr)")
+            #expect(broken.stdout == clean.stdout, "\(fault): the output differs from the clean run's")
+        }
+    }
+
+    @Test("Damage found after events were printed is exit 6, and says the output is incomplete")
+    func damaged() async throws {
+        let result = try await Self.events(fault: "corrupt@get:1")
+        #expect(result.status == 6, "\(result.stderr)")
+        #expect(result.stderr.contains("the output is incomplete"), "\(result.stderr)")
+        let printed = result.stdout.split(separator: "\n").count
+        #expect(printed > 0 && printed < 40_000, "\(printed) lines")
+    }
+
+    @Test("The first events come out while the bundle is still arriving")
+    func streams() async throws {
+        // A slow server (16 KiB every 20 ms): the whole body takes about half a second; the first
+        // batch of events needs a few of its pieces.
+        let clock = ContinuousClock()
+        var started = clock.now
+        let whole = try await Self.events(fault: "slow@get:always")
+        let wholeTime = clock.now - started
+        #expect(whole.status == 0)
+        started = clock.now
+        let first = try await Self.events(fault: "slow@get:always", firstLine: true).stdout
+        let firstTime = clock.now - started
+        #expect(first.hasPrefix("{"))
+        #expect(firstTime * 2 < wholeTime, "first line after \(firstTime), the whole bundle after \(wholeTime)")
+    }
+}
