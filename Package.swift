@@ -69,8 +69,8 @@ let package = Package(
 
         // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
         .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
-        // Streaming zstd compression, for ndjson and files stages.
-        .target(name: "FSExportZstd", dependencies: ["CZstd"], swiftSettings: strict),
+        // zstd compression on every core (through FSExportZlib's ordered blocks), for ndjson and files stages.
+        .target(name: "FSExportZstd", dependencies: ["CZstd", "FSExportZlib"], swiftSettings: strict),
 
         // HTTP over libcurl's easy interface, one blocking transfer a thread, cancellable: shared by
         // the API client and the object-storage sink.

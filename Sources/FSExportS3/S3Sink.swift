@@ -153,6 +153,9 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
         do {
             for try await artifact in delivery.input.files {
                 let key = objectKey(PathTemplate.Values(delivery.bundle, name: artifact.name))
+                guard key.utf8.count <= 1024 else {
+                    throw SinkError("the key for '\(artifact.name)' of bundle \(delivery.bundle.id) is \(key.utf8.count) bytes long; S3 takes at most 1024: shorten the key template")
+                }
                 guard keys.insert(key).inserted else {
                     throw SinkError("two files of bundle \(delivery.bundle.id) map to \(addressing.display(key: key)): add {name} to the key template")
                 }

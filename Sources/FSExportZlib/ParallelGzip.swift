@@ -1,6 +1,5 @@
 import CZlib
 import CZlibShims
-import Dispatch
 import Synchronization
 
 /// Gzip compression on every core, as pigz does it: the input is cut into 128 KiB blocks, each
@@ -12,11 +11,7 @@ public final class ParallelGzip {
     public static let blockSize = 128 << 10
     static let dictionarySize = 32 << 10
 
-    private let level: Int32
-    private let maximumInFlight: Int
-    private var block: [UInt8] = []
-    private var dictionary: [UInt8] = []
-    private var inFlight: [BlockJob] = []
+    private let blocks: OrderedBlocks
     private var crc = crc32(0, nil, 0)
     private var headerWritten = false
     private var finished = false
@@ -30,31 +25,26 @@ public final class ParallelGzip {
     ///   - threads: blocks compressed at once; the output is the same for any number.
     public init(level: Int32 = 6, threads: Int = ProcessorCount.active) throws(ZlibError) {
         guard (1...9).contains(level) else { throw ZlibError(kind: .internalError, message: "gzip level \(level) is not 1 to 9", compressedOffset: 0) }
-        self.level = level
-        maximumInFlight = max(1, threads) + 1
-        block.reserveCapacity(Self.blockSize)
+        blocks = OrderedBlocks(blockSize: Self.blockSize, keep: Self.dictionarySize, threads: threads) { block, dictionary, last in
+            let check = block.withUnsafeBytes { UInt32(crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count))) }
+            let bytes = try DeflateStreams.shared.with(level: level) { stream throws(ZlibError) in
+                try Self.deflateBlock(block, dictionary: dictionary, last: last, stream: stream)
+            }
+            return (bytes, check)
+        }
     }
-
-    deinit { for job in inFlight { job.done.wait() } }
 
     /// Compresses `input`, calling `sink` with compressed bytes in order (valid only during the call).
     public func compress(_ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var rest = input[...]
-        while !rest.isEmpty {
-            let taken = rest.prefix(Self.blockSize - block.count)
-            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: taken))
-            rest = rest.dropFirst(taken.count)
-            inputCount += Int64(taken.count)
-            if block.count == Self.blockSize { try submit(last: false, into: sink) }
-        }
+        inputCount += Int64(input.count)
+        try blocks.add(input) { try emitBlock($0, $1, $2, into: sink) }
     }
 
     /// Compresses what is left and writes the gzip trailer. The compressor cannot be used afterwards.
     public func finish(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { return }
         finished = true
-        try submit(last: true, into: sink)
-        while !inFlight.isEmpty { try drainOldest(into: sink) }
+        try blocks.finish { try emitBlock($0, $1, $2, into: sink) }
         var trailer = [UInt8]()
         for value in [UInt32(truncatingIfNeeded: crc), UInt32(truncatingIfNeeded: inputCount)] {
             trailer += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
@@ -62,73 +52,26 @@ public final class ParallelGzip {
         try emit(trailer, into: sink)
     }
 
-    private func submit(last: Bool, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let job = BlockJob(input: block, dictionary: dictionary, level: level, last: last)
-        dictionary = Array(block.suffix(Self.dictionarySize))
-        block = []
-        block.reserveCapacity(Self.blockSize)
-        inFlight.append(job)
-        DispatchQueue.global(qos: .userInitiated).async { job.run() }
-        while inFlight.count > maximumInFlight { try drainOldest(into: sink) }
-    }
-
-    private func drainOldest(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let job = inFlight.removeFirst()
-        job.done.wait()
-        if let error = job.error { throw error }
+    private func emitBlock(_ bytes: [UInt8], _ check: UInt32, _ length: Int, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         if !headerWritten {
             headerWritten = true
             // ID, deflate, no flags, no time (so a re-run gives the same bytes), no extra flags, Unix.
             try emit([0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0x03], into: sink)
         }
-        crc = fsx_crc32_combine(crc, job.crc, Int64(job.input.count))
-        try emit(job.output, into: sink)
+        crc = fsx_crc32_combine(crc, uLong(check), Int64(length))
+        try emit(bytes, into: sink)
     }
 
     private func emit(_ bytes: [UInt8], into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         outputCount += Int64(bytes.count)
         try bytes.withUnsafeBytes { try sink($0) }
     }
-}
 
-/// The number of cores this process may use.
-public enum ProcessorCount {
-    public static var active: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-}
-
-/// One block's compression, run on a global queue; the writer waits on `done` before reading it.
-/// Its fields are written by the worker before `done` is signalled and read by the writer after,
-/// which the semaphore orders.
-private final class BlockJob: @unchecked Sendable {
-    let input: [UInt8]
-    let dictionary: [UInt8]
-    let level: Int32
-    let last: Bool
-    var output: [UInt8] = []
-    var crc: uLong = 0
-    var error: ZlibError?
-    let done = DispatchSemaphore(value: 0)
-
-    init(input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) {
-        self.input = input
-        self.dictionary = dictionary
-        self.level = level
-        self.last = last
-    }
-
-    func run() {
-        defer { done.signal() }
-        crc = input.withUnsafeBytes { crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count)) }
-        do throws(ZlibError) {
-            output = try DeflateStreams.shared.with(level: level) { stream throws(ZlibError) in try compress(stream) }
-        } catch {
-            self.error = error
-        }
-    }
-
-    /// Raw deflate of the block: ended with a sync flush (byte-aligned, not final) so that the next
+    /// Raw deflate of one block: ended with a sync flush (byte-aligned, not final) so that the next
     /// block's data follows it, or with the final block for the last one.
-    private func compress(_ stream: UnsafeMutablePointer<z_stream>) throws(ZlibError) -> [UInt8] {
+    private static func deflateBlock(
+        _ input: [UInt8], dictionary: [UInt8], last: Bool, stream: UnsafeMutablePointer<z_stream>
+    ) throws(ZlibError) -> [UInt8] {
         if !dictionary.isEmpty {
             let code = dictionary.withUnsafeBytes { deflateSetDictionary(stream, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt($0.count)) }
             guard code == Z_OK else { throw ZlibError.from(code: code, stream: stream, offset: 0) }
@@ -154,8 +97,7 @@ private final class BlockJob: @unchecked Sendable {
         guard code == (last ? Z_STREAM_END : Z_OK) || (!last && code == Z_BUF_ERROR) else {
             throw ZlibError.from(code: code, stream: stream, offset: 0)
         }
-        output.removeSubrange(produced...)
-        return output
+        return Array(output[..<produced])  // a copy of its own size: the bound's capacity would stay while it waits its turn
     }
 }
 

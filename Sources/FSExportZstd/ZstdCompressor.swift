@@ -1,51 +1,76 @@
 import CZstd
+import FSExportZlib
+import Synchronization
 
-/// Streaming zstd compression (libzstd), single-threaded so that its memory stays small when a
-/// stage has many files open, and its bytes depend only on the input and the level.
+/// zstd compression (libzstd) on every core: the input is cut into 256 KiB blocks, each
+/// compressed on its own thread into a zstd frame of its own (with its checksum), and the frames
+/// are written in order. Frames one after another are one zstd file, as zstd, zstdcat and
+/// libraries read it; the bytes depend only on the input and the level. Independent frames cost a
+/// little ratio against one long stream, and keep memory small when a stage has many files open.
 public final class ZstdCompressor {
     public static let levels: ClosedRange<Int32> = 1...19
-    private let context: OpaquePointer
-    private let output: UnsafeMutableRawBufferPointer
+    static let blockSize = 256 << 10
+    private let blocks: OrderedBlocks
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
     }
 
-    public init(level: Int32 = 3) throws(Failure) {
+    public init(level: Int32 = 3, threads: Int = ProcessorCount.active) throws(Failure) {
         guard Self.levels.contains(level) else { throw Failure(description: "zstd level \(level) is not \(Self.levels.lowerBound) to \(Self.levels.upperBound)") }
-        guard let context = ZSTD_createCCtx() else { throw Failure(description: "libzstd could not make a context") }
-        self.context = context
-        output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
-        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level))
-        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))  // zstd -t and readers verify the content
+        blocks = OrderedBlocks(blockSize: Self.blockSize, threads: threads) { block, _, last in
+            // An empty input still makes one (empty) frame, so that the file is valid zstd.
+            guard !block.isEmpty || last else { return ([], 0) }
+            return (try ZstdContexts.shared.with(level: level) { context throws(Failure) in try Self.frame(block, context: context) }, 0)
+        }
     }
 
-    deinit {
-        ZSTD_freeCCtx(context)
-        output.deallocate()
-    }
-
-    /// Compresses `input`, calling `sink` with compressed chunks (valid only during the call).
+    /// Compresses `input`, calling `sink` with compressed bytes in order (valid only during the call).
     public func compress(_ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-        while buffer.pos < buffer.size { _ = try step(&buffer, ZSTD_e_continue, sink) }
+        try blocks.add(input) { bytes, _, _ in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
-    /// Ends the frame. The compressor cannot be used afterwards.
+    /// Compresses what is left. The compressor cannot be used afterwards.
     public func finish(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-        while try step(&buffer, ZSTD_e_end, sink) != 0 {}
+        try blocks.finish { bytes, _, _ in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
-    private func step(_ input: inout ZSTD_inBuffer, _ mode: ZSTD_EndDirective, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        var out = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
-        let remaining = ZSTD_compressStream2(context, &out, &input, mode)
-        try check(remaining)
-        if out.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: output[0..<out.pos])) }
-        return remaining
+    private static func frame(_ block: [UInt8], context: OpaquePointer) throws(Failure) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(block.count))
+        let size = output.withUnsafeMutableBytes { target in
+            block.withUnsafeBytes { source in ZSTD_compress2(context, target.baseAddress, target.count, source.baseAddress, source.count) }
+        }
+        try check(size)
+        return Array(output[..<size])  // a copy of its own size: the bound's capacity would stay while it waits its turn
     }
 
-    private func check(_ code: Int) throws(Failure) {
+    static func check(_ code: Int) throws(Failure) {
         if ZSTD_isError(code) != 0 { throw Failure(description: "zstd: \(String(cString: ZSTD_getErrorName(code)))") }
+    }
+}
+
+/// zstd contexts kept for reuse, one per block being compressed at a time.
+private final class ZstdContexts: Sendable {
+    static let shared = ZstdContexts()
+
+    private struct Context: @unchecked Sendable {
+        let pointer: OpaquePointer
+        let level: Int32
+    }
+
+    private let idle = Mutex<[Context]>([])
+
+    func with<T>(level: Int32, _ body: (OpaquePointer) throws(ZstdCompressor.Failure) -> T) throws(ZstdCompressor.Failure) -> T {
+        let context = try take(level: level)
+        defer { idle.withLock { $0.append(context) } }
+        return try body(context.pointer)
+    }
+
+    private func take(level: Int32) throws(ZstdCompressor.Failure) -> Context {
+        if let found = idle.withLock({ idle in idle.firstIndex { $0.level == level }.map { idle.remove(at: $0) } }) { return found }
+        guard let pointer = ZSTD_createCCtx() else { throw ZstdCompressor.Failure(description: "libzstd could not make a context") }
+        try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_compressionLevel, level))
+        try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_checksumFlag, 1))  // zstd -t and readers verify the content
+        return Context(pointer: pointer, level: level)
     }
 }
