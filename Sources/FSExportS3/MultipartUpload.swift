@@ -25,8 +25,11 @@ struct MultipartUpload: Sendable {
         let size = try FileSize.of(path)
         let partSize = Self.partSize(for: size, preferred: partSize)
         let count = max(1, Int((size + Int64(partSize) - 1) / Int64(partSize)))
-        let uploadID = try await client.createUpload(key: key, headers: headers)
+        // Not cancelled halfway: an upload the store created but whose id never came back would be
+        // left until the next run. Once it has an id, a cancelled delivery aborts it below.
+        let uploadID = try await Task { try await client.createUpload(key: key, headers: headers) }.value
         do {
+            try Task.checkCancellation()
             let sent = try await withThrowingTaskGroup(of: (Int, String, Data).self) { group in
                 var results: [Int: (etag: String, md5: Data)] = [:]
                 for number in 1...count {
