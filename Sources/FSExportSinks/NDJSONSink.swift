@@ -86,10 +86,11 @@ public struct NDJSONSink: ConfigurableSink {
             try await output.publish(part.file)
         }
 
+        var values = splitBy.map { FieldTexts(field: $0) }
         for try await batch in delivery.input.events {
             var touched: [(String, Part)] = []
             for index in 0..<batch.count {
-                let key = splitBy.map { batch[index].field($0)?.text ?? "" } ?? ""
+                let key = values?.text(of: batch[index]) ?? ""
                 let size = batch.ranges[index].count + 1
                 if let part = open[key], part.lines > 0, part.lines >= maxLines || part.bytes + size > maxBytes {
                     try part.file.writeLines(batch, indices: part.pending)

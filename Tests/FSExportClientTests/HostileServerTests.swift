@@ -52,7 +52,9 @@ struct HostileServerTests {
         let started = clock.now
         await #expect(throws: ExportError.self) { _ = try await client.listPage(start: 0) }
         #expect(server.requestCount == 2)
-        #expect(clock.now - started < .seconds(5))
+        // The ceiling is 1 s; the bound leaves room for a loaded machine and still tells a ceiling
+        // from the hours (or years) the header asks for.
+        #expect(clock.now - started < .seconds(15))
     }
 
     @Test(

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The value of one top-level field of an event.
 public enum JSONField: Sendable, Equatable {
     case string(String)
@@ -22,10 +28,15 @@ public enum JSONField: Sendable, Equatable {
 enum FieldLookup {
     /// When a key appears more than once, the last one wins, as in jq and most JSON readers.
     static func find(_ name: String, in object: UnsafeRawBufferPointer) -> JSONField? {
+        rawValue(name, Array(name.utf8), in: object).map(value)
+    }
+
+    /// The raw JSON of the key's value (a string with its quotes), without making any String.
+    static func rawValue(_ name: String, _ nameUTF8: [UInt8], in object: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8>? {
         let bytes = object.bindMemory(to: UInt8.self)
-        var found: JSONField?
+        var found: UnsafeBufferPointer<UInt8>?
         var i = 1  // past '{'
-        let nameUTF8 = Array(name.utf8)
+
         while let keyStart = nextQuote(bytes, from: i) {
             let keyEnd = stringEnd(bytes, from: keyStart + 1)
             let rawKey = UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<keyEnd])
@@ -34,9 +45,12 @@ enum FieldLookup {
             i += 1
             while i < bytes.count, isSpace(bytes[i]) { i += 1 }
             let valueEnd = skipValue(bytes, from: i)
-            let matches = rawKey.contains(UInt8(ascii: "\\"))
-                ? unescape(rawKey) == name : rawKey.elementsEqual(nameUTF8)
-            if matches { found = value(UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)])) }
+            // Most keys differ in length; a key spelled with escapes is longer than its text.
+            let matches =
+                rawKey.count == nameUTF8.count
+                ? (rawKey.elementsEqual(nameUTF8) || (rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name))
+                : rawKey.count > nameUTF8.count && rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name
+            if matches { found = UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)]) }
             i = valueEnd
             while i < bytes.count, bytes[i] != UInt8(ascii: ",") && bytes[i] != UInt8(ascii: "}") { i += 1 }
             if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return found }
@@ -45,7 +59,7 @@ enum FieldLookup {
         return found
     }
 
-    private static func value(_ raw: UnsafeBufferPointer<UInt8>) -> JSONField {
+    static func value(_ raw: UnsafeBufferPointer<UInt8>) -> JSONField {
         switch raw.first {
         case UInt8(ascii: "\""): return .string(unescape(UnsafeBufferPointer(rebasing: raw[1..<(raw.count - 1)])))
         case UInt8(ascii: "t"): return .bool(true)
@@ -70,11 +84,16 @@ enum FieldLookup {
 
     /// The index of the closing quote of a string whose content starts at `start`.
     private static func stringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        // memchr finds each quote at vector speed; a quote after an odd run of backslashes is escaped.
+        guard let base = bytes.baseAddress else { return bytes.count }
         var i = start
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
-            if bytes[i] == UInt8(ascii: "\"") { return i }
-            i += 1
+            guard let found = memchr(base + i, Int32(UInt8(ascii: "\"")), bytes.count - i) else { return bytes.count }
+            let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var backslashes = 0
+            while quote - backslashes - 1 >= start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            if backslashes % 2 == 0 { return quote }
+            i = quote + 1
         }
         return bytes.count
     }
@@ -144,5 +163,41 @@ enum FieldLookup {
         }
         flush()
         return String(scalars)
+    }
+}
+
+/// One field read from many events, as a split reads it: each distinct value's text is made once,
+/// and an event whose raw value was seen before costs a hash and a compare, no String. The
+/// memory is bounded: past `capacity` distinct values the remembered ones are dropped.
+public struct FieldTexts {
+    private let name: String
+    private let nameUTF8: [UInt8]
+    private let capacity: Int
+    private var known: [Int: [(raw: [UInt8], text: String)]] = [:]
+    private var count = 0
+
+    public init(field name: String, capacity: Int = 4096) {
+        self.name = name
+        nameUTF8 = Array(name.utf8)
+        self.capacity = capacity
+    }
+
+    /// The field's value as ``JSONField/text``, or nil when the event has no such field.
+    public mutating func text(of event: Event) -> String? {
+        event.withJSONBytes { object -> String? in
+            guard let raw = FieldLookup.rawValue(name, nameUTF8, in: object) else { return nil }
+            var hash = 14_695_981_039_346_656_037 as UInt64  // FNV-1a
+            for byte in raw { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+            let key = Int(truncatingIfNeeded: hash)
+            if let found = known[key]?.first(where: { $0.raw.elementsEqual(raw) }) { return found.text }
+            let text = FieldLookup.value(raw).text
+            if count >= capacity {
+                known.removeAll(keepingCapacity: true)
+                count = 0
+            }
+            known[key, default: []].append((Array(raw), text))
+            count += 1
+            return text
+        }
     }
 }
