@@ -46,7 +46,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C system libraries, and for each a shim for what Swift cannot call directly.
@@ -59,6 +58,9 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
@@ -127,8 +129,7 @@ let package = Package(
         .target(
             name: "FSExportS3",
             dependencies: [
-                "FSExportCore", "FSExportHTTP",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "FSExportCore", "FSExportHTTP", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -220,8 +221,7 @@ let package = Package(
         .testTarget(
             name: "FSExportS3Tests",
             dependencies: [
-                "FSExportS3", "FSExportHTTP", "FSExportCore", "FSExportTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "FSExportS3", "FSExportHTTP", "FSExportCore", "FSExportTestSupport", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

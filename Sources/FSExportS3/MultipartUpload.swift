@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import FSExportCore
 import Logging
@@ -49,7 +48,7 @@ struct MultipartUpload: Sendable {
                 return results
             }
             let parts = (1...count).map { (number: $0, etag: sent[$0]!.etag) }
-            let digest = Insecure.MD5.hash(data: (1...count).reduce(into: Data()) { $0 += sent[$1]!.md5 })
+            let digest = Digest.md5(of: (1...count).reduce(into: Data()) { $0 += sent[$1]!.md5 })
             return MultipartUpload(key: key, uploadID: uploadID, parts: parts, expectedETag: checksETags ? "\(digest.hex)-\(count)" : nil)
         } catch {
             await MultipartUpload(key: key, uploadID: uploadID, parts: [], expectedETag: nil).abort(client)
@@ -113,15 +112,15 @@ enum PartDigest {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw S3Error("cannot open \(path) to upload it") }
         defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset))
-        var hasher = Insecure.MD5()
+        let hasher = Digest.md5()
         var remaining = length
         while remaining > 0 {
             guard let chunk = try handle.read(upToCount: Int(min(remaining, 1 << 20))), !chunk.isEmpty else {
                 throw S3Error("\(path) ended early while it was being uploaded")
             }
-            hasher.update(data: chunk)
+            hasher.update(chunk)
             remaining -= Int64(chunk.count)
         }
-        return Data(hasher.finalize())
+        return hasher.finish()
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import FSExportCore
 import FSExportHTTP
@@ -145,8 +144,8 @@ struct S3Client: Sendable {
         let payload: String
         switch body {
         case .file?: payload = "UNSIGNED-PAYLOAD"
-        case .data(let data)?: payload = SHA256.hash(data: data).hex
-        case nil: payload = SHA256.hash(data: Data()).hex
+        case .data(let data)?: payload = Digest.sha256(of: data).hex
+        case nil: payload = Digest.sha256(of: Data()).hex
         }
         return ["x-amz-content-sha256: \(payload)"] + (credentials.sessionToken.map { ["x-amz-security-token: \($0)"] } ?? [])
     }
