@@ -86,6 +86,11 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
         }
         do { template = try PathTemplate(options.key, allowed: [.id, .start, .stop, .name]) } catch { throw SinkError(option: "key", error) }
         try template.checkRelative(option: "key")
+        guard !template.literalPrefix.isEmpty else {
+            // The unfinished uploads under that prefix are aborted before each run: without one, that
+            // would be every unfinished upload in the bucket, other tools' included.
+            throw SinkError(option: "key", offset: 0, "'\(options.key)' must start with a fixed prefix that this stage owns, such as fullstory/\(options.key)")
+        }
         let environment = ProcessInfo.processInfo.environment
         let region = options.region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         guard !region.isEmpty, region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {

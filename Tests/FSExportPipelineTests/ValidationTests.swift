@@ -84,7 +84,7 @@ struct ValidationTests {
                 type: s3
                 inputs: [source]
                 bucket: logs.example
-                key: "{id}.json.gz"
+                key: "x/{id}.json.gz"
                 storage_class: COLD
                 server_side_encryption: aws:kms2
                 endpoint: ftp://store
@@ -92,7 +92,7 @@ struct ValidationTests {
                 type: s3
                 inputs: [source]
                 bucket: logs
-                key: "{id}"
+                key: "k/{id}"
                 kms_key_id: abc
                 server_side_encryption: AES256
             """
@@ -111,10 +111,12 @@ struct ValidationTests {
         let fixed = Self.diagnostics(text.replacingOccurrences(of: "My_Bucket", with: "my-bucket"))
             .map { "\($0.line):\($0.column): \($0.message)" }
         #expect(fixed.contains { $0.hasPrefix("7:10: stage 'bad_names': key: '/abs/{id}' is absolute") }, "\(fixed)")
-        let sizes = Self.diagnostics(text.replacingOccurrences(of: "{nme}", with: "{name}")).map(\.message)
+        let sizes = Self.diagnostics(text.replacingOccurrences(of: "{nme}", with: "k/{name}")).map(\.message)
         #expect(sizes.contains { $0.contains("part_size: must be between 5MiB and 5GiB") }, "\(sizes)")
         let choices = Self.diagnostics(text.replacingOccurrences(of: "aws:kms2", with: "aws:kms")).map(\.message)
         #expect(choices.contains { $0.contains("endpoint: 'ftp://store' is not an endpoint such as https://") }, "\(choices)")
+        let unowned = Self.diagnostics(text.replacingOccurrences(of: "k/{id}", with: "{id}.json.gz")).map(\.message)
+        #expect(unowned.contains { $0.contains("stage 'kms': key: '{id}.json.gz' must start with a fixed prefix that this stage owns, such as fullstory/{id}.json.gz") }, "\(unowned)")
         let storageClass = Self.diagnostics(text.replacingOccurrences(of: "aws:kms2", with: "aws:kms").replacingOccurrences(of: "ftp://", with: "http://"))
             .map(\.message)
         #expect(storageClass.contains { $0.contains("storage_class: 'COLD' is not one of STANDARD") }, "\(storageClass)")
