@@ -11,19 +11,27 @@ struct StreamingFetch {
     let bundle: ExportBundle
     let destination: String
 
-    /// Prints the bundle's events; false when the reader went away.
+    /// Prints the bundle's events; false when the reader went away. Leaves no file behind: the
+    /// fetch is ended, and its files removed, whatever happened.
     func print(to output: StandardOutputLines) async throws -> Bool {
-        let arriving = Atomic<Bool>(true)
+        let arriving = Arriving()
         let fetch = Task { [source, bundle, destination] in
-            defer { arriving.store(false, ordering: .sequentiallyConsistent) }
+            defer { arriving.ended() }
             return try await source.fetch(bundle, to: destination, progress: nil)
         }
-        defer { fetch.cancel() }
+        let result = await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
+        fetch.cancel()
+        _ = await fetch.result
+        for path in [destination] + (source.arrivingPath(for: destination).map { [$0] } ?? []) { unlink(path) }
+        return try result.get()
+    }
+
+    private func print(to output: StandardOutputLines, fetch: Task<DownloadedBundle, any Error>, arriving: Arriving) async throws -> Bool {
         var printed = 0
         do {
             let decoder: BundleDecoder
-            if let partial = try await gzipArriving(while: { arriving.load(ordering: .sequentiallyConsistent) }),
-                let following = try? BundleDecoder(following: partial, arriving: { arriving.load(ordering: .sequentiallyConsistent) }, bundleID: bundle.id)
+            if let partial = try await gzipArriving(while: { arriving.isOn }),
+                let following = try? BundleDecoder(following: partial, arriving: { arriving.isOn }, bundleID: bundle.id)
             {
                 decoder = following
             } else {  // not gzip, no arriving file, or already whole and renamed
@@ -71,6 +79,13 @@ struct StreamingFetch {
         }
         return nil
     }
+}
+
+/// Whether the fetch is still writing, for the decoder that follows its file.
+private final class Arriving: Sendable {
+    private let flag = Atomic<Bool>(true)
+    var isOn: Bool { flag.load(ordering: .sequentiallyConsistent) }
+    func ended() { flag.store(false, ordering: .sequentiallyConsistent) }
 }
 
 extension Result {

@@ -12,12 +12,12 @@ struct StreamingEventsTests {
 
     /// Runs `events` against a simulator serving one bundle big enough to be printed in many
     /// batches (about 4 MB of JSON), with `fault`; through `| head -n 1` when `firstLine`.
-    static func events(fault: String? = nil, firstLine: Bool = false) async throws -> CommandResult {
+    static func events(fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
         let configuration = SimulatorConfiguration(
             apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
             faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
         return try await ExportSimulator.withRunning(configuration) { simulator in
-            let arguments = ["events", "--base-url", simulator.baseURL, "--since", "0", "-q"]
+            let arguments = ["events", "--base-url", simulator.baseURL, "--since", "0", "-q"] + (spool.map { ["--spool-dir", $0] } ?? [])
             guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
             return try await FSExportBinary.run(
                 ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
@@ -55,9 +55,12 @@ struct StreamingEventsTests {
         let wholeTime = clock.now - started
         #expect(whole.status == 0)
         started = clock.now
-        let first = try await Self.events(fault: "slow@get:always", firstLine: true).stdout
+        let spool = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let first = try await Self.events(fault: "slow@get:always", firstLine: true, spool: spool).stdout
         let firstTime = clock.now - started
         #expect(first.hasPrefix("{"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the download stopped halfway left its file")
         #expect(firstTime * 2 < wholeTime, "first line after \(firstTime), the whole bundle after \(wholeTime)")
     }
 }
