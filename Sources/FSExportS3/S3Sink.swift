@@ -204,10 +204,7 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
     func objectKey(_ values: PathTemplate.Values) -> String { template.render(values) }
 
     public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
-        inputs.map { name in
-            let unknown = Set([PathTemplate.Placeholder.part, .value].filter { name.contains("{\($0.rawValue)}") })
-            return addressing.display(key: objectKey(PathTemplate.Values(bundle, name: name, unknown: unknown)))
-        }
+        inputs.map { addressing.display(key: objectKey(PathTemplate.Values(bundle, plannedName: $0))) }
     }
 }
 

@@ -173,12 +173,6 @@ public struct FilesSink: ConfigurableSink {
 extension FilesSink: PlansOutput {
     public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
         let names: [String?] = format == .ndjson ? [nil] : inputs.map { $0 }
-        return names.map { "\(root.path)/\(relativePath(PathTemplate.Values(bundle, name: $0, unknown: Self.unknownParts($0))))" }
-    }
-
-    /// An upstream name still holding placeholders keeps them.
-    private static func unknownParts(_ name: String?) -> Set<PathTemplate.Placeholder> {
-        guard let name else { return [] }
-        return Set([PathTemplate.Placeholder.part, .value].filter { name.contains("{\($0.rawValue)}") })
+        return names.map { "\(root.path)/\(relativePath(PathTemplate.Values(bundle, plannedName: $0)))" }
     }
 }

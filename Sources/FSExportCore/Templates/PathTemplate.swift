@@ -134,6 +134,13 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
             self.init(id: bundle.id, start: bundle.start, stop: bundle.stop, name: name)
             self.unknown = unknown
         }
+
+        /// For a dry run: `name` is an upstream stage's planned name, whose `{part}` and `{value}`
+        /// (decided only by decoding) stay placeholders here too.
+        public init(_ bundle: ExportBundle, plannedName name: String?) {
+            let unknown = name.map { name in Set([Placeholder.part, .value].filter { name.contains("{\($0.rawValue)}") }) } ?? []
+            self.init(bundle, name: name, unknown: unknown)
+        }
     }
 
     public func render(_ values: Values) -> String {
