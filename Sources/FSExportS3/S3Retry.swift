@@ -1,12 +1,12 @@
 import FSExportCore
+import FSExportHTTP
 import Logging
 
-/// Exponential backoff with jitter for the store's passing failures. Each retry is logged with its
-/// reason and wait; a call that keeps failing gives up after ``attempts`` and says why.
+/// The store's passing failures, retried with the API client's backoff (``RetryPolicy``). Each
+/// retry is logged with its reason and wait; a call that keeps failing gives up after the policy's
+/// attempts and says why.
 struct S3Retry: Sendable {
-    var attempts = 8
-    var initialDelay: Duration = .milliseconds(500)
-    var maxDelay: Duration = .seconds(30)
+    var policy = RetryPolicy(initialDelay: .milliseconds(500), maxDelay: .seconds(30), maxAttempts: 8)
 
     enum Step<T: Sendable>: Sendable {
         case done(T)
@@ -16,16 +16,16 @@ struct S3Retry: Sendable {
 
     func run<T: Sendable>(_ operation: String, logger: Logger, _ attempt: (_ number: Int) async throws -> Step<T>) async throws -> T {
         var number = 1
+        var random = SystemRandomNumberGenerator()
         while true {
             switch try await attempt(number) {
             case .done(let value):
                 return value
             case .retry(let reason, let after):
-                guard number < attempts else {
+                guard number < policy.maxAttempts ?? .max else {
                     throw S3Error("\(operation) failed \(number) times; the last: \(reason)")
                 }
-                let base = min(initialDelay * (1 << min(number - 1, 20)), maxDelay)
-                let wait = after.map { min($0, maxDelay) } ?? base * Double.random(in: 0.5...1)
+                let wait = after.map { min($0, policy.maxDelay) } ?? policy.backoff(retry: number, random: &random)
                 logger.warning("\(operation) failed: \(reason); retry \(number) in \(DurationText.format(wait))", metadata: ["attempt": "\(number)"])
                 try await Task.sleep(for: wait)
                 number += 1

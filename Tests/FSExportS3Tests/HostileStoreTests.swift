@@ -19,7 +19,7 @@ struct HostileStoreTests {
         S3Client(
             addressing: S3Addressing(endpoint: server.baseURL, region: "us-east-1", bucket: "b", pathStyle: true),
             credentials: S3Credentials(accessKeyID: "AKIATEST00000000", secretAccessKey: "test-secret", origin: "a test"),
-            timeouts: Timeouts(connect: .seconds(5)), retry: S3Retry(attempts: 4, initialDelay: .milliseconds(5), maxDelay: .milliseconds(20)),
+            timeouts: Timeouts(connect: .seconds(5)), retry: S3Retry(policy: RetryPolicy(initialDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxAttempts: 4)),
             logger: Self.quiet)
     }
 
