@@ -6,7 +6,7 @@ import SystemPackage
 /// Turns a downloaded bundle into batches of events, streaming: inflate (if gzip), split the
 /// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.
 ///
-/// Inflating runs in a task of its own, one chunk ahead of the splitting, so that the two use two
+/// Inflating runs in a task of its own, a few chunks ahead of the splitting, so that the two use two
 /// cores: inflate is the most expensive step, and it overlaps with the sinks' work too.
 ///
 /// ```swift
@@ -26,7 +26,7 @@ public final class BundleDecoder {
     private let batchSize: Int
     private var scanner: JSONArrayScanner
     private let chunks: AsyncThrowingChannel<[UInt8], any Error>
-    private var incoming: AsyncThrowingChannel<[UInt8], any Error>.Iterator
+    private var incoming: AsyncBufferSequence<AsyncThrowingChannel<[UInt8], any Error>>.Iterator
     private let producer: Task<Void, Never>
     private var working: [UInt8] = []
     /// How far into `working` the scanner has looked.
@@ -104,7 +104,9 @@ public final class BundleDecoder {
         self.maximumEventSize = max(1, maximumEventSize)
         let channel = AsyncThrowingChannel<[UInt8], any Error>()
         chunks = channel
-        incoming = channel.makeAsyncIterator()
+        // Inflating runs up to three chunks ahead, so that a pause in the splitting (a full compressor
+        // queue) does not stop it.
+        incoming = channel.buffer(policy: .bounded(3)).makeAsyncIterator()
         let producerPeak = self.producerPeak
         producer = Task {
             do {

@@ -94,6 +94,10 @@ package struct JSONArrayScanner {
                 }
                 scalarStart = i
                 expect = .commaOrEnd
+                // The rest of a number or literal in a tight loop; the byte after it ends it above.
+                i += 1
+                while i < end, Self.isScalarByte(base[i]) { i += 1 }
+                continue
             }
             i += 1
         }
@@ -179,7 +183,8 @@ package struct JSONArrayScanner {
                 i += 1
                 continue
             }
-            // The hot loop: most string bytes are plain.
+            // The hot loop: most string bytes are plain, so they are passed over a word at a time.
+            while i + 8 <= end, !Self.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { i += 8 }
             while i < end {
                 let plain = base[i]
                 if plain == UInt8(ascii: "\"") || plain == UInt8(ascii: "\\") || plain < 0x20 { break }
@@ -200,6 +205,18 @@ package struct JSONArrayScanner {
             throw Failure(position: i, message: "unescaped control character \(Self.show(special)) in a string")
         }
         return end
+    }
+
+    /// Whether any of the word's eight bytes is a quote, a backslash or below 0x20 (bit tricks
+    /// that test all eight lanes at once; each test is exact about whether some lane matches).
+    @inline(__always)
+    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let zeroLanes = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
+        let controlLanes = (word &- ones &* 0x20) & ~word
+        return (zeroLanes | controlLanes) & (ones &* 0x80) != 0
     }
 
     private mutating func endScalar(_ base: UnsafePointer<UInt8>, at end: Int) throws(Failure) {
