@@ -132,6 +132,10 @@ public struct NDJSONSink: ConfigurableSink {
     }
 }
 
+extension NDJSONSink: ReadsField {
+    public var fieldRead: String? { splitBy }
+}
+
 extension NDJSONSink: PlansOutput {
     /// Before decoding, the split values and the part numbers are unknown: they stay placeholders.
     public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {

@@ -60,6 +60,37 @@ struct ArtifactContentTests {
         }
     }
 
+    /// Records which field each batch it reads has noted.
+    final class FieldSpy: Sink, ReadsField, Sendable {
+        let fieldRead: String?
+        let noted = Mutex<[String?]>([])
+        init(field: String) { fieldRead = field }
+        func deliver(_ delivery: Delivery) async throws -> Commit {
+            for try await batch in delivery.input.events { noted.withLock { $0.append(batch.fieldIndex?.field) } }
+            return .nothing
+        }
+    }
+
+    @Test("A stage that reads a field gets it noted in the batches it reads, from the bundle and from upstream files")
+    func notedField() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
+        defer { unlink(path) }
+        let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
+        let fromSource = FieldSpy(field: "EventType")
+        let fromFile = FieldSpy(field: "a")
+        let delivery = BundleDelivery(
+            stages: [
+                Stage(name: "spy", sink: fromSource, inputs: [.source]), Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source]),
+                Stage(name: "downstream", sink: fromFile, inputs: [.stage("publisher")]),
+            ],
+            stagingRoot: try PrivateFolder.make("staging", in: root), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        _ = try await delivery.deliver(bundle)
+        #expect(fromSource.noted.withLock { $0 } == ["EventType"])
+        #expect(fromFile.noted.withLock { $0 } == ["a"])
+    }
+
     @Test("The bundle file says it is a bundle; names say what else holds NDJSON")
     func contents() {
         #expect(DownloadedBundle(id: 7, path: "/x", encoding: .json, byteCount: 0).artifact.content == .bundle(.json))

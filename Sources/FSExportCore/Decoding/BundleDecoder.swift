@@ -34,6 +34,9 @@ public final class BundleDecoder {
     /// Where `working[0]` sits in the decoded document.
     private var documentOffset: Int64 = 0
     private var ranges: [Range<Int>] = []
+    /// The top-level key whose value the scanner notes in each event, if any.
+    private let field: String?
+    private var fieldValues: [JSONArrayScanner.FieldValue] = []
     private var endOfInput = false
     /// The most document bytes held at once: stays near two batches, or one event when an event is larger.
     private(set) var peakBufferedBytes = 0
@@ -43,24 +46,32 @@ public final class BundleDecoder {
     private var finished = false
 
     /// Decodes an export bundle (a JSON array of events), gzip or plain.
+    ///
+    /// `indexing` names a top-level field whose value is located in each event while the events
+    /// are checked, so that ``FieldTexts`` reads it without a second pass (see ``ReadsField``).
     public convenience init(
         path: String, encoding: BodyEncoding, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
-        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize, indexing field: String? = nil
     ) throws {
-        try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+        try self.init(
+            path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize,
+            field: field)
     }
 
     /// Decodes a file by what it holds: an export bundle or NDJSON, gzip or plain. A file of any
     /// other content (a CSV export) has no events to read: that is a ``SinkError``.
     public convenience init(
         path: String, content: Artifact.Content, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
-        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize, indexing field: String? = nil
     ) throws {
         switch content {
         case .bundle(let encoding):
-            try self.init(path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+            try self.init(
+                path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize,
+                field: field)
         case .ndjson(let gzip):
-            try self.init(path: path, gzip: gzip, ndjson: true, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+            try self.init(
+                path: path, gzip: gzip, ndjson: true, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, field: field)
         case .opaque:
             throw SinkError(
                 "\(bundleID.map { "\($0)" } ?? path) holds no events to read (a CSV export): only stages that read files "
@@ -70,9 +81,11 @@ public final class BundleDecoder {
 
     /// Decodes an NDJSON file (one event object a line), gzip or plain as its first bytes say.
     public static func ndjson(
-        path: String, batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+        path: String, batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize,
+        indexing field: String? = nil
     ) throws -> BundleDecoder {
-        try BundleDecoder(path: path, gzip: isGzip(path), ndjson: true, bundleID: nil, batchSize: batchSize, maximumEventSize: maximumEventSize)
+        try BundleDecoder(
+            path: path, gzip: isGzip(path), ndjson: true, bundleID: nil, batchSize: batchSize, maximumEventSize: maximumEventSize, field: field)
     }
 
     private static func isGzip(_ path: String) throws -> Bool {
@@ -95,9 +108,11 @@ public final class BundleDecoder {
     }
 
     private init(
-        path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int, arriving: (@Sendable () -> Bool)? = nil
+        path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int, field: String? = nil,
+        arriving: (@Sendable () -> Bool)? = nil
     ) throws {
-        scanner = JSONArrayScanner(ndjson: ndjson)
+        scanner = JSONArrayScanner(ndjson: ndjson, field: field)
+        self.field = field
         let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
         self.bundleID = bundleID
         self.batchSize = batchSize
@@ -236,7 +251,10 @@ public final class BundleDecoder {
         guard scanned < working.count else { return }
         let failure = working.withUnsafeBytes { bytes -> JSONArrayScanner.Failure? in
             do throws(JSONArrayScanner.Failure) {
-                try scanner.scan(bytes, from: scanned) { ranges.append($0) }
+                try scanner.scan(bytes, from: scanned) { range, value in
+                    ranges.append(range)
+                    if field != nil { fieldValues.append(value) }
+                }
                 return nil
             } catch {
                 return error
@@ -255,8 +273,9 @@ public final class BundleDecoder {
         scanner.rebase(droppingFirst: keepFrom)
         scanned = working.count
         documentOffset += Int64(keepFrom)
-        let batch = EventBatch(bytes: storage, ranges: ranges)
+        let batch = EventBatch(bytes: storage, ranges: ranges, fieldIndex: field.map { FieldIndex(field: $0, values: fieldValues) })
         ranges.removeAll(keepingCapacity: true)
+        fieldValues.removeAll(keepingCapacity: true)
         return batch
     }
 

@@ -5,6 +5,9 @@
 /// The scanner keeps its state between calls, so the document may arrive in any chunking; the
 /// caller keeps the bytes of an unfinished element contiguous (see ``BundleDecoder``).
 /// It does not check that strings are valid UTF-8: they pass through byte for byte.
+///
+/// Given a `field`, it also notes where each element's value for that top-level key lies, on the
+/// same pass: a split by that field then reads the value without walking the event again.
 package struct JSONArrayScanner {
     private enum TopLevel: UInt8 { case beforeArray, firstElementOrEnd, element, commaOrEnd, finished }
     private enum Expect: UInt8 { case keyOrEnd, key, colon, value, valueOrEnd, commaOrEnd }
@@ -23,9 +26,38 @@ package struct JSONArrayScanner {
     /// Where the current element began, relative to the buffer being scanned.
     package private(set) var elementStart: Int?
 
-    package init(ndjson: Bool = false) {
+    /// The top-level key whose value is noted, as UTF-8.
+    private let field: [UInt8]?
+    /// Where the text of the top-level key being read starts.
+    private var keyStart = 0
+    private var keyHasEscape = false
+    /// The key just read is `field`: the value that follows is noted.
+    private var noteNextValue = false
+    /// Where the value being noted starts, until it ends.
+    private var notedStart: Int?
+    /// What is known so far of the current element's value for `field`.
+    private var noted = FieldValue.unknown
+
+    package init(ndjson: Bool = false, field: String? = nil) {
         lines = ndjson
         top = ndjson ? .firstElementOrEnd : .beforeArray
+        self.field = field.map { Array($0.utf8) }
+    }
+
+    /// Where an element's value for the scanner's `field` lies.
+    package enum FieldValue: Sendable, Equatable {
+        /// No field was asked for, or a top-level key was spelled with escapes (which may spell
+        /// the field): look the field up in the element.
+        case unknown
+        /// The element has no such top-level key.
+        case absent
+        /// The raw JSON of the value (a string with its quotes), the last one when the key repeats.
+        case at(Range<Int>)
+
+        func shifted(by count: Int) -> FieldValue {
+            guard case .at(let range) = self else { return self }
+            return .at((range.lowerBound - count)..<(range.upperBound - count))
+        }
     }
 
     package struct Failure: Error {
@@ -33,9 +65,11 @@ package struct JSONArrayScanner {
         package var message: String
     }
 
-    /// Scans `bytes[from...]`, calling `element` with the range of each element that completes.
-    /// Positions are indexes into `bytes`.
-    package mutating func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, element: (Range<Int>) -> Void) throws(Failure) {
+    /// Scans `bytes[from...]`, calling `element` with the range of each element that completes,
+    /// and where its value for `field` lies. Positions are indexes into `bytes`.
+    package mutating func scan(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, element: (Range<Int>, FieldValue) -> Void
+    ) throws(Failure) {
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let end = bytes.count
         var i = start
@@ -46,7 +80,7 @@ package struct JSONArrayScanner {
             }
             let byte = base[i]
             if stack.isEmpty {
-                try topLevel(byte, at: i, element: element)
+                try topLevel(byte, at: i)
                 i += 1
                 continue
             }
@@ -64,6 +98,14 @@ package struct JSONArrayScanner {
                 default: throw Failure(position: i, message: "unexpected string")
                 }
                 inString = true
+                if field != nil, stack.count == 1 {
+                    if stringIsKey {
+                        keyStart = i + 1
+                        keyHasEscape = false
+                    } else {
+                        noteValueStart(at: i)
+                    }
+                }
             case UInt8(ascii: ":"):
                 guard expect == .colon else { throw Failure(position: i, message: "unexpected ':'") }
                 expect = .value
@@ -74,6 +116,7 @@ package struct JSONArrayScanner {
                 guard expect == .value || expect == .valueOrEnd else {
                     throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'")
                 }
+                if stack.count == 1 { noteValueStart(at: i) }
                 stack.append(byte == UInt8(ascii: "{"))
                 expect = byte == UInt8(ascii: "{") ? .keyOrEnd : .valueOrEnd
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
@@ -83,8 +126,9 @@ package struct JSONArrayScanner {
                 else { throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'") }
                 stack.removeLast()
                 expect = .commaOrEnd
+                if stack.count == 1 { noteValueEnd(at: i + 1) }
                 if stack.isEmpty {
-                    element(elementStart!..<i + 1)
+                    element(elementStart!..<i + 1, noted)
                     elementStart = nil
                     top = .commaOrEnd
                 }
@@ -93,6 +137,7 @@ package struct JSONArrayScanner {
                     throw Failure(position: i, message: "unexpected character \(Self.show(byte))")
                 }
                 scalarStart = i
+                if stack.count == 1 { noteValueStart(at: i) }
                 expect = .commaOrEnd
                 // The rest of a number or literal in a tight loop; the byte after it ends it above.
                 i += 1
@@ -120,11 +165,54 @@ package struct JSONArrayScanner {
     mutating func rebase(droppingFirst count: Int) {
         if let start = elementStart { elementStart = start - count }
         if let start = scalarStart { scalarStart = start - count }
+        if let start = notedStart { notedStart = start - count }
+        keyStart -= count
+        noted = noted.shifted(by: count)
+    }
+
+    // MARK: - Noting the field's value
+
+    /// A top-level value starts: noted if its key was `field`.
+    @inline(__always)
+    private mutating func noteValueStart(at i: Int) {
+        guard noteNextValue else { return }
+        noteNextValue = false
+        notedStart = i
+    }
+
+    /// A top-level value ends just before `end`.
+    @inline(__always)
+    private mutating func noteValueEnd(at end: Int) {
+        guard let start = notedStart else { return }
+        notedStart = nil
+        if noted != .unknown { noted = .at(start..<end) }
+    }
+
+    /// A top-level key ends at `end` (its closing quote).
+    private mutating func noteKey(_ base: UnsafePointer<UInt8>, endingAt end: Int) {
+        guard let field else { return }
+        if keyHasEscape {
+            noted = .unknown  // the key may spell `field` with escapes: only a lookup can tell
+        } else if end - keyStart == field.count {
+            var k = 0
+            while k < field.count, field[k] == base[keyStart + k] { k += 1 }
+            if k == field.count { noteNextValue = true }
+        }
+    }
+
+    /// A new element: nothing is known of its field yet.
+    private mutating func startElement(at i: Int) {
+        elementStart = i
+        stack.append(true)
+        expect = .keyOrEnd
+        noted = field == nil ? .unknown : .absent
+        noteNextValue = false
+        notedStart = nil
     }
 
     // MARK: - Pieces
 
-    private mutating func topLevel(_ byte: UInt8, at i: Int, element: (Range<Int>) -> Void) throws(Failure) {
+    private mutating func topLevel(_ byte: UInt8, at i: Int) throws(Failure) {
         if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { return }
         switch top {
         case .beforeArray:
@@ -134,9 +222,7 @@ package struct JSONArrayScanner {
             if byte == UInt8(ascii: "]"), top == .firstElementOrEnd {
                 top = .finished
             } else if byte == UInt8(ascii: "{") {
-                elementStart = i
-                stack.append(true)
-                expect = .keyOrEnd
+                startElement(at: i)
             } else {
                 throw Failure(position: i, message: "expected an event object, found \(Self.show(byte))")
             }
@@ -144,9 +230,7 @@ package struct JSONArrayScanner {
             guard byte == UInt8(ascii: "{") else {
                 throw Failure(position: i, message: "expected an event object on the next line, found \(Self.show(byte))")
             }
-            elementStart = i
-            stack.append(true)
-            expect = .keyOrEnd
+            startElement(at: i)
         case .commaOrEnd:
             if byte == UInt8(ascii: ",") {
                 top = .element
@@ -195,9 +279,13 @@ package struct JSONArrayScanner {
             if special == UInt8(ascii: "\"") {
                 inString = false
                 expect = stringIsKey ? .colon : .commaOrEnd
+                if field != nil, stack.count == 1 {
+                    if stringIsKey { noteKey(base, endingAt: i) } else { noteValueEnd(at: i + 1) }
+                }
                 return i + 1
             }
             if special == UInt8(ascii: "\\") {
+                keyHasEscape = true
                 escape = 1
                 i += 1
                 continue
@@ -222,6 +310,7 @@ package struct JSONArrayScanner {
     private mutating func endScalar(_ base: UnsafePointer<UInt8>, at end: Int) throws(Failure) {
         let start = scalarStart!
         scalarStart = nil
+        if stack.count == 1 { noteValueEnd(at: end) }
         let token = UnsafeBufferPointer(start: base + start, count: end - start)
         guard Self.isLiteral(token) || Self.isNumber(token) else {
             throw Failure(position: start, message: "invalid value '\(String(decoding: token, as: UTF8.self))'")

@@ -58,7 +58,7 @@ public struct BundleDelivery: Sendable {
                             for name in downstream[stage.name, default: []] { await channels[name]!.send(.file(artifact)) }
                         }
                         let delivery = Delivery(
-                            bundle: bundle, input: SinkInput(channel: channels[stage.name]!), output: output,
+                            bundle: bundle, input: SinkInput(channel: channels[stage.name]!, indexing: stage.fieldRead), output: output,
                             stage: stage.name, logger: logger)
                         return try await stage.sink.deliver(delivery)
                     }
@@ -129,14 +129,14 @@ public struct BundleDelivery: Sendable {
         for stage in roots where stage.sink.reads == .files {
             await channels[stage.name]!.send(.file(bundle.file))
         }
-        let readers = roots.filter { $0.sink.reads == .events }.map { channels[$0.name]! }
+        let readers = roots.filter { $0.sink.reads == .events }
         guard !readers.isEmpty else { return 0 }
-        let decoder = try bundle.makeDecoder()
+        let decoder = try bundle.makeDecoder(indexing: readers.lazy.compactMap(\.fieldRead).first)
         var events = 0
         while let batch = try await decoder.next() {
             try Task.checkCancellation()
             events += batch.count
-            for channel in readers { await channel.send(.events(batch)) }
+            for reader in readers { await channels[reader.name]!.send(.events(batch)) }
         }
         return events
     }

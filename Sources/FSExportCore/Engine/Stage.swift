@@ -11,6 +11,9 @@ public struct Stage: Sendable {
         self.sink = sink
         self.inputs = inputs
     }
+
+    /// The field its sink reads in every event (``ReadsField``), if any.
+    var fieldRead: String? { (sink as? any ReadsField)?.fieldRead }
 }
 
 /// Where a stage's input comes from: the bundles themselves, or another stage's files.

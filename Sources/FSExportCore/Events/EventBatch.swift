@@ -8,9 +8,18 @@ public struct EventBatch: Sendable {
     /// Where each event's JSON object lies in ``bytes``.
     public let ranges: [Range<Int>]
 
+    /// Where each event's value of one field lies, when the decoder noted it while it checked the
+    /// events (``ReadsField``): ``FieldTexts`` reads the value from there.
+    let fieldIndex: FieldIndex?
+
     public init(bytes: [UInt8], ranges: [Range<Int>]) {
+        self.init(bytes: bytes, ranges: ranges, fieldIndex: nil)
+    }
+
+    package init(bytes: [UInt8], ranges: [Range<Int>], fieldIndex: FieldIndex?) {
         self.bytes = bytes
         self.ranges = ranges
+        self.fieldIndex = fieldIndex
     }
 
     public var count: Int { ranges.count }
@@ -47,5 +56,18 @@ public struct Event: Sendable {
     /// A top-level field, parsing only as far as that field: `event.field("EventType")?.text`.
     public func field(_ name: String) -> JSONField? {
         withJSONBytes { FieldLookup.find(name, in: $0) }
+    }
+}
+
+/// One field's value in each event of a batch, as the scanner noted it.
+package struct FieldIndex: Sendable {
+    /// The top-level key.
+    package let field: String
+    /// One per event, in order.
+    package let values: [JSONArrayScanner.FieldValue]
+
+    package init(field: String, values: [JSONArrayScanner.FieldValue]) {
+        self.field = field
+        self.values = values
     }
 }

@@ -169,6 +169,9 @@ enum FieldLookup {
 /// One field read from many events, as a split reads it: each distinct value's text is made once,
 /// and an event whose raw value was seen before costs a hash and a compare, no String. The
 /// memory is bounded: past `capacity` distinct values the remembered ones are dropped.
+///
+/// When the batch's decoder noted this field (``ReadsField``), the value is taken from where the
+/// decoder found it; otherwise the event is walked to its top-level key.
 public struct FieldTexts {
     private let name: String
     private let nameUTF8: [UInt8]
@@ -184,20 +187,31 @@ public struct FieldTexts {
 
     /// The field's value as ``JSONField/text``, or nil when the event has no such field.
     public mutating func text(of event: Event) -> String? {
-        event.withJSONBytes { object -> String? in
-            guard let raw = FieldLookup.rawValue(name, nameUTF8, in: object) else { return nil }
-            var hash = 14_695_981_039_346_656_037 as UInt64  // FNV-1a
-            for byte in raw { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-            let key = Int(truncatingIfNeeded: hash)
-            if let found = known[key]?.first(where: { $0.raw.elementsEqual(raw) }) { return found.text }
-            let text = FieldLookup.value(raw).text
-            if count >= capacity {
-                known.removeAll(keepingCapacity: true)
-                count = 0
+        if let index = event.batch.fieldIndex, index.field == name {
+            switch index.values[event.index] {
+            case .absent: return nil
+            case .at(let range): return event.batch.bytes.withUnsafeBytes { text(ofRaw: UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt8.self)[range])) }
+            case .unknown: break
             }
-            known[key, default: []].append((Array(raw), text))
-            count += 1
-            return text
         }
+        return event.withJSONBytes { object -> String? in
+            FieldLookup.rawValue(name, nameUTF8, in: object).map { text(ofRaw: $0) }
+        }
+    }
+
+    /// The text of a raw JSON value, made once per distinct value.
+    private mutating func text(ofRaw raw: UnsafeBufferPointer<UInt8>) -> String {
+        var hash = 14_695_981_039_346_656_037 as UInt64  // FNV-1a
+        for byte in raw { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        let key = Int(truncatingIfNeeded: hash)
+        if let found = known[key]?.first(where: { $0.raw.elementsEqual(raw) }) { return found.text }
+        let text = FieldLookup.value(raw).text
+        if count >= capacity {
+            known.removeAll(keepingCapacity: true)
+            count = 0
+        }
+        known[key, default: []].append((Array(raw), text))
+        count += 1
+        return text
     }
 }

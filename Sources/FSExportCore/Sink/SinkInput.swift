@@ -11,8 +11,13 @@ public enum SinkItem: Sendable {
 public struct SinkInput: AsyncSequence, Sendable {
     public typealias Element = SinkItem
     let channel: AsyncThrowingChannel<SinkItem, any Error>
+    /// The field the stage reads in every event (``ReadsField``): noted when files are decoded here.
+    let field: String?
 
-    init(channel: AsyncThrowingChannel<SinkItem, any Error>) { self.channel = channel }
+    init(channel: AsyncThrowingChannel<SinkItem, any Error>, indexing field: String? = nil) {
+        self.channel = channel
+        self.field = field
+    }
 
     public func makeAsyncIterator() -> AsyncThrowingChannel<SinkItem, any Error>.Iterator {
         channel.makeAsyncIterator()
@@ -30,10 +35,11 @@ public struct SinkInput: AsyncSequence, Sendable {
         public typealias Element = EventBatch
         let input: SinkInput
 
-        public func makeAsyncIterator() -> Iterator { Iterator(items: input.makeAsyncIterator()) }
+        public func makeAsyncIterator() -> Iterator { Iterator(items: input.makeAsyncIterator(), field: input.field) }
 
         public struct Iterator: AsyncIteratorProtocol {
             var items: AsyncThrowingChannel<SinkItem, any Error>.Iterator
+            let field: String?
             var reading: BundleDecoder?
 
             public mutating func next() async throws -> EventBatch? {
@@ -44,16 +50,16 @@ public struct SinkInput: AsyncSequence, Sendable {
                     }
                     switch try await items.next() {
                     case .events(let batch)?: return batch
-                    case .file(let artifact)?: reading = try Self.decoder(for: artifact)
+                    case .file(let artifact)?: reading = try Self.decoder(for: artifact, indexing: field)
                     case nil: return nil
                     }
                 }
             }
 
-            static func decoder(for artifact: Artifact) throws -> BundleDecoder {
+            static func decoder(for artifact: Artifact, indexing field: String?) throws -> BundleDecoder {
                 switch artifact.content {
-                case .bundle(let encoding): return try BundleDecoder(path: artifact.path, encoding: encoding)
-                case .ndjson: return try BundleDecoder.ndjson(path: artifact.path)
+                case .bundle(let encoding): return try BundleDecoder(path: artifact.path, encoding: encoding, indexing: field)
+                case .ndjson: return try BundleDecoder.ndjson(path: artifact.path, indexing: field)
                 case .opaque:
                     throw SinkError(
                         "this stage reads events, but '\(artifact.name)' from the stage before it holds no events (an archive, a program's output); "
