@@ -1,28 +1,20 @@
 import Foundation
+import Synchronization
 
 /// Keeps two runs of one pipeline apart: both would start after the same checkpoint and deliver
 /// the same bundles twice. An advisory `flock` on `<state file>.lock`, which the kernel drops when
 /// the process ends however it ends, so a crashed run leaves no stale lock behind.
 final class RunLock {
     private let descriptor: Int32
+    private let path: String
 
     /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it. Without
     /// `creating`, a missing lock file is an error (nothing has ever run).
     init(statePath: String, creating: Bool = true) throws {
-        let path = "\(statePath).lock"
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if creating {
-            try FileSystemError.naming("create the folder", folder) {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            }
-        }
-        descriptor = open(path, O_RDWR | (creating ? O_CREAT : 0) | O_CLOEXEC, FileModes.fileBits)
-        guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = Self.recordedProcess(descriptor)
-            close(descriptor)
-            throw PipelineBusy(lockPath: path, processID: holder)
-        }
+        path = "\(statePath).lock"
+        // Taken before the instance is whole: an init that throws after that runs deinit, which
+        // would close the descriptor a second time.
+        descriptor = try Self.acquire(path, creating: creating)
         // The holder's pid, for the message the next run prints; the file is never removed, since
         // unlinking a lock file lets a third run lock a new file while the second still holds the old.
         guard creating else { return }  // a probe (`status`) leaves the last run's pid in place
@@ -31,7 +23,46 @@ final class RunLock {
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 
-    deinit { close(descriptor) }
+    private static func acquire(_ path: String, creating: Bool) throws -> Int32 {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if creating {
+            try FileSystemError.naming("create the folder", folder) {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+        }
+        let descriptor = open(path, O_RDWR | (creating ? O_CREAT : 0) | O_CLOEXEC, FileModes.fileBits)
+        guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
+        guard lock(descriptor, path: path) else {
+            let holder = recordedProcess(descriptor)
+            close(descriptor)
+            throw PipelineBusy(lockPath: path, processID: holder)
+        }
+        return descriptor
+    }
+
+    deinit {
+        close(descriptor)
+        _ = Self.heldHere.withLock { $0.remove(path) }
+    }
+
+    /// The lock files this process's live runs hold.
+    private static let heldHere = Mutex<Set<String>>([])
+
+    /// Takes the lock without waiting for another run. When the holder on record is this process
+    /// but none of its runs holds the lock, the lock is its last run's, kept a moment longer by a
+    /// child it was starting (a forked child holds the descriptor until it execs, which closes
+    /// it): that is waited out, for two seconds at most.
+    private static func lock(_ descriptor: Int32, path: String) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK, recordedProcess(descriptor) == getpid(), !heldHere.withLock({ $0.contains(path) }),
+                ContinuousClock.now < deadline
+            else { return false }
+            usleep(10_000)
+        }
+        heldHere.withLock { _ = $0.insert(path) }
+        return true
+    }
 
     private static func recordedProcess(_ descriptor: Int32) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import FSExportCore
+
+@Suite("The run lock")
+struct RunLockTests {
+    @Test("A lock this process's last run left held a moment (by a child between fork and exec) is waited out; a live run's, or one held longer, is busy")
+    func ownLeftover() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-lock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let state = "\(folder)/state.json"
+        do { _ = try RunLock(statePath: state) }  // a run that ended: this process's pid is on record
+
+        // A forked child's copy of the last run's descriptor, as another open description of the file.
+        let child = open("\(state).lock", O_RDWR)
+        #expect(flock(child, LOCK_EX | LOCK_NB) == 0)
+        let released = Task.detached {
+            try await Task.sleep(for: .milliseconds(300))
+            close(child)
+        }
+        let run = try RunLock(statePath: state)
+        try await released.value
+        // While that run holds the lock, another in this process is busy.
+        #expect(throws: PipelineBusy.self) { try RunLock(statePath: state) }
+        _ = run
+
+        // A copy that is not let go within the wait: busy, not a wait without end.
+        let stuck = open("\(state).lock", O_RDWR)
+        defer { close(stuck) }
+        _ = consume run
+        #expect(flock(stuck, LOCK_EX | LOCK_NB) == 0)
+        #expect(throws: PipelineBusy.self) { try RunLock(statePath: state) }
+    }
+}
