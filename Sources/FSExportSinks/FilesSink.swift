@@ -88,9 +88,10 @@ public struct FilesSink: ConfigurableSink {
         let staging = try PrivateFolder.make(relative, in: root.path)
         var planned: [(temporary: String, target: String)] = []
         var targets: Set<String> = []
+        var createdFolders: [String] = []  // removed again if empty when the bundle is not committed
 
         func place(_ relative: String, write: (String) async throws -> Void) async throws {
-            let target = try root.prepare(relative)
+            let target = try root.prepare(relative, created: &createdFolders)
             guard targets.insert(target).inserted else {
                 throw SinkError("two files of bundle \(delivery.bundle.id) map to \(relative): add {name} to the path template")
             }
@@ -139,9 +140,11 @@ public struct FilesSink: ConfigurableSink {
             }
         } catch {
             Self.removeStaging(relative, root: root.path)
+            SafeRoot.removeEmpty(createdFolders)
             throw error
         }
         let moves = planned
+        let folders = createdFolders
         return Commit(
             commit: { [root, sync, ifExists] in
                 for (temporary, target) in moves {
@@ -155,7 +158,10 @@ public struct FilesSink: ConfigurableSink {
                 }
                 Self.removeStaging(relative, root: root.path)
             },
-            abort: { [root] in Self.removeStaging(relative, root: root.path) })
+            abort: { [root] in
+                Self.removeStaging(relative, root: root.path)
+                SafeRoot.removeEmpty(folders)
+            })
     }
 
     /// Where a file goes below the root: the run and the dry run both name files here.

@@ -66,6 +66,22 @@ struct HostileDeliveryTests {
         if let difference = Self.difference(Self.lines(of: written), bundle.events) { Issue.record("\(difference)") }
     }
 
+    @Test("A bundle that fails leaves no empty folders where its files were to go, and keeps the folders that were there")
+    func noEmptyFolders() async throws {
+        let workspace = try Workspace()
+        try FileManager.default.createDirectory(atPath: "\(workspace.path)/out/raw/kept", withIntermediateDirectories: true)
+        let file = try workspace.write("p.yml", """
+            source: {start: 0, settle: 0s}
+            stages:
+              raw: {type: files, inputs: [source], root: out, path: "raw/{start:%Y/%m/%d}/{id}.json.gz"}
+              failing: {type: command, inputs: [source], shell: 'cat >/dev/null; exit 3'}
+            """)
+        let server = try ScriptedExportAPI.server([try Self.bundle(values: ["a", "b"])])
+        await #expect(throws: (any Error).self) { try await runPipeline(file, server: server) }
+        let folders = try FileManager.default.subpathsOfDirectory(atPath: "\(workspace.path)/out").sorted()
+        #expect(folders == ["raw", "raw/kept"])
+    }
+
     @Test("Every split value's lines land in one series of parts, the same name in every bundle")
     func sameValueSameName() async throws {
         let first = try Self.bundle(id: 100, stop: Self.day + 100, values: ["Buy now", "Buy/now"])
