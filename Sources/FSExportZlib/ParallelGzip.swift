@@ -1,6 +1,5 @@
 import CZlib
 import CZlibShims
-import Synchronization
 
 /// Gzip compression on every core, as pigz does it: the input is cut into 128 KiB blocks, each
 /// deflated on its own thread with the previous block's last 32 KiB as its dictionary, and the
@@ -103,34 +102,17 @@ public final class ParallelGzip {
 
 /// Raw deflate streams kept for reuse, one per block being compressed at a time: making one costs
 /// more than compressing a small block.
-private final class DeflateStreams: Sendable {
-    static let shared = DeflateStreams()
-
-    private struct Stream: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<z_stream>
-        let level: Int32
-    }
-
-    private let idle = Mutex<[Stream]>([])
-
-    func with<T>(level: Int32, _ body: (UnsafeMutablePointer<z_stream>) throws(ZlibError) -> T) throws(ZlibError) -> T {
-        let stream = try take(level: level)
-        defer { idle.withLock { $0.append(stream) } }
-        return try body(stream.pointer)
-    }
-
-    private func take(level: Int32) throws(ZlibError) -> Stream {
-        if let found = idle.withLock({ idle in idle.firstIndex { $0.level == level }.map { idle.remove(at: $0) } }) {
-            deflateReset(found.pointer)
-            return found
-        }
-        let pointer = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        pointer.initialize(to: z_stream())
-        let code = fsx_deflate_init_raw(pointer, level)
-        guard code == Z_OK else {
-            pointer.deallocate()
-            throw ZlibError(kind: .internalError, message: "deflateInit2 failed (\(code))", compressedOffset: 0)
-        }
-        return Stream(pointer: pointer, level: level)
-    }
+private enum DeflateStreams {
+    static let shared = ContextPool<UnsafeMutablePointer<z_stream>, ZlibError>(
+        make: { level throws(ZlibError) in
+            let pointer = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            pointer.initialize(to: z_stream())
+            let code = fsx_deflate_init_raw(pointer, level)
+            guard code == Z_OK else {
+                pointer.deallocate()
+                throw ZlibError(kind: .internalError, message: "deflateInit2 failed (\(code))", compressedOffset: 0)
+            }
+            return pointer
+        },
+        reuse: { deflateReset($0) })
 }

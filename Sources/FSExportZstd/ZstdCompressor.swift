@@ -1,6 +1,5 @@
 import CZstd
 import FSExportZlib
-import Synchronization
 
 /// zstd compression (libzstd) on every core: the input is cut into 256 KiB blocks, each
 /// compressed on its own thread into a zstd frame of its own (with its checksum), and the frames
@@ -50,27 +49,16 @@ public final class ZstdCompressor {
 }
 
 /// zstd contexts kept for reuse, one per block being compressed at a time.
-private final class ZstdContexts: Sendable {
-    static let shared = ZstdContexts()
-
-    private struct Context: @unchecked Sendable {
-        let pointer: OpaquePointer
-        let level: Int32
-    }
-
-    private let idle = Mutex<[Context]>([])
-
-    func with<T>(level: Int32, _ body: (OpaquePointer) throws(ZstdCompressor.Failure) -> T) throws(ZstdCompressor.Failure) -> T {
-        let context = try take(level: level)
-        defer { idle.withLock { $0.append(context) } }
-        return try body(context.pointer)
-    }
-
-    private func take(level: Int32) throws(ZstdCompressor.Failure) -> Context {
-        if let found = idle.withLock({ idle in idle.firstIndex { $0.level == level }.map { idle.remove(at: $0) } }) { return found }
+private enum ZstdContexts {
+    static let shared = ContextPool<OpaquePointer, ZstdCompressor.Failure>(make: { level throws(ZstdCompressor.Failure) in
         guard let pointer = ZSTD_createCCtx() else { throw ZstdCompressor.Failure(description: "libzstd could not make a context") }
-        try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_compressionLevel, level))
-        try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_checksumFlag, 1))  // zstd -t and readers verify the content
-        return Context(pointer: pointer, level: level)
-    }
+        do throws(ZstdCompressor.Failure) {
+            try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_compressionLevel, level))
+            try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_checksumFlag, 1))  // zstd -t and readers verify the content
+        } catch {
+            ZSTD_freeCCtx(pointer)
+            throw error
+        }
+        return pointer
+    })
 }
