@@ -22,7 +22,7 @@ struct StreamingFetch {
         let result = await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
         fetch.cancel()
         _ = await fetch.result
-        for path in [destination] + (source.arrivingPath(for: destination).map { [$0] } ?? []) { unlink(path) }
+        for path in [destination] + (source.arrivingFile(for: destination).map { [$0.path] } ?? []) { unlink(path) }
         return try result.get()
     }
 
@@ -31,7 +31,7 @@ struct StreamingFetch {
         do {
             let decoder: BundleDecoder
             if let partial = try await gzipArriving(while: { arriving.isOn }),
-                let following = try? BundleDecoder(following: partial, arriving: { arriving.isOn }, bundleID: bundle.id)
+                let following = try? BundleDecoder(following: partial.path, ndjson: partial.ndjson, arriving: { arriving.isOn }, bundleID: bundle.id)
             {
                 decoder = following
             } else {  // not gzip, no arriving file, or already whole and renamed
@@ -66,16 +66,20 @@ struct StreamingFetch {
 
     /// The file the fetch writes as bytes arrive, once it shows a gzip header; nil when the
     /// source writes none, the body is not gzip, or the fetch ended first.
-    private func gzipArriving(while arriving: () -> Bool) async throws -> String? {
-        guard let path = source.arrivingPath(for: destination) else { return nil }
+    private func gzipArriving(while arriving: () -> Bool) async throws -> ArrivingFile? {
+        guard let file = source.arrivingFile(for: destination) else { return nil }
+        // The download may start at once (a GET) or after minutes (an export being made): looked
+        // for often at first, then every 50 ms.
+        var pause = Duration.milliseconds(1)
         while arriving() {
-            if let handle = FileHandle(forReadingAtPath: path) {
+            if let handle = FileHandle(forReadingAtPath: file.path) {
                 defer { try? handle.close() }
                 if let magic = try handle.read(upToCount: 2), magic.count == 2 {
-                    return magic == Data([0x1F, 0x8B]) ? path : nil
+                    return magic == Data([0x1F, 0x8B]) ? file : nil
                 }
             }
-            try await Task.sleep(for: .milliseconds(1))
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
         }
         return nil
     }

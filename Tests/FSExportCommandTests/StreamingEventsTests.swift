@@ -24,6 +24,51 @@ struct StreamingEventsTests {
         }
     }
 
+    /// Runs `events --from` a segments pipeline (one day exported as `format`) against a
+    /// simulator with `fault`; through `| head -n 1` when `firstLine`.
+    static func segmentEvents(format: String, fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
+        var configuration = SimulatorConfiguration(
+            apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
+            faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
+        configuration.exportRunningPolls = 1
+        return try await ExportSimulator.withRunning(configuration) { simulator in
+            let folder = try makeFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let pipeline = "\(folder)/segments.yml"
+            try """
+                source: {type: segments, segment: everyone, format: \(format), window: 1d, start: 2024-01-01, until: 2024-01-02, settle: 0s, \
+                poll_interval: 10ms, base_url: "\(simulator.baseURL)"}
+                stages: {lines: {type: files, inputs: [source], root: out, path: "{name}"}}
+                """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+            let arguments = ["events", "--from", pipeline, "-q"] + (spool.map { ["--spool-dir", $0] } ?? [])
+            guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
+            return try await FSExportBinary.run(
+                ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
+        }
+    }
+
+    @Test("Segment exports stream too, NDJSON and JSON: the first events come out while the export downloads; a reset download resumes to the same output")
+    func segments() async throws {
+        for format in ["ndjson", "json"] {
+            let clock = ContinuousClock()
+            var started = clock.now
+            let whole = try await Self.segmentEvents(format: format, fault: "slow@storage:always")
+            let wholeTime = clock.now - started
+            #expect(whole.status == 0, "\(format): \(whole.stderr)")
+            #expect(whole.stdout.split(separator: "\n").count == 40_000, "\(format)")
+            let reset = try await Self.segmentEvents(format: format, fault: "reset@storage:1")
+            #expect(reset.status == 0 && reset.stdout == whole.stdout, "\(format): \(reset.stderr)")
+            started = clock.now
+            let spool = try makeFolder()
+            defer { try? FileManager.default.removeItem(atPath: spool) }
+            let first = try await Self.segmentEvents(format: format, fault: "slow@storage:always", firstLine: true, spool: spool).stdout
+            let firstTime = clock.now - started
+            #expect(first.hasPrefix("{"), "\(format): \(first.prefix(200))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "\(format): the download stopped halfway left its file")
+            #expect(firstTime * 2 < wholeTime, "\(format): first line after \(firstTime), the whole export after \(wholeTime)")
+        }
+    }
+
     @Test("A transfer reset or cut short halfway resumes, and the output is byte for byte the clean run's")
     func resumes() async throws {
         let clean = try await Self.events()

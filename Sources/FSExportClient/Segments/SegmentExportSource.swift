@@ -48,6 +48,16 @@ public final class SegmentExportSource: BundleSource {
         DownloadedBundle(id: bundle.id, path: "", encoding: .gzip, byteCount: 0, content: settings.format.content(.gzip)).artifact.name
     }
 
+    /// The download from storage writes `destination.part` as it arrives (a JSON or NDJSON
+    /// export; a CSV one holds no events to read).
+    public func arrivingFile(for destination: String) -> ArrivingFile? {
+        switch settings.format.content(.gzip) {
+        case .bundle: ArrivingFile(path: destination + ".part")
+        case .ndjson: ArrivingFile(path: destination + ".part", ndjson: true)
+        case .opaque: nil
+        }
+    }
+
     /// The windows that end after `start` and have ended by now (and by `until`).
     public func bundles(after start: Int64, until: Int64?) -> any AsyncSequence<ExportBundle, any Error> {
         ExportWindows(size: settings.window, after: start, last: min(until ?? .max, now()))

@@ -96,15 +96,16 @@ public final class BundleDecoder {
         return count == 2 && magic == [0x1f, 0x8b]
     }
 
-    /// Decodes a gzip JSON bundle while it is still being written at `path` (``BundleSource/arrivingPath(for:)``):
-    /// at the end of what has arrived it waits while `arriving` says more is coming, and reads to
-    /// the end once it says no more. Damaged or missing data fails as for a whole file, at the end
-    /// at the latest (the gzip check).
+    /// Decodes a gzip JSON bundle (or gzip NDJSON) while it is still being written at `path`
+    /// (``BundleSource/arrivingFile(for:)``): at the end of what has arrived it waits while
+    /// `arriving` says more is coming, and reads to the end once it says no more. Damaged or
+    /// missing data fails as for a whole file, at the end at the latest (the gzip check).
     public convenience init(
-        following path: String, arriving: @escaping @Sendable () -> Bool, bundleID: Int64? = nil, batchSize: Int = 256 << 10,
-        maximumEventSize: Int = 64 << 20
+        following path: String, ndjson: Bool = false, arriving: @escaping @Sendable () -> Bool, bundleID: Int64? = nil,
+        batchSize: Int = 256 << 10, maximumEventSize: Int = 64 << 20
     ) throws {
-        try self.init(path: path, gzip: true, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, arriving: arriving)
+        try self.init(
+            path: path, gzip: true, ndjson: ndjson, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, arriving: arriving)
     }
 
     private init(

@@ -37,10 +37,11 @@ public protocol BundleSource: Sendable {
     /// The name the fetched file will have, before it is fetched (for `--dry-run`).
     func plannedFileName(for bundle: ExportBundle) -> String
 
-    /// Where a fetch to `destination` writes a gzip JSON bundle's bytes in the order they arrive,
-    /// resumed in place after a break, so that a reader that commits nothing (`fsexport events`)
-    /// can decode while the fetch goes on; nil when the source writes no such file.
-    func arrivingPath(for destination: String) -> String?
+    /// Where a fetch to `destination` writes the gzip bytes of a file of events in the order they
+    /// arrive, resumed in place after a break, so that a reader that commits nothing
+    /// (`fsexport events`) can decode while the fetch goes on; nil when the source writes no such
+    /// file, or a file without events (a CSV export).
+    func arrivingFile(for destination: String) -> ArrivingFile?
 }
 
 extension BundleSource {
@@ -50,7 +51,20 @@ extension BundleSource {
     /// by default a gzip bundle's, `ID.json.gz`.
     public func plannedFileName(for bundle: ExportBundle) -> String { "\(bundle.id).json.gz" }
 
-    public func arrivingPath(for destination: String) -> String? { nil }
+    public func arrivingFile(for destination: String) -> ArrivingFile? { nil }
+}
+
+/// A file a fetch writes as its bytes arrive (``BundleSource/arrivingFile(for:)``).
+public struct ArrivingFile: Sendable, Equatable {
+    /// Written in the order the bytes arrive, resumed in place after a break.
+    public var path: String
+    /// One event a line, rather than a JSON array of events.
+    public var ndjson: Bool
+
+    public init(path: String, ndjson: Bool = false) {
+        self.path = path
+        self.ndjson = ndjson
+    }
 }
 
 /// Well-known checkpoint scopes.
