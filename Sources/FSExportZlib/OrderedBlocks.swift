@@ -21,6 +21,8 @@ public final class OrderedBlocks {
     private var block: [UInt8] = []
     private var previous: [UInt8] = []
     private var inFlight: [Job] = []
+    /// Block buffers whose compression was handed over, ready to take the next blocks.
+    private var spare: [[UInt8]] = []
 
     /// - Parameters:
     ///   - keep: how many bytes of the previous block each block's compression sees.
@@ -56,7 +58,7 @@ public final class OrderedBlocks {
     private func submit(last: Bool, ready: (_ bytes: [UInt8], _ check: UInt32, _ length: Int) throws -> Void) throws {
         let job = Job(input: block, previous: previous, last: last, compress: compress)
         if keep > 0 { previous = Array(block.suffix(keep)) }
-        block = []
+        block = spare.popLast() ?? []
         block.reserveCapacity(blockSize)
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
@@ -77,12 +79,17 @@ public final class OrderedBlocks {
         case .failure(let error)?: throw error
         case nil: fatalError("a block was handed over before it was compressed")
         }
+        // Its buffer takes a later block: no fresh allocation (and page faults) for every block.
+        var buffer = job.input
+        job.input = []
+        buffer.removeAll(keepingCapacity: true)
+        if spare.count < 2 { spare.append(buffer) }
     }
 
     /// One block's compression. `result` is written by the worker before `done` is signalled and
     /// read by the writer after it, which the semaphore orders.
     private final class Job: @unchecked Sendable {
-        let input: [UInt8]
+        var input: [UInt8]
         let previous: [UInt8]
         let last: Bool
         let compress: Compress

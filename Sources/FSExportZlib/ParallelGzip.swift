@@ -27,7 +27,7 @@ public final class ParallelGzip {
         blocks = OrderedBlocks(blockSize: Self.blockSize, keep: Self.dictionarySize, threads: threads) { block, dictionary, last in
             let check = block.withUnsafeBytes { UInt32(crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count))) }
             let bytes = try DeflateStreams.shared.with(level: level) { stream throws(ZlibError) in
-                try Self.deflateBlock(block, dictionary: dictionary, last: last, stream: stream)
+                try Self.deflateBlock(block, dictionary: dictionary, last: last, stream: stream.pointer, into: stream.room)
             }
             return (bytes, check)
         }
@@ -69,41 +69,43 @@ public final class ParallelGzip {
     /// Raw deflate of one block: ended with a sync flush (byte-aligned, not final) so that the next
     /// block's data follows it, or with the final block for the last one.
     private static func deflateBlock(
-        _ input: [UInt8], dictionary: [UInt8], last: Bool, stream: UnsafeMutablePointer<z_stream>
+        _ input: [UInt8], dictionary: [UInt8], last: Bool, stream: UnsafeMutablePointer<z_stream>, into room: OutputRoom
     ) throws(ZlibError) -> [UInt8] {
         if !dictionary.isEmpty {
             let code = dictionary.withUnsafeBytes { deflateSetDictionary(stream, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt($0.count)) }
             guard code == Z_OK else { throw ZlibError.from(code: code, stream: stream, offset: 0) }
         }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 64)
+        room.reserve(Int(deflateBound(stream, uLong(input.count))) + 64)
         var produced = 0
         let code: Int32 = input.withUnsafeBytes { source in
             stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
             stream.pointee.avail_in = uInt(source.count)
             var code = Z_OK
             repeat {
-                if produced == output.count { output += [UInt8](repeating: 0, count: 64 << 10) }
-                code = output.withUnsafeMutableBytes { target in
-                    stream.pointee.next_out = target.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
-                    stream.pointee.avail_out = uInt(target.count - produced)
-                    let result = deflate(stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-                    produced = target.count - Int(stream.pointee.avail_out)
-                    return result
-                }
+                if produced == room.bytes.count { room.grow(keeping: produced) }
+                stream.pointee.next_out = room.bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
+                stream.pointee.avail_out = uInt(room.bytes.count - produced)
+                code = deflate(stream, last ? Z_FINISH : Z_SYNC_FLUSH)
+                produced = room.bytes.count - Int(stream.pointee.avail_out)
             } while (last ? code == Z_OK || code == Z_BUF_ERROR : stream.pointee.avail_out == 0) && (code == Z_OK || code == Z_BUF_ERROR)
             return code
         }
         guard code == (last ? Z_STREAM_END : Z_OK) || (!last && code == Z_BUF_ERROR) else {
             throw ZlibError.from(code: code, stream: stream, offset: 0)
         }
-        return Array(output[..<produced])  // a copy of its own size: the bound's capacity would stay while it waits its turn
+        return room.copy(produced)  // its own size: the room's worst-case size stays with the stream
     }
 }
 
 /// Raw deflate streams kept for reuse, one per block being compressed at a time: making one costs
 /// more than compressing a small block.
 private enum DeflateStreams {
-    static let shared = ContextPool<UnsafeMutablePointer<z_stream>, ZlibError>(
+    struct Stream {
+        let pointer: UnsafeMutablePointer<z_stream>
+        let room = OutputRoom()
+    }
+
+    static let shared = ContextPool<Stream, ZlibError>(
         make: { level throws(ZlibError) in
             let pointer = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             pointer.initialize(to: z_stream())
@@ -112,7 +114,7 @@ private enum DeflateStreams {
                 pointer.deallocate()
                 throw ZlibError(kind: .internalError, message: "deflateInit2 failed (\(code))", compressedOffset: 0)
             }
-            return pointer
+            return Stream(pointer: pointer)
         },
-        reuse: { deflateReset($0) })
+        reuse: { deflateReset($0.pointer) })
 }

@@ -20,7 +20,7 @@ public final class ZstdCompressor {
         blocks = OrderedBlocks(blockSize: Self.blockSize, threads: threads) { block, _, last in
             // An empty input still makes one (empty) frame, so that the file is valid zstd.
             guard !block.isEmpty || last else { return ([], 0) }
-            return (try ZstdContexts.shared.with(level: level) { context throws(Failure) in try Self.frame(block, context: context) }, 0)
+            return (try ZstdContexts.shared.with(level: level) { context throws(Failure) in try Self.frame(block, context: context.pointer, into: context.room) }, 0)
         }
     }
 
@@ -34,13 +34,13 @@ public final class ZstdCompressor {
         try blocks.finish { bytes, _, _ in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
-    private static func frame(_ block: [UInt8], context: OpaquePointer) throws(Failure) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(block.count))
-        let size = output.withUnsafeMutableBytes { target in
-            block.withUnsafeBytes { source in ZSTD_compress2(context, target.baseAddress, target.count, source.baseAddress, source.count) }
+    private static func frame(_ block: [UInt8], context: OpaquePointer, into room: OutputRoom) throws(Failure) -> [UInt8] {
+        room.reserve(ZSTD_compressBound(block.count))
+        let size = block.withUnsafeBytes { source in
+            ZSTD_compress2(context, room.bytes.baseAddress, room.bytes.count, source.baseAddress, source.count)
         }
         try check(size)
-        return Array(output[..<size])  // a copy of its own size: the bound's capacity would stay while it waits its turn
+        return room.copy(size)  // its own size: the room's worst-case size stays with the context
     }
 
     static func check(_ code: Int) throws(Failure) {
@@ -50,7 +50,12 @@ public final class ZstdCompressor {
 
 /// zstd contexts kept for reuse, one per block being compressed at a time.
 private enum ZstdContexts {
-    static let shared = ContextPool<OpaquePointer, ZstdCompressor.Failure>(make: { level throws(ZstdCompressor.Failure) in
+    struct Context {
+        let pointer: OpaquePointer
+        let room = OutputRoom()
+    }
+
+    static let shared = ContextPool<Context, ZstdCompressor.Failure>(make: { level throws(ZstdCompressor.Failure) in
         guard let pointer = ZSTD_createCCtx() else { throw ZstdCompressor.Failure(description: "libzstd could not make a context") }
         do throws(ZstdCompressor.Failure) {
             try ZstdCompressor.check(ZSTD_CCtx_setParameter(pointer, ZSTD_c_compressionLevel, level))
@@ -59,6 +64,6 @@ private enum ZstdContexts {
             ZSTD_freeCCtx(pointer)
             throw error
         }
-        return pointer
+        return Context(pointer: pointer)
     })
 }

@@ -57,6 +57,20 @@ struct ParallelGzipTests {
         #expect(try Self.compress(input, threads: 2, pieces: 1) == output)
     }
 
+    @Test("A compressor's output room grows keeping what it holds, and a smaller reserve keeps its size")
+    func outputRoom() {
+        let room = OutputRoom()
+        room.reserve(10)
+        let first = room.bytes.count
+        #expect(first >= 10)
+        for index in 0..<10 { room.bytes[index] = UInt8(index) }
+        room.grow(keeping: 10)
+        #expect(room.bytes.count > first && room.copy(10) == Array(0..<10))
+        let grown = room.bytes.count
+        room.reserve(5)
+        #expect(room.bytes.count == grown)
+    }
+
     @Test("Incompressible bytes and every level come back whole; higher levels are no larger on JSON")
     func levelsAndNoise() throws {
         var random = SystemRandomNumberGenerator()
