@@ -90,15 +90,17 @@ public struct NDJSONSink: ConfigurableSink {
         for try await batch in delivery.input.events {
             var touched: [(String, Part)] = []
             for index in 0..<batch.count {
-                let key = values?.text(of: batch[index]) ?? ""
+                let key = values?.text(ofEventAt: index, in: batch) ?? ""
                 let size = batch.ranges[index].count + 1
-                if let part = open[key], part.lines > 0, part.lines >= maxLines || part.bytes + size > maxBytes {
+                var existing = open[key]
+                if let part = existing, part.lines > 0, part.lines >= maxLines || part.bytes + size > maxBytes {
                     try part.file.writeLines(batch, indices: part.pending)
                     part.pending.removeAll()
                     try await close(key)
+                    existing = nil
                 }
                 let part: Part
-                if let existing = open[key] {
+                if let existing {
                     part = existing
                     if recency.last != key { recency.removeAll { $0 == key }; recency.append(key) }
                 } else {

@@ -187,15 +187,20 @@ public struct FieldTexts {
 
     /// The field's value as ``JSONField/text``, or nil when the event has no such field.
     public mutating func text(of event: Event) -> String? {
-        if let index = event.batch.fieldIndex, index.field == name {
-            switch index.values[event.index] {
+        text(ofEventAt: event.index, in: event.batch)
+    }
+
+    /// The same for the batch's event at `index`, without making an ``Event`` (which holds the batch).
+    public mutating func text(ofEventAt index: Int, in batch: EventBatch) -> String? {
+        if let noted = batch.fieldIndex, noted.field == name {
+            switch noted.values[index] {
             case .absent: return nil
-            case .at(let range): return event.batch.bytes.withUnsafeBytes { text(ofRaw: UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt8.self)[range])) }
+            case .at(let range): return batch.bytes.withUnsafeBytes { text(ofRaw: UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt8.self)[range])) }
             case .unknown: break
             }
         }
-        return event.withJSONBytes { object -> String? in
-            FieldLookup.rawValue(name, nameUTF8, in: object).map { text(ofRaw: $0) }
+        return batch.bytes.withUnsafeBytes { all in
+            FieldLookup.rawValue(name, nameUTF8, in: UnsafeRawBufferPointer(rebasing: all[batch.ranges[index]])).map { text(ofRaw: $0) }
         }
     }
 

@@ -126,11 +126,17 @@ public final class OutputFile {
 
     /// Writes each event of the batch followed by a newline: NDJSON.
     public func writeLines(_ batch: EventBatch) throws {
-        try writeLines(batch, indices: batch.ranges.indices)
+        try writeSelectedLines(batch, batch.ranges.indices)
     }
 
     /// Writes the chosen events of a batch as NDJSON lines.
-    public func writeLines(_ batch: EventBatch, indices: some Sequence<Int>) throws {
+    public func writeLines(_ batch: EventBatch, indices: [Int]) throws {
+        try writeSelectedLines(batch, indices)
+    }
+
+    /// Concrete index types only (a range, an array): a generic one would be called unspecialized
+    /// from other modules, through witness tables, once per event.
+    private func writeSelectedLines<Indices: Sequence<Int>>(_ batch: EventBatch, _ indices: Indices) throws {
         // Lines are gathered so that the compressor or the disk sees one large write per batch.
         var lines: [UInt8] = []
         // Moved, not copied: the array's storage stays uniquely referenced while it grows.
