@@ -68,6 +68,35 @@ public final class Inflater {
         }
     }
 
+    /// Inflates from `input` into `output` until one of them is used up or a gzip member ends,
+    /// and says how much of each it used: for a reader that hands each full output on before it
+    /// goes on, so that what waits is one output's worth however well the data compresses (and
+    /// zlib works on large outputs, which it inflates fastest).
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> (consumed: Int, produced: Int) {
+        guard let source = input.baseAddress, let target = output.baseAddress, !input.isEmpty, !output.isEmpty else { return (0, 0) }
+        if isAtEnd {
+            // Another gzip member follows the previous one.
+            inflateReset(stream)
+            isAtEnd = false
+        }
+        let offered = min(input.count, Int(UInt32.max)), room = min(output.count, Int(UInt32.max))
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: source.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(offered)
+        stream.pointee.next_out = target.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(room)
+        let code = CZlib.inflate(stream, Z_NO_FLUSH)
+        let consumed = offered - Int(stream.pointee.avail_in), produced = room - Int(stream.pointee.avail_out)
+        switch code {
+        case Z_STREAM_END: isAtEnd = true
+        case Z_OK: break
+        case Z_BUF_ERROR where stream.pointee.avail_in == 0 || stream.pointee.avail_out == 0: break
+        default: throw ZlibError.from(code: code, stream: stream, offset: compressedCount + Int64(consumed))
+        }
+        compressedCount += Int64(consumed)
+        inflatedCount += Int64(produced)
+        return (consumed, produced)
+    }
+
     /// Throws unless the input seen so far ended exactly at the end of a gzip member.
     public func finish() throws {
         guard isAtEnd else {

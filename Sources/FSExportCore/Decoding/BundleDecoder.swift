@@ -149,26 +149,18 @@ public final class BundleDecoder {
         into chunks: AsyncThrowingChannel<[UInt8], any Error>
     ) async throws {
         let inflater = gzip ? try Inflater(framing: .gzip) : nil
-        let inflateSlice = 4 << 10
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
-        // Chunks of at most `chunkSize` bytes, all allocated alike: buffers of one size reuse each
-        // other's memory, where mixed sizes would fragment the heap and let memory creep up.
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(chunkSize)
-        var full: [[UInt8]] = []
-        func take(_ bytes: UnsafeRawBufferPointer) {
-            var rest = bytes
-            while !rest.isEmpty {
-                let count = min(rest.count, chunkSize - chunk.count)
-                chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<count]))
-                rest = UnsafeRawBufferPointer(rebasing: rest[count...])
-                if chunk.count == chunkSize {
-                    full.append(chunk)
-                    chunk = []
-                    chunk.reserveCapacity(chunkSize)
-                }
-            }
+        // The chunk being filled, handed over whenever it is full: what waits here is one chunk,
+        // whatever the data (a gzip bomb of white space included). Chunks are all of one size, so
+        // that they reuse each other's memory, where mixed sizes would fragment the heap.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { chunk.deallocate() }
+        var filled = 0
+        func handOver() async {
+            peak.value.max(filled, ordering: .relaxed)
+            await chunks.send(Array(UnsafeRawBufferPointer(rebasing: chunk[..<filled])))
+            filled = 0
         }
         var drained = arriving == nil
         while true {
@@ -180,22 +172,28 @@ public final class BundleDecoder {
                 if arriving() { try await Task.sleep(for: .milliseconds(1)) } else { drained = true }
                 continue
             }
-            // Deflate expands up to about 1,032 times: 4 KiB of input is at most about 4 MiB of
-            // output, handed over before the next slice is inflated, so what waits here is bounded
-            // whatever the data (a gzip bomb of white space included).
             var offset = 0
             while offset < count {
-                let end = inflater == nil ? count : min(count, offset + inflateSlice)
-                let piece = UnsafeRawBufferPointer(rebasing: buffer[offset..<end])
-                if let inflater { try inflater.inflate(piece, into: take) } else { take(piece) }
-                peak.value.max(full.count * chunkSize + chunk.count, ordering: .relaxed)
-                for ready in full { await chunks.send(ready) }
-                full.removeAll(keepingCapacity: true)
-                offset = end
+                let rest = UnsafeRawBufferPointer(rebasing: buffer[offset..<count])
+                let room = UnsafeMutableRawBufferPointer(rebasing: chunk[filled...])
+                if let inflater {
+                    let (consumed, produced) = try inflater.inflate(rest, into: room)
+                    guard consumed > 0 || produced > 0 else {  // zlib always moves on with room and input; never spin
+                        throw ZlibError(kind: .internalError, message: "inflate made no progress", compressedOffset: inflater.compressedCount)
+                    }
+                    offset += consumed
+                    filled += produced
+                } else {
+                    let taken = min(rest.count, room.count)
+                    room.copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
+                    offset += taken
+                    filled += taken
+                }
+                if filled == chunkSize { await handOver() }
             }
         }
         try inflater?.finish()
-        if !chunk.isEmpty { await chunks.send(chunk) }
+        if filled > 0 { await handOver() }
     }
 
     /// The next batch of events, or nil after the last. Throws ``BundleFormatError`` for a
