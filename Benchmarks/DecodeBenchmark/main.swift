@@ -55,7 +55,11 @@ if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments
     exit(0)
 }
 
-let events = arguments.count > 1 ? Int(arguments[1]) ?? 500_000 : 500_000
+guard arguments.count <= 2, arguments.count == 1 || Int(arguments[1]).map({ $0 > 0 }) == true else {
+    print("usage: fsexport-benchmark [EVENTS]   (default 500000; needs pigz and zstd: apt-get install pigz zstd)")
+    exit(arguments.count == 2 && ["-h", "--help"].contains(arguments[1]) ? 0 : 2)
+}
+let events = arguments.count > 1 ? Int(arguments[1])! : 500_000
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-benchmark-\(getpid())").path
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
