@@ -6,7 +6,7 @@ import Testing
 @Suite("The run lock")
 struct RunLockTests {
     @Test("A lock this process's last run left held a moment (by a child between fork and exec) is waited out; a live run's, or one held longer, is busy")
-    func ownLeftover() async throws {
+    func ownLeftover() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-lock-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let state = "\(folder)/state.json"
@@ -15,12 +15,14 @@ struct RunLockTests {
         // A forked child's copy of the last run's descriptor, as another open description of the file.
         let child = open("\(state).lock", O_RDWR)
         #expect(flock(child, LOCK_EX | LOCK_NB) == 0)
-        let released = Task.detached {
-            try await Task.sleep(for: .milliseconds(300))
+        // Let go from a thread of its own, as a child's exec would: the lock's wait blocks the
+        // thread it runs on, and a task could wait behind it for one of the pool's threads.
+        let released = Thread {
+            usleep(300_000)
             close(child)
         }
+        released.start()
         let run = try RunLock(statePath: state)
-        try await released.value
         // While that run holds the lock, another in this process is busy.
         #expect(throws: PipelineBusy.self) { try RunLock(statePath: state) }
         _ = run
