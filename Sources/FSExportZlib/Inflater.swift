@@ -50,37 +50,32 @@ public final class Inflater {
         _ input: UnsafeRawBufferPointer,
         into sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        guard let base = input.baseAddress, !input.isEmpty else { return }
-        var remaining = input.count
-        var cursor = base
-        while remaining > 0 {
-            if isAtEnd {
-                // Another gzip member follows the previous one.
-                inflateReset(stream)
-                isAtEnd = false
-            }
-            let chunk = min(remaining, Int(UInt32.max))
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: cursor.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(chunk)
-            let consumed = try drain(inputCount: chunk, sink: sink)
-            cursor += consumed
-            remaining -= consumed
+        guard !input.isEmpty else { return }
+        var rest = input
+        while true {
+            let (consumed, produced) = try inflate(rest, into: output)
+            if produced > 0 { try sink(UnsafeRawBufferPointer(rebasing: output[..<produced])) }
+            rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
+            // On while input is left, or while zlib filled the output (it may hold more).
+            guard !rest.isEmpty || produced == output.count else { return }
         }
     }
 
     /// Inflates from `input` into `output` until one of them is used up or a gzip member ends,
     /// and says how much of each it used: for a reader that hands each full output on before it
     /// goes on, so that what waits is one output's worth however well the data compresses (and
-    /// zlib works on large outputs, which it inflates fastest).
+    /// zlib works on large outputs, which it inflates fastest). Empty input takes out what zlib
+    /// still holds.
     public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> (consumed: Int, produced: Int) {
-        guard let source = input.baseAddress, let target = output.baseAddress, !input.isEmpty, !output.isEmpty else { return (0, 0) }
+        guard let target = output.baseAddress, !output.isEmpty else { return (0, 0) }
         if isAtEnd {
+            guard !input.isEmpty else { return (0, 0) }
             // Another gzip member follows the previous one.
             inflateReset(stream)
             isAtEnd = false
         }
         let offered = min(input.count, Int(UInt32.max)), room = min(output.count, Int(UInt32.max))
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: source.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }
         stream.pointee.avail_in = uInt(offered)
         stream.pointee.next_out = target.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_out = uInt(room)
@@ -102,33 +97,5 @@ public final class Inflater {
         guard isAtEnd else {
             throw ZlibError(kind: .truncated, message: "the gzip stream is incomplete", compressedOffset: compressedCount)
         }
-    }
-
-    private func drain(inputCount: Int, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        repeat {
-            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = uInt(output.count)
-            let code = CZlib.inflate(stream, Z_NO_FLUSH)
-            let produced = output.count - Int(stream.pointee.avail_out)
-            let consumedSoFar = inputCount - Int(stream.pointee.avail_in)
-            if produced > 0 {
-                inflatedCount += Int64(produced)
-                try sink(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
-            }
-            switch code {
-            case Z_STREAM_END:
-                compressedCount += Int64(consumedSoFar)
-                isAtEnd = true
-                return consumedSoFar
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR where stream.pointee.avail_in == 0:
-                break
-            default:
-                throw ZlibError.from(code: code, stream: stream, offset: compressedCount + Int64(consumedSoFar))
-            }
-        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
-        compressedCount += Int64(inputCount)
-        return inputCount
     }
 }
