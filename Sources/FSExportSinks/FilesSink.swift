@@ -88,10 +88,10 @@ public struct FilesSink: ConfigurableSink {
         let staging = try PrivateFolder.make(relative, in: root.path)
         var planned: [(temporary: String, target: String)] = []
         var targets: Set<String> = []
-        var createdFolders: [String] = []  // removed again if empty when the bundle is not committed
+        var madeFolders: [SafeRoot.MadeFolders] = []  // removed again if empty when the bundle is not committed
 
         func place(_ relative: String, write: (String) async throws -> Void) async throws {
-            let target = try root.prepare(relative, created: &createdFolders)
+            let target = try root.prepare(relative, made: &madeFolders)
             guard targets.insert(target).inserted else {
                 throw SinkError("two files of bundle \(delivery.bundle.id) map to \(relative): add {name} to the path template")
             }
@@ -140,11 +140,11 @@ public struct FilesSink: ConfigurableSink {
             }
         } catch {
             Self.removeStaging(relative, root: root.path)
-            SafeRoot.removeEmpty(createdFolders)
+            for folders in madeFolders.reversed() { folders.removeEmpty() }
             throw error
         }
         let moves = planned
-        let folders = createdFolders
+        let folders = madeFolders
         return Commit(
             commit: { [root, sync, ifExists] in
                 for (temporary, target) in moves {
@@ -160,7 +160,7 @@ public struct FilesSink: ConfigurableSink {
             },
             abort: { [root] in
                 Self.removeStaging(relative, root: root.path)
-                SafeRoot.removeEmpty(folders)
+                for made in folders.reversed() { made.removeEmpty() }
             })
     }
 

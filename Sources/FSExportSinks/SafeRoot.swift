@@ -10,23 +10,30 @@ struct SafeRoot: Sendable {
     /// Nothing is created until the first file is prepared (so that validating a pipeline writes nothing).
     init(_ path: String) { self.path = path }
 
-    /// The absolute path of `relative` below the root, its folders created and checked; `created`
-    /// receives the folders that did not exist, outermost first.
-    func prepare(_ relative: String, created: inout [String]) throws -> String {
+    /// Folders `prepare` made: `made` (a relative path) inside `parent`, which was there.
+    struct MadeFolders {
+        let parent: String
+        let made: String
+
+        /// Removes them again where still empty, deepest first, never through a symbolic link.
+        func removeEmpty() { PrivateFolder.removeEmpty(made, in: parent) }
+    }
+
+    /// The absolute path of `relative` below the root, its folders created and checked; `made`
+    /// receives the folders that did not exist, when there were any.
+    func prepare(_ relative: String, made: inout [MadeFolders]) throws -> String {
         guard !relative.hasPrefix("/") else { throw SinkError("'\(relative)' is an absolute path; paths are relative to the root \(path)") }
         do { try Artifact.validate(name: relative) } catch { throw SinkError("'\(relative)' would leave the root \(path): \(error)") }
         try FileSystemError.naming("create the folder", path) { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         let full = "\(path)/\(relative)"
         let folder = URL(fileURLWithPath: full).deletingLastPathComponent()
-        var missing: [String] = []
-        var ancestor = folder.path
-        while ancestor.count > path.count, !FileManager.default.fileExists(atPath: ancestor) {
-            missing.insert(ancestor, at: 0)
-            ancestor = URL(fileURLWithPath: ancestor).deletingLastPathComponent().path
+        var existing = folder.path
+        while existing.count > path.count, !FileManager.default.fileExists(atPath: existing) {
+            existing = URL(fileURLWithPath: existing).deletingLastPathComponent().path
         }
         try FileSystemError.naming("create the folder", folder.path) { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
-        created += missing
+        if existing != folder.path { made.append(MadeFolders(parent: existing, made: String(folder.path.dropFirst(existing.count + 1)))) }
         let real = folder.resolvingSymlinksInPath().path
         guard real == resolved || real.hasPrefix(resolved + "/") else {
             throw SinkError("'\(relative)' leads out of the root \(path) through a symbolic link (to \(real))")
@@ -35,14 +42,6 @@ struct SafeRoot: Sendable {
             throw SinkError("'\(relative)' is a symbolic link; fsexport does not write through links")
         }
         return full
-    }
-}
-
-extension SafeRoot {
-    /// Removes the folders that are still empty, innermost first (`rmdir` removes nothing else,
-    /// and no symbolic link): what a failed delivery made and did not fill.
-    static func removeEmpty(_ folders: [String]) {
-        for folder in folders.reversed() { rmdir(folder) }
     }
 }
 
