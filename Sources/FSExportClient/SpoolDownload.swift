@@ -24,8 +24,11 @@ struct SpoolDownload {
     /// What a non-2xx answer means.
     let failure: (_ status: Int, _ headers: HeaderFields, _ body: String, _ url: String) -> AttemptFailure
 
+    /// Where the body to `destination` is written as it arrives, and resumed after a break.
+    static func partPath(for destination: String) -> String { destination + ".part" }
+
     func run() async throws -> (encoding: BodyEncoding, byteCount: Int64) {
-        let partPath = FilePath(destination + ".part")
+        let partPath = FilePath(Self.partPath(for: destination))
         let loop = RetryLoop(policy: policy, bucket: bucket, logger: logger, operation: operation)
         var resumable = true  // a .part left by an earlier run is worth a Range request
         var corruptCount = 0
