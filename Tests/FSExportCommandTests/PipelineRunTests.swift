@@ -123,7 +123,7 @@ struct PipelineRunTests {
             let help = try await runFSExport([command, "--help"], environment: [:])
             lines += help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("fsexport ") && $0.contains("--from") }
         }
-        #expect(lines.count == 4, "\(lines)")
+        try #require(lines.count == 4, "\(lines)")
         #expect(lines.allSatisfy { $0.count <= 76 }, "a --help line wraps: \(lines)")  // help wraps at 80 columns
         var outputs: [String] = []
         for line in lines {

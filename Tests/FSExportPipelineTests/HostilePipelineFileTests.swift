@@ -63,7 +63,7 @@ struct HostilePipelineFileTests {
         let clock = ContinuousClock()
         let started = clock.now
         let found = ValidationTests.diagnostics(text, mode: .validate)
-        #expect(clock.now - started < .seconds(2))
+        #expect(clock.now - started < .seconds(5))  // expanding the bomb would take hours
         #expect(found.count == 1)
         #expect(found.first?.line == 2 && found.first?.column == 10)
         #expect(found.first?.message.contains("alias") == true)
