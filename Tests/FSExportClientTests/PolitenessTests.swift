@@ -97,17 +97,17 @@ struct PolitenessTests {
     func permanentErrors() async throws {
         try await withSimulator { simulator in
             let wrongKey = "wrong-key-SECRET-123"
-            let unauthorized = await Self.error { try await makeClient(simulator, key: wrongKey).listPage(start: 0) }
-            #expect(unauthorized.map { if case .unauthorized = $0 { true } else { false } } == true)
-            #expect("\(unauthorized!)".contains("API key was rejected"))
-            #expect(!"\(unauthorized!)".contains(wrongKey))
+            let unauthorized = try #require(await Self.error { try await makeClient(simulator, key: wrongKey).listPage(start: 0) })
+            #expect({ if case .unauthorized = unauthorized { true } else { false } }())
+            #expect("\(unauthorized)".contains("API key was rejected"))
+            #expect(!"\(unauthorized)".contains(wrongKey))
 
-            let forbidden = await Self.error { try await makeClient(simulator, key: "standard-key").listPage(start: 0) }
-            #expect("\(forbidden!)".contains("Admin or Architect"))
+            let forbidden = try #require(await Self.error { try await makeClient(simulator, key: "standard-key").listPage(start: 0) })
+            #expect("\(forbidden)".contains("Admin or Architect"))
 
             let folder = try TemporaryFolder()
-            let missing = await Self.error { try await makeClient(simulator).download(42, to: folder.file("x")) }
-            #expect("\(missing!)".contains("bundle 42 does not exist"))
+            let missing = try #require(await Self.error { try await makeClient(simulator).download(42, to: folder.file("x")) })
+            #expect("\(missing)".contains("bundle 42 does not exist"))
 
             #expect(await simulator.requests.map(\.status) == [401, 403, 404])
         }

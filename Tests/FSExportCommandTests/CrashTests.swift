@@ -185,10 +185,10 @@ struct CrashTests {
         // One bundle to finish (0.3 s in `slow`), not the 13 left (3.9 s and more).
         #expect(Date().timeIntervalSince(signalled) < 3)
 
-        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/state/state.json"))) as! [String: Any]
-        let last = (state["bundle_id"] as! NSNumber).int64Value
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/state/state.json"))) as? [String: Any]
+        let last = try #require(state?["bundle_id"] as? NSNumber).int64Value
         let raw = try FileManager.default.subpathsOfDirectory(atPath: "\(out)/raw").filter { $0.hasSuffix(".gz") }
-        let delivered = raw.map { Int64($0.split(separator: "/").last!.prefix(12))! }
+        let delivered = try raw.map { path in try #require(Int64(path.split(separator: "/").last?.prefix(12) ?? ""), "\(path)") }
         #expect(!delivered.isEmpty && delivered.count < 14)
         #expect(delivered.max() == last, "the state names the last bundle whose files exist")
 

@@ -64,8 +64,9 @@ struct PipelineRunTests {
             #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3")
         case "external-sink":
             #expect(files.keys.sorted() == ["counts/170406720048.json", "counts/170415360048.json", "counts/170424000048.json"])
-            let counts = try JSONSerialization.jsonObject(with: files["counts/170406720048.json"]!) as! [String: Any]
-            #expect((counts["counts"] as! [String: Int]).values.reduce(0, +) == 200)
+            let document = try #require(files["counts/170406720048.json"])
+            let counts = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
+            #expect((counts["counts"] as? [String: Int])?.values.reduce(0, +) == 200)
         case "segments":
             #expect(files.keys.contains("segments/2024-01-02/click/1704153600-0001.ndjson.gz"))
             #expect(files.keys.allSatisfy { $0.hasPrefix("segments/2024-01-0") && $0.hasSuffix(".ndjson.gz") })
