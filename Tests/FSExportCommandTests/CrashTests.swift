@@ -169,7 +169,7 @@ struct CrashTests {
         let work = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let file = "\(work)/p.yml"
-        try (Self.pipeline + "\n  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; sleep 0.3'}\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try (Self.pipeline + "\n  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; sleep 0.6'}\n").write(toFile: file, atomically: true, encoding: .utf8)
         let out = "\(work)/out"
         let process = try Self.start(file, out: out, extra: ["--until", "2024-01-15"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -182,8 +182,8 @@ struct CrashTests {
         process.terminate()
         await process.exited()
         #expect(process.terminationStatus == 143)
-        // One bundle to finish (0.3 s in `slow`), not the 13 left (3.9 s and more).
-        #expect(Date().timeIntervalSince(signalled) < 3)
+        // One bundle to finish (0.6 s in `slow`), not the 13 left (7.8 s and more).
+        #expect(Date().timeIntervalSince(signalled) < 4)
 
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/state/state.json"))) as? [String: Any]
         let last = try #require(state?["bundle_id"] as? NSNumber).int64Value
