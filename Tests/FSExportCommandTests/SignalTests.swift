@@ -45,17 +45,15 @@ struct SignalTests {
     /// Sends `signals` (the last when the run has not ended after the ones before) and returns the
     /// exit status and how long the last signal took to end the run.
     static func stop(_ process: Process, with signal: Int32) async -> (status: Int32, took: Duration) {
-        let clock = ContinuousClock()
-        let sent = clock.now
-        kill(process.processIdentifier, signal)
         // Bounded: a run that ignores the signal fails the test instead of hanging the suite.
-        while process.isRunning, clock.now - sent < .seconds(20) { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
+        guard let took = await process.timeToEnd(after: signal) else {
             Issue.record("still running 20 s after signal \(signal)")
             kill(process.processIdentifier, SIGKILL)
+            await process.exited()
+            return (process.terminationStatus, .seconds(20))
         }
         await process.exited()
-        return (process.terminationStatus, clock.now - sent)
+        return (process.terminationStatus, took)
     }
 
     /// "At once": a stop takes milliseconds, and anything it waits for takes far longer than this;
