@@ -28,8 +28,9 @@ struct PolitenessTests {
     @Test("The server's own limit answers 429 with Retry-After, which the client waits out")
     func serverRateLimit() async throws {
         // One call, then a token every 10 s. The second call meets the empty bucket only if it comes
-        // within those 10 s, which a machine busy with the whole suite's start may still miss (3 s was
-        // missed); such a round shows nothing and is run again.
+        // within those 10 s, which a machine busy with the whole suite's start could still miss; such a
+        // round shows nothing and is run again. A client that ignored Retry-After would retry on its
+        // own fast backoff and meet more 429s.
         let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: (1, 6))
         var refusedAndWaited = false
         for _ in 0..<4 where !refusedAndWaited {
