@@ -81,15 +81,18 @@ struct CommitContractTests {
     }
 
     @Test("Every stage delivers, then all commit in pipeline order (a stage after those it reads); none aborts")
-    func allCommit() async {
+    func allCommit() async throws {
         let (journal, error) = await Self.deliver { _, _, _ in }
         #expect(error == nil)
         #expect(Set(journal.filter("deliver")) == ["deliver a a", "deliver b b", "deliver c c"])  // the logger names the stage
         let commits = journal.filter("commit")
         #expect(Set(commits) == ["commit a", "commit b", "commit c"])
-        #expect(commits.firstIndex(of: "commit a")! < commits.firstIndex(of: "commit c")!)
+        let commitA = try #require(commits.firstIndex(of: "commit a")), commitC = try #require(commits.firstIndex(of: "commit c"))
+        #expect(commitA < commitC)
         #expect(journal.filter("abort").isEmpty)
-        #expect(journal.all.lastIndex { $0.hasPrefix("deliver") }! < journal.all.firstIndex { $0.hasPrefix("commit") }!)
+        let lastDelivery = try #require(journal.all.lastIndex { $0.hasPrefix("deliver") })
+        let firstCommit = try #require(journal.all.firstIndex { $0.hasPrefix("commit") })
+        #expect(lastDelivery < firstCommit)
     }
 
     @Test("A stage that fails to deliver: every other stage aborts, none commits")
