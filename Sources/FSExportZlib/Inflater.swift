@@ -87,6 +87,10 @@ public final class Inflater {
         case Z_BUF_ERROR where stream.pointee.avail_in == 0 || stream.pointee.avail_out == 0: break
         default: throw ZlibError.from(code: code, stream: stream, offset: compressedCount + Int64(consumed))
         }
+        // With input and room, zlib moves on or fails; a call that did neither would make its caller spin.
+        guard consumed > 0 || produced > 0 || offered == 0 || code == Z_STREAM_END else {
+            throw ZlibError(kind: .internalError, message: "inflate made no progress", compressedOffset: compressedCount)
+        }
         compressedCount += Int64(consumed)
         inflatedCount += Int64(produced)
         return (consumed, produced)

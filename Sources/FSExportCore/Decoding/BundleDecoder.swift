@@ -178,9 +178,6 @@ public final class BundleDecoder {
                 let room = UnsafeMutableRawBufferPointer(rebasing: chunk[filled...])
                 if let inflater {
                     let (consumed, produced) = try inflater.inflate(rest, into: room)
-                    guard consumed > 0 || produced > 0 else {  // zlib always moves on with room and input; never spin
-                        throw ZlibError(kind: .internalError, message: "inflate made no progress", compressedOffset: inflater.compressedCount)
-                    }
                     offset += consumed
                     filled += produced
                 } else {
