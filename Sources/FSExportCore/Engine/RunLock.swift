@@ -41,8 +41,10 @@ final class RunLock {
     }
 
     deinit {
-        close(descriptor)
+        // Forgotten before it is let go: a run taking the lock in between waits it out, where the
+        // other order could forget the lock that run had just taken.
         _ = Self.heldHere.withLock { $0.remove(path) }
+        close(descriptor)
     }
 
     /// The lock files this process's live runs hold.
