@@ -139,8 +139,7 @@ public struct FilesSink: ConfigurableSink {
                 }
             }
         } catch {
-            Self.removeStaging(relative, root: root.path)
-            for folders in madeFolders.reversed() { folders.removeEmpty() }
+            Self.discard(relative, root: root.path, madeFolders: madeFolders)
             throw error
         }
         let moves = planned
@@ -158,10 +157,7 @@ public struct FilesSink: ConfigurableSink {
                 }
                 Self.removeStaging(relative, root: root.path)
             },
-            abort: { [root] in
-                Self.removeStaging(relative, root: root.path)
-                for made in folders.reversed() { made.removeEmpty() }
-            })
+            abort: { [root] in Self.discard(relative, root: root.path, madeFolders: folders) })
     }
 
     /// Where a file goes below the root: the run and the dry run both name files here.
@@ -173,6 +169,12 @@ public struct FilesSink: ConfigurableSink {
     private static func removeStaging(_ relative: String, root: String) {
         try? PrivateFolder.remove(relative, in: root)
         PrivateFolder.removeEmpty(relative, in: root)  // leave no empty scaffolding in the user's tree
+    }
+
+    /// A bundle that is not committed: its staged files go, and the folders made for it where empty.
+    private static func discard(_ relative: String, root: String, madeFolders: [SafeRoot.MadeFolders]) {
+        removeStaging(relative, root: root)
+        for made in madeFolders.reversed() { made.removeEmpty() }
     }
 }
 
