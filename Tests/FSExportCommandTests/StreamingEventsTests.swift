@@ -13,25 +13,32 @@ struct StreamingEventsTests {
     /// Runs `events` against a simulator serving one bundle big enough to be printed in many
     /// batches (about 4 MB of JSON), with `fault`; through `| head -n 1` when `firstLine`.
     static func events(fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
-        let configuration = SimulatorConfiguration(
+        try await ExportSimulator.withRunning(try configuration(fault: fault)) { simulator in
+            try await run(["events", "--base-url", simulator.baseURL, "--since", "0", "-q"], spool: spool, firstLine: firstLine)
+        }
+    }
+
+    /// One bundle of 40 000 events, served with `fault`.
+    static func configuration(fault: String?) throws -> SimulatorConfiguration {
+        SimulatorConfiguration(
             apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
             faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
-        return try await ExportSimulator.withRunning(configuration) { simulator in
-            let arguments = ["events", "--base-url", simulator.baseURL, "--since", "0", "-q"] + (spool.map { ["--spool-dir", $0] } ?? [])
-            guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
-            return try await FSExportBinary.run(
-                ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
-        }
+    }
+
+    /// Runs fsexport with `arguments` (and the spool folder), through `| head -n 1` when `firstLine`.
+    static func run(_ arguments: [String], spool: String?, firstLine: Bool) async throws -> CommandResult {
+        let arguments = arguments + (spool.map { ["--spool-dir", $0] } ?? [])
+        guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
+        return try await FSExportBinary.run(
+            ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
     }
 
     /// Runs `events --from` a segments pipeline (one day exported as `format`) against a
     /// simulator with `fault`; through `| head -n 1` when `firstLine`.
     static func segmentEvents(format: String, fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
-        var configuration = SimulatorConfiguration(
-            apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
-            faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
-        configuration.exportRunningPolls = 1
-        return try await ExportSimulator.withRunning(configuration) { simulator in
+        var served = try configuration(fault: fault)
+        served.exportRunningPolls = 1
+        return try await ExportSimulator.withRunning(served) { simulator in
             let folder = try makeFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let pipeline = "\(folder)/segments.yml"
@@ -40,10 +47,7 @@ struct StreamingEventsTests {
                 poll_interval: 10ms, base_url: "\(simulator.baseURL)"}
                 stages: {lines: {type: files, inputs: [source], root: out, path: "{name}"}}
                 """.write(toFile: pipeline, atomically: true, encoding: .utf8)
-            let arguments = ["events", "--from", pipeline, "-q"] + (spool.map { ["--spool-dir", $0] } ?? [])
-            guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
-            return try await FSExportBinary.run(
-                ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
+            return try await run(["events", "--from", pipeline, "-q"], spool: spool, firstLine: firstLine)
         }
     }
 
