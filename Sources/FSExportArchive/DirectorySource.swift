@@ -58,10 +58,8 @@ public struct DirectorySource: BundleSource {
         guard let entry = try index.entry(bundle.id) ?? entries().first(where: { $0.bundle.id == bundle.id }) else {
             throw FileSystemError("find bundle \(bundle.id) in", root, reason: "its file is gone")
         }
-        unlink(destination)
-        if link(entry.path, destination) != 0 {
-            try FileSystemError.naming("copy \(entry.path) to", destination) { try FileManager.default.copyItem(atPath: entry.path, toPath: destination) }
-        }
+        let (spool, name) = ConfinedRoot.holding(destination)
+        try spool.linkOrCopy(from: entry.path, to: name)
         let size = try FileSize.of(destination)
         let fetched = DownloadedBundle(id: bundle.id, path: destination, encoding: entry.encoding, byteCount: size)
         if entry.encoding == .gzip { try Self.verify(fetched, original: entry.path) }
@@ -72,8 +70,9 @@ public struct DirectorySource: BundleSource {
     /// Every bundle file below the root, in (Stop, id) order; two files of one bundle are an error.
     func entries() throws -> [Entry] {
         var byID: [Int64: Entry] = [:]
+        try Self.checkFolder(root)
         guard let walker = FileManager.default.enumerator(atPath: root) else {
-            throw FileSystemError("read the folder", root, reason: "it does not exist or cannot be read")
+            throw FileSystemError("read the folder", root, reason: "it cannot be read")
         }
         while let relative = walker.nextObject() as? String {
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
@@ -86,6 +85,16 @@ public struct DirectorySource: BundleSource {
             byID[id] = Entry(bundle: bundle, path: path, encoding: encoding)
         }
         return byID.values.sorted { ($0.bundle.stop, $0.bundle.id) < ($1.bundle.stop, $1.bundle.id) }
+    }
+
+    /// A missing archive, or a file where the folder should be, is an error, not an archive with
+    /// nothing in it: a typo in `path` must not pass for a night with nothing to deliver.
+    public static func checkFolder(_ path: String) throws(FileSystemError) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw FileSystemError("read the folder", path, reason: "it does not exist; a directory source reads bundle files from an existing folder (an empty one is fine)")
+        }
+        guard isFolder.boolValue else { throw FileSystemError("read the folder", path, reason: "it is a file, not a folder") }
     }
 
     /// `170406720048.json.gz` → (170406720048, gzip), as the patterns say.

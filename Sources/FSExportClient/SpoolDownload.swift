@@ -28,12 +28,15 @@ struct SpoolDownload {
     static func partPath(for destination: String) -> String { destination + ".part" }
 
     func run() async throws -> (encoding: BodyEncoding, byteCount: Int64) {
-        let partPath = FilePath(Self.partPath(for: destination))
+        // The spool folder is the root; the partial and the whole file are names in it, reached
+        // without following a link.
+        let (spool, name) = ConfinedRoot.holding(destination)
+        let part = SpoolFile(root: spool, name: ConfinedRoot.holding(Self.partPath(for: destination)).name)
         let loop = RetryLoop(policy: policy, bucket: bucket, logger: logger, operation: operation)
         var resumable = true  // a .part left by an earlier run is worth a Range request
         var corruptCount = 0
         func discardCorrupt(_ detail: String) throws -> Never {
-            unlink(partPath.string)
+            part.remove()
             resumable = false
             corruptCount += 1
             if corruptCount >= policy.maxCorruptDownloads {
@@ -42,16 +45,16 @@ struct SpoolDownload {
             throw AttemptFailure.transient(reason: detail, retryAfter: nil)
         }
         return try await loop.run { _, timing in
-            let offset = resumable ? ((try? FileSize.of(partPath.string)) ?? 0) : 0
+            let offset = resumable ? ((try? spool.size(of: part.name)) ?? 0) : 0
             let request = request(offset)
-            let (outcome, result) = try await attempt(request, partPath: partPath, offset: offset, timing: timing)
+            let (outcome, result) = try await attempt(request, part: part, offset: offset, timing: timing)
             resumable = result.acceptsRanges
             if let corrupt = result.corruption { try discardCorrupt(corrupt) }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status):
                 switch result.verdict {
                 case .complete:
-                    return try publish(partPath, encoding: result.encoding ?? .gzip)
+                    return try publish(part, as: name, encoding: result.encoding ?? .gzip)
                 case .truncated(let detail):
                     throw AttemptFailure.transient(reason: detail, retryAfter: nil)
                 case .corrupt(let detail):
@@ -59,7 +62,7 @@ struct SpoolDownload {
                 }
             case .response(416, _, _):
                 // Our partial file no longer matches the server's: start over.
-                unlink(partPath.string)
+                part.remove()
                 resumable = false
                 throw AttemptFailure.transient(reason: "HTTP 416: cannot resume, starting over", retryAfter: .zero)
             case .response(let status, let headers, let errorBody):
@@ -78,11 +81,11 @@ struct SpoolDownload {
     }
 
     private func attempt(
-        _ request: HTTPRequest, partPath: FilePath, offset: Int64, timing: ResponseTiming
+        _ request: HTTPRequest, part: SpoolFile, offset: Int64, timing: ResponseTiming
     ) async throws -> (TransferOutcome, AttemptResult) {
         do {
             return try await ExportClient.transfer(request, timing: timing, progress: progress) {
-                SpoolReceiver(partPath: partPath, requestedOffset: offset)
+                SpoolReceiver(part: part, requestedOffset: offset)
             } extract: { [sync] receiver in
                 AttemptResult(
                     verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding,
@@ -93,15 +96,27 @@ struct SpoolDownload {
             return (.transportFailure(TransportFailure(curlCode: 23, message: corrupt.detail)),
                     AttemptResult(verdict: .corrupt(corrupt.detail), encoding: nil, acceptsRanges: false, corruption: corrupt.detail))
         } catch let error as Errno {
-            throw ExportError.localIO("cannot write \(partPath): \(error)")
+            throw ExportError.localIO("cannot write \(part.path): \(error)")
         }
     }
 
-    private func publish(_ partPath: FilePath, encoding: BodyEncoding) throws -> (encoding: BodyEncoding, byteCount: Int64) {
-        let size = (try? FileSize.of(partPath.string)) ?? 0
-        guard rename(partPath.string, destination) == 0 else {
-            throw ExportError.localIO("cannot move \(partPath) to \(destination): \(String(cString: strerror(errno)))")
+    private func publish(_ part: SpoolFile, as name: String, encoding: BodyEncoding) throws -> (encoding: BodyEncoding, byteCount: Int64) {
+        let size = (try? part.root.size(of: part.name)) ?? 0
+        do {
+            try part.root.rename(part.name, to: name)
+        } catch {
+            throw ExportError.localIO("cannot move \(part.path) to \(destination): \(error)")
         }
         return (encoding, size)
     }
+}
+
+/// A file in the spool, named below the spool folder.
+struct SpoolFile: Sendable {
+    let root: ConfinedRoot
+    let name: String
+
+    var path: String { root.fullPath(name) }
+
+    func remove() { try? root.remove(name) }
 }

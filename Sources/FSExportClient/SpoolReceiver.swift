@@ -9,14 +9,14 @@ import SystemPackage
 final class SpoolReceiver: BodyReceiver {
     struct CorruptBody: Error { var detail: String }
 
-    let partPath: FilePath
+    let part: SpoolFile
     let requestedOffset: Int64
     let verifier = BundleVerifier()
     private var descriptor: FileDescriptor?
     private(set) var serverAcceptsRanges = false
 
-    init(partPath: FilePath, requestedOffset: Int64) {
-        self.partPath = partPath
+    init(part: SpoolFile, requestedOffset: Int64) {
+        self.part = part
         self.requestedOffset = requestedOffset
     }
 
@@ -25,26 +25,24 @@ final class SpoolReceiver: BodyReceiver {
     func begin(status: Int, headers: HeaderFields) throws {
         serverAcceptsRanges = status == 206 || (headers["accept-ranges"]?.lowercased().contains("bytes") ?? false)
         if status == 206, requestedOffset > 0, Self.rangeStart(headers["content-range"]) == requestedOffset {
-            let fd = try FileSystemError.naming("open", partPath.string) { try FileDescriptor.open(partPath, .readWrite, options: [.noFollow], permissions: nil) }
+            let fd = try part.root.open(part.name, .readWrite)
             descriptor = fd
             try replayPrefix(fd)
             _ = try fd.seek(offset: requestedOffset, from: .start)
         } else {
-            descriptor = try FileSystemError.naming("create", partPath.string) {
-                try FileDescriptor.open(partPath, .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
-            }
+            descriptor = try part.root.createFile(part.name)
         }
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) throws {
         if case .corrupt(let detail) = verifier.feed(bytes) { throw CorruptBody(detail: detail) }
-        _ = try FileSystemError.naming("write", partPath.string) { try descriptor!.writeAll(bytes) }
+        _ = try FileSystemError.naming("write", part.path) { try descriptor!.writeAll(bytes) }
     }
 
     /// Flushes to stable storage and closes; returns the verdict on the bytes received.
     func finish(sync: Bool) throws -> BundleVerifier.Verdict {
         if let descriptor {
-            if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", partPath.string, errno: errno) }
+            if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", part.path, errno: errno) }
             try descriptor.close()
             self.descriptor = nil
         }

@@ -74,7 +74,7 @@ struct GetCommand: AsyncParsableCommand {
                 }
                 let spool = spoolPath(for: target)
                 let bundle = try await client.download(id, to: spool, progress: progress.reporter)
-                defer { unlink(spool) }
+                defer { ConfinedRoot.removeIfPresent(spool) }
                 progress.finish()
                 if target == "-" {
                     try write(bundle, decoded: decode, to: .standardOutput)
@@ -115,18 +115,15 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     private func writeAtomically(_ bundle: DownloadedBundle, to target: String) throws {
-        let part = target + ".part"
-        let fd = try FileSystemError.naming("create", part) {
-            try FileDescriptor.open(FilePath(part), .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
-        }
+        let (folder, name) = ConfinedRoot.holding(target)
+        let part = name + ".part"
+        let fd = try folder.createFile(part)
         do {
             try fd.closeAfter { try write(bundle, decoded: true, to: fd) }
+            try folder.rename(part, to: name)
         } catch {
-            unlink(part)
+            try? folder.remove(part)
             throw error
-        }
-        guard rename(part, target) == 0 else {
-            throw ExportError.localIO("cannot move \(part) to \(target): \(String(cString: strerror(errno)))")
         }
         global.logger.info("wrote \(target) (decoded JSON)")
     }

@@ -40,7 +40,8 @@ enum MetricsExport {
 
     /// Writes the registry's text, atomically.
     static func write(to path: String) throws {
-        try AtomicFile.write(Data(registry.emitToBuffer()), to: path)
+        let (folder, name) = ConfinedRoot.holding(path)
+        try folder.writeAtomically(Data(registry.emitToBuffer()), to: name)
     }
 }
 

@@ -51,7 +51,7 @@ struct StatusReport {
 
     /// The state file and the lock alone.
     static func make(_ store: CheckpointStore, now: Int64 = Engine.now()) throws -> StatusReport {
-        StatusReport(statePath: store.path, checkpoint: try store.load(), now: now, running: store.runningProcess())
+        StatusReport(statePath: store.readPath, checkpoint: try store.load(), now: now, running: store.runningProcess())
     }
 
     /// With what the source has: the listing and the settle count a run would make.

@@ -22,7 +22,7 @@ struct StreamingFetch {
         let result = await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
         fetch.cancel()
         _ = await fetch.result
-        for path in [destination] + (source.arrivingFile(for: destination).map { [$0.path] } ?? []) { unlink(path) }
+        for path in [destination] + (source.arrivingFile(for: destination).map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
         return try result.get()
     }
 

@@ -70,8 +70,9 @@ extension Pipeline {
         let until = try overrides.until ?? source.until.map { try Timestamp.parse($0, now: now) }
         let settle = try DurationText.parse(source.settle ?? "24h")
         var configuration = Engine.Configuration(
-            stages: stages, spoolDirectory: resolve(source.spool ?? ".fsexport/spool"),
-            statePath: statePath, start: start, until: until, settle: settle)
+            stages: stages, spoolDirectory: spoolPath, statePath: statePath, start: start, until: until, settle: settle)
+        configuration.stateOwner = stateOwner
+        configuration.legacyStatePath = try adoptedLegacyState()
         if let size = source.maxEventSize { configuration.maximumEventSize = try ByteSizeText.parse(size) }
         return configuration
     }
@@ -103,11 +104,8 @@ extension Pipeline {
     /// key needed): for `status --offline` and `reset`.
     public func checkpointStore() throws -> CheckpointStore {
         let scope = source.type == "segments" ? try SegmentSourceSettings.make(source).checkpointScope : BundleSourceScope.exportBundles
-        return CheckpointStore(path: statePath, scope: scope)
+        return CheckpointStore(path: statePath, scope: scope, owner: stateOwner, legacyPath: try adoptedLegacyState())
     }
-
-    /// The state file's path: `source.state`, by default `.fsexport/state.json` beside the pipeline file.
-    var statePath: String { resolve(source.state ?? ".fsexport/state.json") }
 
     func resolve(_ path: String) -> String {
         SinkContext.resolve(path, against: baseDirectory)

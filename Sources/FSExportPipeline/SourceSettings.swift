@@ -74,9 +74,10 @@ public struct SourceSettings: Decodable, Sendable {
     public var timeouts: Timeouts?
     /// Events larger than this are refused as a data error (default 8MiB; real events are a few KiB).
     public var maxEventSize: String?
-    /// The state file. Default `.fsexport/state.json` beside the pipeline file.
+    /// The state file. Default `.fsexport/NAME/state.json` beside the pipeline file, NAME being its
+    /// file name without `.fsexport.yml` (one state per pipeline file).
     public var state: String?
-    /// The spool folder for downloads. Default `.fsexport/spool` beside the pipeline file.
+    /// The spool folder for downloads. Default `.fsexport/NAME/spool` beside the pipeline file.
     public var spool: String?
 
     enum CodingKeys: String, CodingKey {

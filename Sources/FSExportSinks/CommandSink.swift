@@ -80,9 +80,7 @@ public struct CommandSink: ConfigurableSink {
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
         let bundle = delivery.bundle
-        try FileSystemError.naming("create the folder", workingDirectory) {
-            try FileManager.default.createDirectory(atPath: workingDirectory, withIntermediateDirectories: true)
-        }
+        try ConfinedRoot(workingDirectory).makeFolders("")
         switch input {
         case .ndjson:
             try await runOnce(delivery, fileName: nil) { writer in
@@ -122,9 +120,7 @@ public struct CommandSink: ConfigurableSink {
         if let outputName {
             let name = outputFileName(outputName, PathTemplate.Values(bundle, name: fileName))
             let path = try delivery.output.reserve(name)
-            let descriptor = try FileSystemError.naming("create", path) {
-                try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: FileModes.file)
-            }
+            let descriptor = try delivery.output.root.createFile(name)
             outputFile = (descriptor, name, path)
         }
         let variables = ProgramLaunch.bundleVariables(bundle, stage: delivery.stage, fileName: fileName).merging(environment) { $1 }

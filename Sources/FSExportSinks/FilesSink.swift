@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import SystemPackage
 
 /// `type: files`: writes each bundle (as delivered, as JSON, or as NDJSON) or each file an
 /// upstream stage produced, under a root folder, by a path template. Output appears atomically at
@@ -49,7 +50,7 @@ public struct FilesSink: ConfigurableSink {
     }
 
     let template: PathTemplate
-    let root: SafeRoot
+    let root: ConfinedRoot
     let format: Format
     let compression: OutputFile.Compression
     let compressionLevel: Int?
@@ -75,37 +76,40 @@ public struct FilesSink: ConfigurableSink {
         if format == .raw, compression != .none {
             throw SinkError("compression applies to format json or ndjson; raw files are written as they come")
         }
-        root = SafeRoot(context.resolve(options.root ?? "."))
+        root = ConfinedRoot(context.resolve(options.root ?? "."))
     }
 
     public var reads: SinkReads { format == .ndjson ? .events : .files }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
-        // Staged in the root (so that commit is a rename), in folders that are fsexport's own:
-        // made and removed without following a symbolic link.
-        let relative = "\(Self.stagingFolder)/\(stage)/\(delivery.bundle.id)"
-        try PrivateFolder.remove(relative, in: root.path)  // left by an interrupted run
-        let staging = try PrivateFolder.make(relative, in: root.path)
+        // Staged in the root (so that commit is a rename), in folders that are fsexport's own.
+        // Everything below the root is reached through the confined root: no symbolic link there
+        // is followed, for staging, for the folders a path template makes, or for the files.
+        let staging = "\(Self.stagingFolder)/\(stage)/\(delivery.bundle.id)"
+        try root.remove(staging)  // left by an interrupted run
+        try root.makeFolders(staging)
         var planned: [(temporary: String, target: String)] = []
         var targets: Set<String> = []
-        var madeFolders: [SafeRoot.MadeFolders] = []  // removed again if empty when the bundle is not committed
+        var madeFolders: [String] = []  // removed again if empty when the bundle is not committed
 
         func place(_ relative: String, write: (String) async throws -> Void) async throws {
-            let target = try root.prepare(relative, made: &madeFolders)
+            let target = try checked(relative)
             guard targets.insert(target).inserted else {
                 throw SinkError("two files of bundle \(delivery.bundle.id) map to \(relative): add {name} to the path template")
             }
-            let exists = FileManager.default.fileExists(atPath: target)
-            if exists, ifExists == .skip { return }
+            if let slash = target.lastIndex(of: "/") { madeFolders += try root.makeFolders(String(target[..<slash])) }
+            let existing = root.kind(of: target)
+            guard existing != .symbolicLink else { throw SinkError("\(root.fullPath(target)) is a symbolic link; fsexport does not write through links") }
+            if existing != nil, ifExists == .skip { return }
             let temporary = "\(staging)/\(planned.count)"
             try await write(temporary)
-            if exists, ifExists == .error {
+            if existing != nil, ifExists == .error {
                 // The same bytes are this bundle delivered before (by a run that crashed before its
                 // checkpoint): nothing to replace. Other bytes are a conflict to resolve by hand.
-                guard try FileCopy.sameContents(temporary, target) else {
-                    throw SinkError("\(target) already exists with other contents (if_exists: error); move it away, or choose if_exists: overwrite or skip")
+                guard try sameContents(temporary, target) else {
+                    throw SinkError("\(root.fullPath(target)) already exists with other contents (if_exists: error); move it away, or choose if_exists: overwrite or skip")
                 }
-                unlink(temporary)
+                try root.remove(temporary)
                 return
             }
             planned.append((temporary, target))
@@ -116,7 +120,7 @@ public struct FilesSink: ConfigurableSink {
             switch format {
             case .ndjson:
                 try await place(relativePath(values)) { temporary in
-                    let file = try OutputFile(path: temporary, compression: compression, level: compressionLevel)
+                    let file = try OutputFile(root: root, relative: temporary, compression: compression, level: compressionLevel)
                     for try await batch in delivery.input.events { try file.writeLines(batch) }
                     try file.close(sync: sync)
                 }
@@ -125,7 +129,7 @@ public struct FilesSink: ConfigurableSink {
                     var named = values
                     named.name = artifact.name
                     try await place(relativePath(named)) { temporary in
-                        let file = try OutputFile(path: temporary, compression: compression, level: compressionLevel)
+                        let file = try OutputFile(root: root, relative: temporary, compression: compression, level: compressionLevel)
                         try DownloadedBundle(id: delivery.bundle.id, path: artifact.path, encoding: delivery.bundle.encoding, byteCount: artifact.byteCount)
                             .readDecoded { try file.write($0) }
                         try file.close(sync: sync)
@@ -135,11 +139,11 @@ public struct FilesSink: ConfigurableSink {
                 for try await artifact in delivery.input.files {
                     var named = values
                     named.name = artifact.name
-                    try await place(relativePath(named)) { temporary in try FileCopy.linkOrCopy(artifact.path, to: temporary) }
+                    try await place(relativePath(named)) { temporary in try root.linkOrCopy(from: artifact.path, to: temporary) }
                 }
             }
         } catch {
-            Self.discard(relative, root: root.path, madeFolders: madeFolders)
+            Self.discard(staging, root: root, madeFolders: madeFolders)
             throw error
         }
         let moves = planned
@@ -148,39 +152,69 @@ public struct FilesSink: ConfigurableSink {
             commit: { [root, sync, ifExists] in
                 for (temporary, target) in moves {
                     if ifExists == .error {
-                        guard link(temporary, target) == 0 else { throw SinkError("cannot create \(target): \(String(cString: strerror(errno)))") }
-                        unlink(temporary)
-                    } else if rename(temporary, target) != 0 {
-                        throw SinkError("cannot move a file into \(target): \(String(cString: strerror(errno)))")
+                        try root.link(temporary, to: target)
+                        try root.remove(temporary)
+                    } else {
+                        try root.rename(temporary, to: target)
                     }
-                    if sync { AtomicFile.syncDirectory(URL(fileURLWithPath: target).deletingLastPathComponent().path) }
+                    if sync { root.syncFolder(of: target) }
                 }
-                Self.removeStaging(relative, root: root.path)
+                Self.removeStaging(staging, root: root)
             },
-            abort: { [root] in Self.discard(relative, root: root.path, madeFolders: folders) })
+            abort: { [root] in Self.discard(staging, root: root, madeFolders: folders) })
     }
 
     /// Where a file goes below the root: the run and the dry run both name files here.
     func relativePath(_ values: PathTemplate.Values) -> String { template.render(values) }
 
+    /// A rendered path, checked to stay below the root.
+    private func checked(_ relative: String) throws -> String {
+        guard !relative.hasPrefix("/") else { throw SinkError("'\(relative)' is an absolute path; paths are relative to the root \(root)") }
+        do { try Artifact.validate(name: relative) } catch { throw SinkError("'\(relative)' would leave the root \(root): \(error)") }
+        return relative
+    }
+
     /// Where files wait for commit, in the root.
     static let stagingFolder = ".fsexport-tmp"
 
-    private static func removeStaging(_ relative: String, root: String) {
-        try? PrivateFolder.remove(relative, in: root)
-        PrivateFolder.removeEmpty(relative, in: root)  // leave no empty scaffolding in the user's tree
+    private static func removeStaging(_ staging: String, root: ConfinedRoot) {
+        try? root.remove(staging)
+        root.removeEmptyFolders(ConfinedRoot.folders(of: staging))  // leave no empty scaffolding in the user's tree
     }
 
     /// A bundle that is not committed: its staged files go, and the folders made for it where empty.
-    private static func discard(_ relative: String, root: String, madeFolders: [SafeRoot.MadeFolders]) {
-        removeStaging(relative, root: root)
-        for made in madeFolders.reversed() { made.removeEmpty() }
+    private static func discard(_ staging: String, root: ConfinedRoot, madeFolders: [String]) {
+        removeStaging(staging, root: root)
+        root.removeEmptyFolders(madeFolders)
+    }
+
+    /// Whether two files below the root hold the same bytes, read a piece at a time (they may be gigabytes).
+    private func sameContents(_ first: String, _ second: String) throws -> Bool {
+        let a = try root.open(first, .readOnly)
+        defer { try? a.close() }
+        let b = try root.open(second, .readOnly)
+        defer { try? b.close() }
+        var left = [UInt8](repeating: 0, count: 256 << 10)
+        var right = left
+        while true {
+            let count = try FileSystemError.naming("read", root.fullPath(first)) { try left.withUnsafeMutableBytes { try a.read(into: $0) } }
+            var filled = 0
+            while filled < count {
+                let more = try FileSystemError.naming("read", root.fullPath(second)) {
+                    try right.withUnsafeMutableBytes { try b.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<count])) }
+                }
+                if more == 0 { return false }
+                filled += more
+            }
+            if count == 0 { return try FileSystemError.naming("read", root.fullPath(second)) { try right.withUnsafeMutableBytes { try b.read(into: $0) } } == 0 }
+            if left[..<count] != right[..<count] { return false }
+        }
     }
 }
 
 extension FilesSink: PlansOutput {
     public func plannedOutputs(for bundle: ExportBundle, inputs: [String]) -> [String] {
         let names: [String?] = format == .ndjson ? [nil] : inputs.map { $0 }
-        return names.map { "\(root.path)/\(relativePath(PathTemplate.Values(bundle, plannedName: $0)))" }
+        return names.map { root.fullPath(relativePath(PathTemplate.Values(bundle, plannedName: $0))) }
     }
 }

@@ -176,7 +176,7 @@ private struct ErrorCapture {
         return text.isEmpty ? "" : "; its standard error ends with:\n\(text)"
     }
 
-    func remove() { if let path { unlink(path) } }
+    func remove() { if let path { ConfinedRoot.removeIfPresent(path) } }
 }
 
 extension ProgramRunner.Errors {
@@ -185,11 +185,9 @@ extension ProgramRunner.Errors {
         case .inherit:
             return ErrorCapture(output: .fileDescriptor(.standardError, closeAfterSpawningProcess: false), path: nil)
         case .captured(let folder):
-            let path = "\(folder)/.stderr-\(UUID().uuidString)"
-            let file = try FileSystemError.naming("create", path) {
-                try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow], permissions: [.ownerReadWrite])
-            }
-            return ErrorCapture(output: .fileDescriptor(file, closeAfterSpawningProcess: true), path: path)
+            let root = ConfinedRoot(folder), name = ".stderr-\(UUID().uuidString)"
+            let file = try root.createFile(name, exclusive: true, permissions: [.ownerReadWrite])
+            return ErrorCapture(output: .fileDescriptor(file, closeAfterSpawningProcess: true), path: root.fullPath(name))
         }
     }
 }

@@ -65,7 +65,7 @@ public struct TarSink: ConfigurableSink {
         }
         let name = archiveName(PathTemplate.Values(delivery.bundle))
         let path = try delivery.output.reserve(name)
-        let writer = try TarWriter(path: path, format: format, compression: compression, level: compressionLevel, mtime: delivery.bundle.stop)
+        let writer = try TarWriter(root: delivery.output.root, relative: name, format: format, compression: compression, level: compressionLevel, mtime: delivery.bundle.stop)
         for file in files { try writer.add(name: file.name, contentsOf: file.path, size: file.byteCount) }
         try writer.close()
         let size = try FileSize.of(path)

@@ -37,16 +37,25 @@ final class TarWriter {
     private var closed = false
     /// Where libarchive's output goes when fsexport compresses it (gzip).
     private let output: ArchiveOutput?
+    /// The archive's file, when libarchive writes it itself (it does not close it).
+    private var file: FileDescriptor?
 
-    init(path: String, format: Format, compression: Compression, level: Int? = nil, mtime: Int64) throws {
+    /// Writes the archive to `relative` below `root`, created there without following a link.
+    init(root: ConfinedRoot, relative: String, format: Format, compression: Compression, level: Int? = nil, mtime: Int64) throws {
         guard let archive = archive_write_new() else { throw SinkError("libarchive could not start an archive") }
         self.archive = archive
         self.mtime = mtime
-        output = compression == .gzip ? ArchiveOutput(try OutputFile(path: path, compression: .gzip, level: level)) : nil
-        try UTF8Locale.run { try configure(format: format, compression: compression, level: level, path: path) }
+        if compression == .gzip {
+            output = ArchiveOutput(try OutputFile(root: root, relative: relative, compression: .gzip, level: level))
+            file = nil
+        } else {
+            output = nil
+            file = try root.createFile(relative)
+        }
+        try UTF8Locale.run { try configure(format: format, compression: compression, level: level) }
     }
 
-    private func configure(format: Format, compression: Compression, level: Int?, path: String) throws {
+    private func configure(format: Format, compression: Compression, level: Int?) throws {
         try check(format == .pax ? archive_write_set_format_pax_restricted(archive) : archive_write_set_format_ustar(archive))
         switch compression {
         case .none, .gzip: break
@@ -62,13 +71,14 @@ final class TarWriter {
                 Unmanaged<ArchiveOutput>.fromOpaque(context!).takeUnretainedValue().write(bytes, count)
             }, nil))
         } else {
-            try check(archive_write_open_filename(archive, path))
+            try check(archive_write_open_fd(archive, file!.rawValue))
         }
     }
 
     deinit {
         if !closed { archive_write_close(archive) }
         archive_write_free(archive)
+        try? file?.close()
     }
 
     /// Adds a file's contents under `name`, streaming it in 1 MiB pieces.
@@ -106,6 +116,9 @@ final class TarWriter {
         closed = true
         try UTF8Locale.run { try check(archive_write_close(archive)) }
         try output?.close()
+        let written = file
+        file = nil
+        if let written { try FileSystemError.naming("close", "the archive") { try written.close() } }
     }
 
     private func check(_ status: Int32) throws {

@@ -54,14 +54,14 @@ public enum SinkContract {
         let failing = BundleDelivery(
             stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")]),
                      Stage(name: "sibling", sink: FailingSink(), inputs: [.source])],
-            stagingRoot: try PrivateFolder.make("staging", in: work), logger: logger)
+            stagingRoot: try ConfinedRoot(work).folder("staging"), logger: logger)
         _ = try? await failing.deliver(bundle)
         let changed = difference(before, try tree(work))
         if !changed.isEmpty { failures.append("after abort, these changed: \(changed.prefix(5).joined(separator: ", "))") }
 
         let delivery = BundleDelivery(
             stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")])],
-            stagingRoot: try PrivateFolder.make("staging", in: work), logger: logger)
+            stagingRoot: try ConfinedRoot(work).folder("staging"), logger: logger)
         do {
             _ = try await delivery.deliver(bundle)
         } catch {

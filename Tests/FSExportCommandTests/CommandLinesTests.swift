@@ -47,7 +47,11 @@ struct CommandLinesTests {
         let sandbox = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: sandbox) }
         try FileManager.default.createSymbolicLink(atPath: "\(sandbox)/examples", withDestinationPath: "\(repositoryRoot)/examples")
-        try FileManager.default.copyItem(atPath: "\(repositoryRoot)/examples/nightly-tar.fsexport.yml", toPath: "\(sandbox)/nightly.fsexport.yml")
+        // The user's own nightly pipeline: the example, keeping its state in the default place
+        // (`.fsexport/nightly/`), not in the example's, which the example's own lines use.
+        let example = try String(contentsOfFile: "\(repositoryRoot)/examples/nightly-tar.fsexport.yml", encoding: .utf8)
+        let own = example.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  state:") && !$0.hasPrefix("  spool:") }
+        try own.joined(separator: "\n").write(toFile: "\(sandbox)/nightly.fsexport.yml", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(sandbox)/archive", withIntermediateDirectories: true)
         try await ExportSimulator.withRunning(SimulatorConfiguration(apiKey: "simulator-key", rateLimit: nil)) { simulator in
             let environment = [

@@ -39,7 +39,7 @@ struct ArtifactContentTests {
         let counter = Counter()
         let delivery = BundleDelivery(
             stages: [Stage(name: "publisher", sink: Publisher(name: name), inputs: [.source]), Stage(name: "counter", sink: counter, inputs: [.stage("publisher")])],
-            stagingRoot: try PrivateFolder.make("staging", in: root), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try await delivery.deliver(bundle)
         return counter.count.withLock { $0 }
     }
@@ -85,7 +85,7 @@ struct ArtifactContentTests {
                 Stage(name: "spy", sink: fromSource, inputs: [.source]), Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source]),
                 Stage(name: "downstream", sink: fromFile, inputs: [.stage("publisher")]),
             ],
-            stagingRoot: try PrivateFolder.make("staging", in: root), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try await delivery.deliver(bundle)
         #expect(fromSource.noted.withLock { $0 } == ["EventType"])
         #expect(fromFile.noted.withLock { $0 } == ["a"])

@@ -72,7 +72,7 @@ struct CommitContractTests {
             let bundle = BundleContext(id: 1, start: 0, stop: 1, file: Artifact(name: "1.json.gz", path: path, byteCount: 0), encoding: .gzip)
             let delivery = BundleDelivery(
                 stages: [Stage(name: "c", sink: c, inputs: [.stage("a")]), Stage(name: "a", sink: a, inputs: [.source]), Stage(name: "b", sink: b, inputs: [.source])],
-                stagingRoot: try PrivateFolder.make("staging", in: root), logger: Self.silentLogger)
+                stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Self.silentLogger)
             _ = try await delivery.deliver(bundle)
             return (journal, nil)
         } catch {

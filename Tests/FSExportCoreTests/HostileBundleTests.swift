@@ -114,38 +114,3 @@ struct SplitValueNameTests {
         #expect(StableHash.value("") == 0xcbf2_9ce4_8422_2325)  // FNV-1a's offset basis: the same in every process
     }
 }
-
-@Suite("Private folders")
-struct PrivateFolderTests {
-    static func folder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-private-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    @Test("Removing a tree never enters a symbolic link: the link goes, what it points at stays")
-    func removeDoesNotFollow() throws {
-        let root = try Self.folder(), outside = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: outside) }
-        try "keep".write(toFile: "\(outside)/precious", atomically: true, encoding: .utf8)
-        try PrivateFolder.make("tmp/stage", in: root)
-        try FileManager.default.createSymbolicLink(atPath: "\(root)/tmp/stage/link", withDestinationPath: outside)
-        try FileManager.default.createSymbolicLink(atPath: "\(root)/tmp/file-link", withDestinationPath: "\(outside)/precious")
-        try PrivateFolder.remove("tmp", in: root)
-        #expect(!FileManager.default.fileExists(atPath: "\(root)/tmp"))
-        #expect(try String(contentsOfFile: "\(outside)/precious", encoding: .utf8) == "keep")
-    }
-
-    @Test("A symbolic link on the way is refused, for making and for removing; nothing outside is touched")
-    func linkOnTheWay() throws {
-        let root = try Self.folder(), outside = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: outside) }
-        try FileManager.default.createDirectory(atPath: "\(outside)/stage/1", withIntermediateDirectories: true)
-        try "keep".write(toFile: "\(outside)/stage/1/precious", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: "\(root)/.fsexport-tmp", withDestinationPath: outside)
-        #expect(throws: FileSystemError.self) { try PrivateFolder.remove(".fsexport-tmp/stage/1", in: root) }
-        #expect(throws: FileSystemError.self) { try PrivateFolder.make(".fsexport-tmp/stage/2", in: root) }
-        #expect(try String(contentsOfFile: "\(outside)/stage/1/precious", encoding: .utf8) == "keep")
-        #expect(!FileManager.default.fileExists(atPath: "\(outside)/stage/2"))
-    }
-}

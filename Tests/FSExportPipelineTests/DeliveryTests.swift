@@ -73,7 +73,7 @@ struct DeliveryTests {
                 }
             }
             #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/.fsexport-tmp"))
-            let state = try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load()
+            let state = try CheckpointStore(path: "\(workspace.path)/.fsexport/p/state.json").load()
             #expect(state?.bundleID == dataset.bundles.last?.id)
         }
     }
@@ -129,7 +129,7 @@ struct DeliveryTests {
             }
             #expect(FileManager.default.fileExists(atPath: "\(workspace.path)/raw/\(bundles[0].id).json.gz"))
             #expect(!FileManager.default.fileExists(atPath: "\(workspace.path)/raw/\(bundles[1].id).json.gz"))
-            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load()?.bundleID == bundles[0].id)
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/p/state.json").load()?.bundleID == bundles[0].id)
         }
     }
 
@@ -342,7 +342,7 @@ struct DeliveryTests {
                 #expect("\(error)".contains(reason), "\(error)")
                 #expect("\(error)".contains("stage '\(stage)'"), "\(error)")
             }
-            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/state.json").load() == nil)
+            #expect(try CheckpointStore(path: "\(workspace.path)/.fsexport/p/state.json").load() == nil)
         }
     }
 }

@@ -126,8 +126,8 @@ struct HostileDeliveryTests {
         let workspace = try Workspace(), outside = try Workspace()
         try FileManager.default.createDirectory(atPath: "\(outside.path)/\(bundle.id)", withIntermediateDirectories: true)
         try "precious".write(toFile: "\(outside.path)/\(bundle.id)/keep", atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(atPath: "\(workspace.path)/.fsexport/spool", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: "\(workspace.path)/.fsexport/spool/staging", withDestinationPath: outside.path)
+        try FileManager.default.createDirectory(atPath: "\(workspace.path)/.fsexport/p/spool", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(workspace.path)/.fsexport/p/spool/staging", withDestinationPath: outside.path)
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         await #expect(throws: FileSystemError.self) { try await runPipeline(file, server: server) }
         #expect(try outside.tree(excluding: []) == ["\(bundle.id)/keep": Data("precious".utf8)])
@@ -184,10 +184,10 @@ struct HostileDeliveryTests {
         let workspace = try Workspace()
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         try await runPipeline(file, server: server)
-        let state = try workspace.read(".fsexport/state.json")
+        let state = try workspace.read(".fsexport/p/state.json")
         let window = try await runPipeline(file, server: server, since: 0, until: Self.day + 200)
         #expect(window.bundles == [100, 200])
-        #expect(try workspace.read(".fsexport/state.json") == state)
+        #expect(try workspace.read(".fsexport/p/state.json") == state)
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
     }
 
@@ -198,10 +198,10 @@ struct HostileDeliveryTests {
         let workspace = try Workspace()
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         #expect(try await runPipeline(file, server: server, until: Self.day + 100).bundles == [100])
-        let state = try workspace.read(".fsexport/state.json")
+        let state = try workspace.read(".fsexport/p/state.json")
         // From after 200's Stop: 200 would be skipped for good if the state file followed.
         #expect(try await runPipeline(file, server: server, since: Self.day + 200).bundles == [300])
-        #expect(try workspace.read(".fsexport/state.json") == state)
+        #expect(try workspace.read(".fsexport/p/state.json") == state)
         // From the start: contiguous with what was delivered, so the state file moves on with it.
         #expect(try await runPipeline(file, server: server, since: 0).bundles == [100, 200, 300])
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
@@ -239,7 +239,7 @@ struct LocalIOErrorTests {
             source: {start: 0, settle: 0s}
             stages:
               raw: {type: files, inputs: [source], path: "raw/{id}.json.gz"}
-              vandal: {type: command, inputs: [source], shell: 'cat > /dev/null; rm -rf \(workspace.path)/.fsexport/spool'}
+              vandal: {type: command, inputs: [source], shell: 'cat > /dev/null; rm -rf \(workspace.path)/.fsexport/p/spool'}
             """)
         do {
             let summary = try await runPipeline(file, server: server)

@@ -19,6 +19,7 @@ final class Workspace {
 
     func write(_ name: String, _ text: String) throws -> String {
         let file = "\(path)/\(name)"
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path, withIntermediateDirectories: true)
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }

@@ -32,8 +32,9 @@ public struct BundleDelivery: Sendable {
     public func deliver(_ bundle: BundleContext) async throws -> Outcome {
         // The bundle's folder below the staging root is fsexport's own: made, emptied and removed
         // without following a symbolic link.
-        try PrivateFolder.remove("\(bundle.id)", in: stagingRoot)
-        defer { try? PrivateFolder.remove("\(bundle.id)", in: stagingRoot) }
+        let staging = ConfinedRoot(stagingRoot)
+        try staging.remove("\(bundle.id)")
+        defer { try? staging.remove("\(bundle.id)") }
 
         let channels = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, AsyncThrowingChannel<SinkItem, any Error>()) })
         let downstream = downstreamMap()
@@ -53,7 +54,7 @@ public struct BundleDelivery: Sendable {
                     let clock = ContinuousClock()
                     let started = clock.now
                     let result = await Result { () async throws -> Commit in
-                        let directory = try PrivateFolder.make("\(bundle.id)/\(stage.name)", in: stagingRoot)
+                        let directory = try staging.folder("\(bundle.id)/\(stage.name)")
                         let output = ArtifactOutput(directory: directory) { artifact in
                             for name in downstream[stage.name, default: []] { await channels[name]!.send(.file(artifact)) }
                         }

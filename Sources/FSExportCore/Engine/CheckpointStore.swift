@@ -16,6 +16,10 @@ public struct CheckpointStore: Sendable {
         public var deliveredAtStop: [Int64]
         /// Whose ids these are: the ``BundleSource/checkpointScope`` of the source that delivered them.
         public var scope: String
+        /// The pipeline file that wrote it (its name), when one did: another pipeline's state is refused.
+        public var pipeline: String?
+        /// That pipeline's stages when it wrote it, for the message that refuses it.
+        public var stages: [String]?
 
         public init(bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64], scope: String = BundleSourceScope.exportBundles) {
             self.bundleID = bundleID
@@ -31,6 +35,7 @@ public struct CheckpointStore: Sendable {
             case committedAt = "committed_at"
             case deliveredAtStop = "delivered_at_stop"
             case scope = "source"
+            case pipeline, stages
         }
 
         public init(from decoder: any Decoder) throws {
@@ -42,6 +47,9 @@ public struct CheckpointStore: Sendable {
             deliveredAtStop = try container.decodeIfPresent([Int64].self, forKey: .deliveredAtStop) ?? [bundleID]
             // …and were all written by export-bundle sources.
             scope = try container.decodeIfPresent(String.self, forKey: .scope) ?? BundleSourceScope.exportBundles
+            // …and named no pipeline.
+            pipeline = try container.decodeIfPresent(String.self, forKey: .pipeline)
+            stages = try container.decodeIfPresent([String].self, forKey: .stages)
         }
 
         /// Where LIST must start for the next bundle to come back, and which of those to skip. A
@@ -60,11 +68,17 @@ public struct CheckpointStore: Sendable {
 
         /// The checkpoint after `bundle` is delivered: forward only.
         func advanced(by bundle: ExportBundle, at time: String) -> Checkpoint {
+            var next = self
             if bundle.stop > stop || isReset {
-                return Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: time, deliveredAtStop: [bundle.id], scope: scope)
+                next.stop = bundle.stop
+                next.deliveredAtStop = [bundle.id]
+            } else {
+                guard bundle.stop == stop, !deliveredAtStop.contains(bundle.id) else { return self }
+                next.deliveredAtStop.append(bundle.id)
             }
-            guard bundle.stop == stop, !deliveredAtStop.contains(bundle.id) else { return self }
-            return Checkpoint(bundleID: bundle.id, stop: stop, committedAt: time, deliveredAtStop: deliveredAtStop + [bundle.id], scope: scope)
+            next.bundleID = bundle.id
+            next.committedAt = time
+            return next
         }
     }
 
@@ -91,17 +105,32 @@ public struct CheckpointStore: Sendable {
     public let path: String
     /// The source's ``BundleSource/checkpointScope``: a state file written under another is refused.
     public let scope: String
+    /// The pipeline whose state this is, recorded at every write: a state file another pipeline
+    /// wrote is refused rather than resumed (which would deliver that pipeline's bundles nowhere).
+    public let owner: StateOwner?
+    /// A state file from before each pipeline had its own, read while ``path`` does not exist yet
+    /// and removed once ``path`` is written: the pipeline adopts it.
+    public let legacyPath: String?
 
-    public init(path: String, scope: String = BundleSourceScope.exportBundles) {
+    public init(path: String, scope: String = BundleSourceScope.exportBundles, owner: StateOwner? = nil, legacyPath: String? = nil) {
         self.path = path
         self.scope = scope
+        self.owner = owner
+        self.legacyPath = legacyPath
+    }
+
+    /// The file the checkpoint is read from: ``path``, or the legacy file it has not yet replaced.
+    public var readPath: String {
+        guard let legacyPath, !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: legacyPath) else { return path }
+        return legacyPath
     }
 
     public func load() throws -> Checkpoint? {
+        let path = readPath
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
         do {
-            data = try FileSystemError.naming("read", path) { try Data(contentsOf: URL(fileURLWithPath: path)) }
+            data = try Self.read(path)
         } catch {
             throw StateFileError(path: path, problem: "cannot be read (\(error))")
         }
@@ -111,7 +140,31 @@ public struct CheckpointStore: Sendable {
                 path: path, problem: "counts \(checkpoint.scope), but this pipeline's source delivers \(scope)",
                 advice: "give this pipeline a state file of its own (source.state), or point it back at the source that wrote this one")
         }
+        if let owner, let writer = checkpoint.pipeline, writer != owner.pipeline {
+            let theirs = StateOwner(pipeline: writer, stages: checkpoint.stages ?? [])
+            throw StateFileError(
+                path: path, problem: "belongs to the pipeline \(theirs), not to \(owner); a pipeline that resumed from another's state would deliver nothing of what that one already delivered",
+                advice: "give each pipeline a state file of its own (leave out source.state for the default, .fsexport/<file name>/state.json); "
+                    + "if \(owner.pipeline) is \(writer) renamed, set \"pipeline\" in the state file to \"\(owner.pipeline)\"")
+        }
         return checkpoint
+    }
+
+    /// A state file is small: more than this is not one, and is not read whole.
+    static let maximumSize = 16 << 20
+
+    private static func read(_ path: String) throws -> Data {
+        let (folder, name) = ConfinedRoot.holding(path)
+        let file = try folder.open(name, .readOnly)
+        defer { try? file.close() }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = try FileSystemError.naming("read", path) { try buffer.withUnsafeMutableBytes { try file.read(into: $0) } }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer[..<count])
+            guard data.count <= maximumSize else { throw FileSystemError("read", path, reason: "it is larger than \(maximumSize >> 20) MiB, which no state file is") }
+        }
     }
 
     /// Reads and checks a state file's contents: values no run could have written are refused.
@@ -177,21 +230,60 @@ public struct CheckpointStore: Sendable {
         return next
     }
 
+    /// Writes the checkpoint, stamped with its owner, then lets go of a legacy file it replaces.
     private func write(_ checkpoint: Checkpoint) throws {
+        var checkpoint = checkpoint
+        if let owner {
+            checkpoint.pipeline = owner.pipeline
+            checkpoint.stages = owner.stages
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var data = try encoder.encode(checkpoint)
         data.append(0x0A)
-        try AtomicFile.write(data, to: path)
+        let (folder, name) = ConfinedRoot.holding(path)
+        try folder.writeAtomically(data, to: name)
+        if let legacyPath, legacyPath != path { ConfinedRoot.removeIfPresent(legacyPath) }
     }
 
+    /// A decoding error in words, naming the key: not Swift's `CodingKeys(stringValue: …)`.
     private static func describe(_ error: any Error) -> String {
+        func field(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "the document" : "\"\(path)\""
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Int64.Type, is Int.Type: "a whole number"
+            case is String.Type: "a string"
+            case is [Int64].Type: "a list of whole numbers"
+            case is [String].Type: "a list of strings"
+            default: "an object"
+            }
+        }
         switch error {
-        case DecodingError.dataCorrupted(let context), DecodingError.typeMismatch(_, let context), DecodingError.keyNotFound(_, let context):
-            context.debugDescription
-        default: "\(error)"
+        case DecodingError.keyNotFound(let key, _): return "the key \"\(key.stringValue)\" is missing"
+        case DecodingError.typeMismatch(let type, let context): return "\(field(context)) is not \(kind(type))"
+        case DecodingError.valueNotFound(let type, let context): return "\(field(context)) is null where \(kind(type)) belongs"
+        case DecodingError.dataCorrupted(let context): return context.codingPath.isEmpty ? "it is not JSON" : "\(field(context)) is not valid"
+        default: return "\(error)"
         }
     }
+}
+
+/// Which pipeline a state file belongs to: the pipeline file's name, and its stages.
+public struct StateOwner: Sendable, Equatable, CustomStringConvertible {
+    /// The pipeline file's name (`nightly.fsexport.yml`): the same wherever its folder is moved.
+    public var pipeline: String
+    public var stages: [String]
+
+    public init(pipeline: String, stages: [String]) {
+        self.pipeline = pipeline
+        self.stages = stages
+    }
+
+    /// `nightly.fsexport.yml (stages raw, by_type)`
+    public var description: String { stages.isEmpty ? pipeline : "\(pipeline) (stages \(stages.joined(separator: ", ")))" }
 }
 
 /// The state file is damaged or holds values no run could have written.
@@ -207,37 +299,4 @@ public struct StateFileError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "the state file \(path) \(problem); \(advice)" }
-}
-
-/// Replaces a file in one step, durably.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        try FileSystemError.naming("create the folder", folder) {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        let temporary = "\(folder)/.\(url.lastPathComponent).tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, FileModes.fileBits)
-        guard fd >= 0 else { throw FileSystemError("create", temporary, errno: errno) }
-        let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        let code = errno
-        close(fd)
-        guard written == data.count, synced else {
-            unlink(temporary)
-            throw FileSystemError("write", temporary, errno: code)
-        }
-        guard rename(temporary, path) == 0 else { throw FileSystemError("replace", path, errno: errno) }
-        syncDirectory(folder)
-    }
-
-    /// Makes a rename in `folder` durable.
-    public static func syncDirectory(_ folder: String) {
-        let fd = open(folder, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
 }

@@ -11,6 +11,10 @@ public final class Engine: Sendable {
         /// Where bundles are downloaded and stages stage their files.
         public var spoolDirectory: String
         public var statePath: String
+        /// The pipeline the state file belongs to: recorded in it, and checked at every run.
+        public var stateOwner: StateOwner?
+        /// A state file from before each pipeline had its own, adopted while `statePath` does not exist.
+        public var legacyStatePath: String?
         /// Where to begin when the state file is empty (unix seconds).
         public var start: Int64
         public var until: Int64?
@@ -80,7 +84,7 @@ public final class Engine: Sendable {
         let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
         if !records { logger.info("the window starts after where the state file stands; the state file is left as it was") }
         let delivery = BundleDelivery(
-            stages: configuration.stages, stagingRoot: try PrivateFolder.make("staging", in: configuration.spoolDirectory), logger: logger)
+            stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder("staging"), logger: logger)
         var summary = RunSummary()
 
         var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
@@ -112,7 +116,7 @@ public final class Engine: Sendable {
             let context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
             if records { checkpoint = try store.record(bundle, after: checkpoint) }
-            try? FileManager.default.removeItem(atPath: file.path)
+            ConfinedRoot.removeIfPresent(file.path)
 
             summary.bundles.append(bundle.id)
             summary.lastStop = bundle.stop
@@ -167,7 +171,8 @@ public final class Engine: Sendable {
 
     /// The state file, for this source's ids.
     public var checkpointStore: CheckpointStore {
-        CheckpointStore(path: configuration.statePath, scope: source.checkpointScope)
+        CheckpointStore(
+            path: configuration.statePath, scope: source.checkpointScope, owner: configuration.stateOwner, legacyPath: configuration.legacyStatePath)
     }
 
     /// The bundles still to deliver, from `since` or from where the state file says delivery stands.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SystemPackage
 
 /// Keeps two runs of one pipeline apart: both would start after the same checkpoint and deliver
 /// the same bundles twice. An advisory `flock` on `<state file>.lock`, which the kernel drops when
@@ -24,14 +25,10 @@ final class RunLock {
     }
 
     private static func acquire(_ path: String, creating: Bool) throws -> Int32 {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if creating {
-            try FileSystemError.naming("create the folder", folder) {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            }
-        }
-        let descriptor = open(path, O_RDWR | (creating ? O_CREAT : 0) | O_CLOEXEC, FileModes.fileBits)
-        guard descriptor >= 0 else { throw FileSystemError("open the lock file", path, errno: errno) }
+        // Through the state file's folder, never through a link: a lock file planted as a link
+        // to another file must not get that file truncated and written with a pid.
+        let (folder, name) = ConfinedRoot.holding(path)
+        let descriptor = try folder.open(name, .readWrite, options: creating ? [.create] : [], permissions: FileModes.file, makingFolders: creating).rawValue
         guard lock(descriptor, path: path) else {
             let holder = recordedProcess(descriptor)
             close(descriptor)

@@ -8,29 +8,35 @@ import Synchronization
 /// Each name can be made or published once per bundle: a second file under a name already used
 /// fails the bundle, so that no output silently replaces another.
 public struct ArtifactOutput: Sendable {
-    /// The stage's staging folder for this bundle.
-    public let directory: String
+    /// The stage's staging folder for this bundle: create what you write there through it
+    /// (``ConfinedRoot/createFile(_:exclusive:permissions:)``), never through a symbolic link.
+    public let root: ConfinedRoot
     private let send: @Sendable (Artifact) async -> Void
     private let names = NameLedger()
 
     public init(directory: String, send: @escaping @Sendable (Artifact) async -> Void) {
-        self.directory = directory
+        self.root = ConfinedRoot(directory)
         self.send = send
     }
 
+    /// The stage's staging folder for this bundle.
+    public var directory: String { root.path }
+
     /// A new file in the staging folder, to write and then publish.
     public func makeFile(named name: String, compression: OutputFile.Compression = .none, level: Int? = nil) throws -> OutputFile {
-        try OutputFile(path: try reserve(name), name: name, compression: compression, level: level)
+        try Artifact.validate(name: name)
+        try names.claim(name)
+        return try OutputFile(root: root, relative: name, name: name, compression: compression, level: level)
     }
 
     /// Claims `name` for this bundle and makes its folders (never through a symbolic link);
-    /// returns the path to write it at. For a file the stage writes by other means (a program's
-    /// output, an archive), then hands over with ``publish(_:)-(Artifact)``.
+    /// returns the path it will have. For a file the stage writes by other means (a program's
+    /// output, an archive), created through ``root``, then handed over with ``publish(_:)-(Artifact)``.
     public func reserve(_ name: String) throws -> String {
         try Artifact.validate(name: name)
         try names.claim(name)
-        if let slash = name.lastIndex(of: "/") { try PrivateFolder.make(String(name[..<slash]), in: directory) }
-        return "\(directory)/\(name)"
+        if let slash = name.lastIndex(of: "/") { try root.makeFolders(String(name[..<slash])) }
+        return root.fullPath(name)
     }
 
     /// Closes the file and hands it to the downstream stages (waiting while they are busy).

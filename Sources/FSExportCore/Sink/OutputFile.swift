@@ -86,18 +86,25 @@ public final class OutputFile {
     public private(set) var inputCount: Int64 = 0
     private var closed = false
 
-    /// Creates (or truncates) the file at `path`. `level` is the compression level (gzip: 1 to 9,
-    /// default 6; zstd: 1 to 19, default 3).
-    public init(path: String, name: String? = nil, compression: Compression = .none, level: Int? = nil) throws {
-        self.path = path
+    /// Creates (or truncates) the file at `path`, never through a symbolic link. `level` is the
+    /// compression level (gzip: 1 to 9, default 6; zstd: 1 to 19, default 3).
+    public convenience init(path: String, name: String? = nil, compression: Compression = .none, level: Int? = nil) throws {
+        let (folder, file) = ConfinedRoot.holding(path)
+        try self.init(root: folder, relative: file, name: name, compression: compression, level: level)
+    }
+
+    /// Creates (or truncates) the file `relative` below `root`, its folders made as needed, no
+    /// symbolic link followed on the way.
+    public init(root: ConfinedRoot, relative: String, name: String? = nil, compression: Compression = .none, level: Int? = nil) throws {
+        path = root.fullPath(relative)
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
-        // Never through a symbolic link: a link planted where a file is written must not redirect it.
-        descriptor = try FileSystemError.naming("create", path) {
-            try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow],
-                permissions: FileModes.file)
+        descriptor = try root.createFile(relative)
+        do {
+            deflater = try Compressor(compression, level: level)
+        } catch {
+            try? descriptor.close()
+            throw error
         }
-        deflater = try Compressor(compression, level: level)
         buffer.reserveCapacity(bufferLimit)
     }
 
