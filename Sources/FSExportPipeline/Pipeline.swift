@@ -96,7 +96,14 @@ public struct Pipeline: Sendable {
         }
         let sourceNode = root.first { $0.key.string == "source" }?.value
         let source = sourceNode.flatMap { session.decode(SourceSettings.self, from: $0, path: ["source"]) }
-        if let source, let sourceNode { SourceCheck(session: session, node: sourceNode).check(source) }
+        if let source, let sourceNode {
+            let machine: Diagnostic.Severity? = switch mode {
+                case .run: nil
+                case .validate: .error
+                case .validateAllowingUnknownTypes: .warning
+                }
+            SourceCheck(session: session, node: sourceNode, baseDirectory: baseDirectory, machine: machine).check(source)
+        }
         if sourceNode == nil { session.error("missing 'source' section", at: root.mark) }
         let builder = StageBuilder(session: session, registry: registry, baseDirectory: baseDirectory, mode: mode)
         let stages = builder.build(root.first { $0.key.string == "stages" }?.value, in: root)

@@ -8,6 +8,12 @@ import Yams
 struct SourceCheck {
     let session: DecodingSession
     let node: Node
+    /// Where relative paths are resolved: the pipeline file's folder.
+    var baseDirectory = ""
+    /// What the machine has (a directory source's folder): an error for `validate`, a warning at
+    /// build time (not the machine that runs the pipeline), unchecked for a run, which fails on
+    /// it itself (exit 1, naming the folder).
+    var machine: Diagnostic.Severity? = .error
 
     func check(_ source: SourceSettings) {
         time(source.start, ["start"])
@@ -32,6 +38,14 @@ struct SourceCheck {
             misplaced(segmentKeys, belongTo: "segments")
             if source.path == nil { session.error("a directory source needs 'path': the folder of its bundle files", at: mark(["type"])) }
             do { _ = try DirectorySource(root: "", pattern: source.pattern) } catch { session.error("\(error)", at: mark(["pattern"])) }
+            if let path = source.path, machine != nil, isResolved(["path"]) {
+                do {
+                    try DirectorySource.checkFolder(SinkContext.resolve(path, against: baseDirectory))
+                } catch {
+                    if machine == .error { session.error("\(error)", at: mark(["path"])) }
+                    if machine == .warning { session.warning("\(error)", at: mark(["path"])) }
+                }
+            }
         case "segments":
             misplaced(directoryKeys, belongTo: "directory")
             checkSegments(source)
