@@ -8,6 +8,9 @@ import FSExportCore
 /// Foundation's JSON5 reader traps on some malformed input (an unquoted key that is not UTF-8),
 /// which a hostile server could send.
 package enum ListResponse {
+    /// Bundles a LIST page holds at most, as the API documents ("the first 20 data export bundles").
+    package static let pageSize = 20
+
     package static func decode(_ data: Data) throws(ExportError) -> [ExportBundle] {
         guard String(data: data, encoding: .utf8) != nil else {
             throw ExportError.invalidResponse("LIST returned something that is not UTF-8 text: \(excerpt(data))")

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import FSExportCore
 import FSExportSimulator
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import FSExportCore
 import FSExportSimulator
+import FSExportTestSupport
 import Testing
 
 @testable import FSExportClient
@@ -8,7 +9,7 @@ import FSExportHTTP
 
 @Suite("Listing bundles")
 struct ListingTests {
-    @Test("45 bundles come back in order, without duplicates, over 3 pages")
+    @Test("45 bundles come back in order, without duplicates, over three pages that overlap at their last Stop")
     func pagesThroughAllBundles() async throws {
         try await withSimulator { simulator in
             let client = try makeClient(simulator)
@@ -19,9 +20,44 @@ struct ListingTests {
             #expect(bundles == expected)
             #expect(Set(bundles.map(\.id)).count == 45)
             let starts = await simulator.requests.filter { $0.endpoint == .list }.map(\.parameter)
-            // Three pages of 20, 20 and 5, then one call that brings nothing new.
-            #expect(starts == ["0", "\(expected[19].stop)", "\(expected[39].stop)", "\(expected[44].stop)"])
+            // Each page starts just before the last one's highest Stop (20 bundles, then 19 new and
+            // 6 new), then one call brings nothing new.
+            #expect(starts == ["0", "\(expected[19].stop - 1)", "\(expected[38].stop - 1)", "\(expected[44].stop - 1)"])
         }
+    }
+
+    /// Bundles sharing Stops, served as the API serves them: the first 20 whose Stop is after `start`.
+    static func sharedStops(_ groups: [(stop: Int64, count: Int)]) -> [ScriptedBundle] {
+        var id: Int64 = 1_000
+        return groups.flatMap { group in
+            (0..<group.count).map { _ in
+                id += 1
+                return ScriptedBundle(id: id, start: group.stop - 1800, stop: group.stop, events: ["{}"])
+            }
+        }
+    }
+
+    static func list(_ bundles: [ScriptedBundle]) async throws -> [Int64] {
+        let server = try ScriptedExportAPI.server(bundles)
+        let client = ExportClient(configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
+        var ids: [Int64] = []
+        for try await bundle in client.bundles(from: 0) { ids.append(bundle.id) }
+        return ids
+    }
+
+    @Test("A page that ends inside a Stop loses none of the bundles that share it", arguments: [[19, 6], [19, 1, 19], [1, 19, 1, 19, 1], [10, 10, 10, 10], [5]])
+    func pageBoundaryInsideAStop(_ counts: [Int]) async throws {
+        let bundles = Self.sharedStops(counts.enumerated().map { (stop: 1_704_067_200 + Int64($0.offset + 1) * 1800, count: $0.element) })
+        let listed = try await Self.list(bundles)
+        #expect(listed == bundles.map(\.id))
+    }
+
+    @Test("A page's worth of bundles sharing one Stop (there may be more) is a data error, never a silent skip", arguments: [20, 21, 25, 40])
+    func tooManyAtOneStop(_ count: Int) async throws {
+        let bundles = Self.sharedStops([(1_704_067_200, 2), (1_704_069_000, count), (1_704_070_800, 3)])
+        let error = await #expect(throws: ExportError.self) { _ = try await Self.list(bundles) }
+        guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(message.contains("a page's worth of bundles share that Stop"), "\(message)")
     }
 
     @Test("Listing stops at the first bundle after --until")

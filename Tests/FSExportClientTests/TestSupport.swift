@@ -22,16 +22,3 @@ func makeClient(
         extraHeaders: headers, rateLimit: rateLimit, retry: retry))
 }
 
-/// A fresh temporary folder, removed when the test ends.
-struct TemporaryFolder: ~Copyable {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-}

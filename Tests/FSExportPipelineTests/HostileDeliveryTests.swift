@@ -133,10 +133,10 @@ struct HostileDeliveryTests {
         #expect(try outside.tree(excluding: []) == ["\(bundle.id)/keep": Data("precious".utf8)])
     }
 
-    @Test("Twenty bundles that share one Stop: a run that stops after six resumes with the other fourteen")
+    @Test("Nineteen bundles that share one Stop (a page holds 20): a run that stops after six resumes with the other thirteen")
     func sharedStop() async throws {
         let stop = Self.day + 86_400
-        let bundles = try (1...20).map { try Self.bundle(id: Int64(100 + $0), stop: stop, values: ["v\($0)"]) }
+        let bundles = try (1...19).map { try Self.bundle(id: Int64(100 + $0), stop: stop, values: ["v\($0)"]) }
         let server = try ScriptedExportAPI.server(bundles)
         let workspace = try Workspace()
         let marker = "\(workspace.path)/fail-107"
@@ -151,10 +151,22 @@ struct HostileDeliveryTests {
         #expect(try workspace.tree().keys.filter { $0.hasPrefix("raw/") }.count == 6)
         try FileManager.default.removeItem(atPath: marker)
         let summary = try await runPipeline(file, server: server)
-        #expect(summary.bundles == (107...120).map(Int64.init))
-        #expect(Set(try workspace.tree().keys.filter { $0.hasPrefix("raw/") }) == Set((101...120).map { "raw/\($0).json.gz" }))
+        #expect(summary.bundles == (107...119).map(Int64.init))
+        #expect(Set(try workspace.tree().keys.filter { $0.hasPrefix("raw/") }) == Set((101...119).map { "raw/\($0).json.gz" }))
         let again = try await runPipeline(file, server: server)
         #expect(again.bundles.isEmpty)
+    }
+
+    @Test("A page that ends inside a Stop: 19 bundles at one Stop and 6 at the next are all delivered, once")
+    func pageEndsInsideAStop() async throws {
+        let bundles = try (1...19).map { try Self.bundle(id: Int64(100 + $0), stop: Self.day + 86_400, values: ["a\($0)"]) }
+            + (1...6).map { try Self.bundle(id: Int64(200 + $0), stop: Self.day + 2 * 86_400, values: ["b\($0)"]) }
+        let server = try ScriptedExportAPI.server(bundles)
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"raw/{id}.json.gz\"}\n")
+        #expect(try await runPipeline(file, server: server).bundles == bundles.map(\.id))
+        #expect(try workspace.tree().keys.filter { $0.hasPrefix("raw/") }.count == 25)
+        #expect(try await runPipeline(file, server: server).bundles.isEmpty)
     }
 
     @Test("A LIST that ignores start fails the run as a data error, and no bundle is delivered twice")

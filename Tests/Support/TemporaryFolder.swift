@@ -12,6 +12,9 @@ public final class TemporaryFolder: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
+    /// The full path of `relative`.
+    public func file(_ relative: String) -> String { "\(path)/\(relative)" }
+
     /// Writes `text` to `relative` (its folders made) and returns the full path.
     @discardableResult
     public func write(_ relative: String, _ text: String) throws -> String {
