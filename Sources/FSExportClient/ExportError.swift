@@ -39,7 +39,7 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
         case .bundleNotFound(let id):
             return "bundle \(id) does not exist (HTTP 404): list the available bundles with `fsexport list`"
         case .httpStatus(let status, let url, let body):
-            let excerpt = body.isEmpty ? "" : ": \(body.prefix(300))"
+            let excerpt = body.isEmpty ? "" : ": \(OutsideText.shown(body))"
             return "HTTP \(status) from \(url)\(excerpt)"
         case .invalidResponse(let message):
             return "unexpected response from the export API: \(message)"
@@ -54,7 +54,7 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
         case .exportFailed(let window, let attempts, let details):
             return "the segment export of \(window) failed \(attempts) times; Fullstory said: \(details)"
         case .locationRefused(let status, let detail):
-            return "the storage host refused the export's download location (HTTP \(status)\(detail.isEmpty ? "" : ": \(detail.prefix(200))")); "
+            return "the storage host refused the export's download location (HTTP \(status)\(detail.isEmpty ? "" : ": \(OutsideText.shown(detail, limit: 200))")); "
                 + "it kept refusing fresh ones: check the machine's clock, and any proxy between it and the storage host"
         case .exportExpired(let id):
             return "the export \(id) is no longer available"

@@ -25,7 +25,7 @@ package enum ListResponse {
     }
 
     private static func excerpt(_ data: Data) -> String {
-        String(decoding: data.prefix(200), as: UTF8.self)
+        OutsideText.shown(bytes: data.prefix(4096), limit: 200)
     }
 
     /// The document without commas that end an array or object (`[1, 2,]`), strings left as they are.

@@ -20,6 +20,8 @@ enum ResponseClassification {
 
     /// Maps a non-2xx status to a retry decision or a final error with a helpful message.
     static func failure(status: Int, headers: HeaderFields, body: String, call: Call, url: String, now: Int64) -> AttemptFailure {
+        // A server's words, shown as outside text: one may echo the request, key and all.
+        let body = OutsideText.shown(body)
         let retryAfter = RetryAfter.parse(headers["retry-after"], now: now)
         switch status {
         case 401:

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportCore
 
 /// One HTTP request as the transfer layer sends it. Credentials travel only inside `headers` or
 /// `signing`, neither of which is ever logged.
@@ -125,6 +126,7 @@ package struct TransportFailure: Error, Sendable, CustomStringConvertible {
             case 35, 60: "the TLS handshake failed (check the machine's clock, CA certificates, or a TLS-intercepting proxy)"
             default: nil
             }
+        let message = OutsideText.shown(self.message)  // curl's words may quote what a server sent
         return words.map { "\($0) [\(message), curl error \(curlCode)]" } ?? "\(message) (curl error \(curlCode))"
     }
 }

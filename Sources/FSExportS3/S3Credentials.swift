@@ -14,6 +14,8 @@ public struct S3Credentials: Sendable {
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
         self.origin = origin
+        Secrets.remember(secretAccessKey)  // redacted from anything shown, and from programs' environments
+        if let sessionToken { Secrets.remember(sessionToken) }
     }
 
     /// The key id as messages show it: its first four and last four characters.

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportCore
 
 /// The XML documents S3 answers with, reduced to what the sink reads. Anything else in them is
 /// ignored; a document without what is needed is an error that quotes its start.
@@ -12,6 +13,12 @@ package enum S3Responses {
     package struct ErrorDocument: Error, Sendable, Equatable {
         package var code: String
         package var message: String
+
+        /// The store's words, kept as outside text (``OutsideText``): shown, never trusted.
+        init(code: String, message: String) {
+            self.code = OutsideText.shown(code, limit: 100)
+            self.message = OutsideText.shown(message)
+        }
     }
 
     package struct Upload: Sendable, Equatable {
@@ -66,7 +73,7 @@ package enum S3Responses {
     }
 
     private static func malformed(_ call: String, _ data: Data) -> Malformed {
-        let start = String(decoding: data.prefix(200), as: UTF8.self)
+        let start = OutsideText.shown(bytes: data.prefix(4096), limit: 200)
         return Malformed(description: "the store's answer to \(call) is not what S3 sends: \(start.isEmpty ? "(empty)" : "'\(start)'")")
     }
 

@@ -194,10 +194,10 @@ actor ExternalSession {
             throw SinkError("\(program) ended without answering '\(step)'\(await exitDescription())")
         }
         guard let reply = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw SinkError("\(program) answered '\(step)' with something that is not a JSON object: \(line.prefix(200))")
+            throw SinkError("\(program) answered '\(step)' with something that is not a JSON object: \(OutsideText.shown(line, limit: 200))")
         }
         guard reply["ok"] as? Bool == true else {
-            throw SinkError("\(program) refused '\(step)': \(reply["error"] as? String ?? line)")
+            throw SinkError("\(program) refused '\(step)': \(OutsideText.shown(reply["error"] as? String ?? line))")
         }
     }
 

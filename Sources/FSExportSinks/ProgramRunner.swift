@@ -173,7 +173,7 @@ private struct ErrorCapture {
     func tail() -> String {
         guard let path, let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return "" }
         let text = String(decoding: data.suffix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "" : "; its standard error ends with:\n\(text)"
+        return text.isEmpty ? "" : "; its standard error ends with: \(OutsideText.shown(text, limit: 2000))"
     }
 
     func remove() { if let path { ConfinedRoot.removeIfPresent(path) } }

@@ -25,4 +25,58 @@ struct TrustTests {
         let run = try await FSExportBinary.run(["run", empty])
         #expect(run.status == 0 && run.stderr.contains("0 bundles"), "\(run.stderr)")
     }
+
+    static let key = "fs-key-0123456789/abcdef+XYZ="
+
+    /// A server that answers every call `status` with a body that repeats the request's
+    /// Authorization header, raw and as JSON escapes it, as some proxies and frameworks do.
+    static func echoingServer(status: Int) throws -> ScriptedServer {
+        try ScriptedServer { request in
+            let header = request.headers["authorization"] ?? ""
+            let escaped = header.replacingOccurrences(of: "/", with: "\\/")
+            return .json(#"{"error":"bad request","echo":"Authorization: \#(escaped)","raw":"\#(header)"}"#, status: status)
+        }
+    }
+
+    @Test("A server that echoes the request never gets the key printed: -v or not, text or JSON logs, LIST or a segments call", arguments: [400, 404])
+    func echoedKey(_ status: Int) async throws {
+        let server = try Self.echoingServer(status: status)
+        let work = try TemporaryFolder("echo")
+        let segments = try work.write("segments.yml", """
+            source: {type: segments, segment: everyone, start: 2024-01-01, settle: 0s, base_url: \(server.baseURL)}
+            stages:
+              out: {type: files, inputs: [source], path: "{id}.json.gz"}
+            """)
+        let commands: [[String]] = [
+            ["list", "--base-url", server.baseURL], ["list", "-v", "--base-url", server.baseURL],
+            ["list", "-v", "--log-format", "json", "--base-url", server.baseURL], ["run", segments, "-v"],
+        ]
+        for command in commands {
+            let result = try await FSExportBinary.run(command, key: Self.key)
+            #expect(result.status != 0, "\(command)")
+            #expect(!result.stderr.contains("0123456789"), "\(command) printed the key:\n\(result.stderr)")
+            // A segments 404 says the segment does not exist, without the body.
+            if command[0] == "list" || status != 404 {
+                #expect(result.stderr.contains("<redacted>"), "\(command): the echo is not shown at all:\n\(result.stderr)")
+            }
+        }
+    }
+
+    @Test("An answer with terminal escapes and line breaks is shown escaped: no escape reaches the terminal, no log line is forged")
+    func hostileText() async throws {
+        let server = try ScriptedServer { _ in
+            .json("\u{1B}]0;pwned\u{07} \u{1B}[2J\nFAKE: info: committed bundle 9999\r\n\u{202E}gnp.exe", status: 400)
+        }
+        for format in ["text", "json"] {
+            let result = try await FSExportBinary.run(["list", "-v", "--log-format", format, "--base-url", server.baseURL], key: Self.key)
+            #expect(result.status != 0)
+            #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E }, "\(format): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(!lines.contains { $0.hasPrefix("FAKE") }, "\(format): \(result.stderr)")
+            #expect(result.stderr.contains("FAKE: info: committed bundle 9999"), "\(format): the text is not shown at all")
+            if format == "json" {
+                for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+            }
+        }
+    }
 }

@@ -33,7 +33,7 @@ package struct ExportOperation: Decodable {
             }
             return .completed(searchExportID: id)
         case "FAILED":
-            return .failed(details: errorDetails.map { String($0.prefix(500)) } ?? "no errorDetails given")
+            return .failed(details: errorDetails.map { OutsideText.shown($0, limit: 500) } ?? "no errorDetails given")
         default:
             return .working(percent: estimatePctComplete.map { Int(min(max($0, 0), 100)) })
         }
@@ -52,8 +52,7 @@ package enum SegmentResponse {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            let excerpt = String(decoding: data.prefix(200), as: UTF8.self)
-            throw ExportError.invalidResponse("\(call) answered something else than expected (\(excerpt))")
+            throw ExportError.invalidResponse("\(call) answered something else than expected (\(OutsideText.shown(bytes: data.prefix(4096), limit: 200)))")
         }
     }
 
@@ -62,7 +61,7 @@ package enum SegmentResponse {
     package static func pathComponent(_ text: String, what: String) throws(ExportError) -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.~"))
         guard !text.isEmpty, text.count <= 256, text != ".", text != "..", text.unicodeScalars.allSatisfy(allowed.contains) else {
-            throw ExportError.invalidResponse("the \(what) '\(text.prefix(80))' is not a plain id")
+            throw ExportError.invalidResponse("the \(what) '\(OutsideText.shown(text, limit: 80))' is not a plain id")
         }
         return text
     }

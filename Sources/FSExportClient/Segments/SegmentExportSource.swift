@@ -190,8 +190,8 @@ public final class SegmentExportSource: BundleSource {
     /// The `<Code>` of a cloud storage XML error, or the start of the body.
     static func storageError(_ body: String) -> String {
         if let start = body.range(of: "<Code>"), let end = body.range(of: "</Code>", range: start.upperBound..<body.endIndex) {
-            return String(body[start.upperBound..<end.lowerBound].prefix(100))
+            return OutsideText.shown(body[start.upperBound..<end.lowerBound], limit: 100)
         }
-        return String(body.prefix(200))
+        return OutsideText.shown(body, limit: 200)
     }
 }

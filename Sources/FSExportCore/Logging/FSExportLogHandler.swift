@@ -38,6 +38,9 @@ public struct FSExportLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Every line, whatever its format and level, has every secret redacted: a message may carry
+    /// what a server or a program sent back. Text lines also have control characters escaped, so
+    /// that nothing a line carries can forge another line or drive the terminal.
     public func log(event: LogEvent) {
         let line =
             switch format {
@@ -48,15 +51,20 @@ public struct FSExportLogHandler: LogHandler {
     }
 
     private func text(_ event: LogEvent, _ fields: Logger.Metadata) -> String {
-        let suffix = fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let suffix = fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.safe("\($0.value)"))" }.joined(separator: " ")
         // On a terminal, a log line first clears a progress line that may be showing.
         let start = interactive ? "\r\u{1B}[2K" : ""
         let time = timestamps ? "\(Self.now()) " : ""
-        return "\(start)\(time)fsexport: \(event.level): \(event.message)\(suffix)"
+        return "\(start)\(time)fsexport: \(event.level): \(Self.safe("\(event.message)"))\(suffix)"
     }
 
+    private static func safe(_ text: String) -> String { OutsideText.escapingControls(Secrets.redacted(text)) }
+
     static func json(_ event: LogEvent, _ fields: Logger.Metadata, time: String) -> String {
-        var object = [#""ts":\#(JSONText.quoted(time))"#, #""level":\#(JSONText.quoted(event.level.rawValue))"#, #""message":\#(JSONText.quoted("\(event.message)"))"#]
+        var object = [
+            #""ts":\#(JSONText.quoted(time))"#, #""level":\#(JSONText.quoted(event.level.rawValue))"#,
+            #""message":\#(JSONText.quoted(Secrets.redacted("\(event.message)")))"#,
+        ]
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["ts", "level", "message"].contains(key) {
             object.append("\(JSONText.quoted(key)):\(jsonValue(value))")
         }
@@ -68,7 +76,7 @@ public struct FSExportLogHandler: LogHandler {
         case .string(let text):
             // Counts, ids and seconds stay numbers for whoever queries the logs.
             if let number = Double(text), number.isFinite, text.first.map({ $0 == "-" || $0.isNumber }) == true { return text }
-            return JSONText.quoted(text)
+            return JSONText.quoted(Secrets.redacted(text))
         case .stringConvertible(let value): return jsonValue(.string("\(value)"))
         case .array(let values): return "[" + values.map(jsonValue).joined(separator: ",") + "]"
         case .dictionary(let values):
