@@ -198,6 +198,25 @@ struct ValidationTests {
         #expect(warnings.count == 2)
     }
 
+    @Test("A variable holding a secret interpolated anywhere but source.api_key or an environment: value is an error at its line and column")
+    func secretInterpolation() {
+        let key = "na1.the-real-key/0123456789"
+        let environment = ["FULLSTORY_API_KEY": key, "MY_FS_KEY": key, "COPY": "Basic \(key)", "HARMLESS": "out", "AWS_SECRET_ACCESS_KEY": "aws-secret-0123456789"]
+        let text = """
+            source: {start: 0, api_key: "${MY_FS_KEY}"}
+            stages:
+              args: {type: command, inputs: [source], command: [curl, -H, "Authorization: Basic ${FULLSTORY_API_KEY}"]}
+              shell: {type: command, inputs: [source], shell: 'echo ${COPY} >/dev/null'}
+              files: {type: files, inputs: [source], root: "${HARMLESS}", path: "${MY_FS_KEY}/{id}.json.gz"}
+              folder: {type: command, inputs: [source], shell: 'cat', working_directory: "/tmp/${AWS_SECRET_ACCESS_KEY}"}
+              fine: {type: command, inputs: [source], shell: 'cat >/dev/null', environment: {TOKEN: "${FULLSTORY_API_KEY}", OTHER: "${COPY}"}}
+            """
+        let found = Self.diagnostics(text, environment: environment, mode: .validate).filter { $0.message.contains("holds a secret") }
+        #expect(found.map { "\($0.line):\($0.column)" } == ["3:85", "4:57", "5:70", "6:84"], "\(found)")
+        #expect(found.allSatisfy { !$0.description.contains("0123456789") })
+        #expect(found.first?.message.contains("stages.args.command.[]") == true, "\(found)")
+    }
+
     @Test("A key written in the pipeline file never prints")
     func keyRedacted() throws {
         let pipeline = try Pipeline.load(
