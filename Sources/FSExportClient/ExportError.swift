@@ -27,6 +27,8 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
     case locationRefused(status: Int, detail: String)
     /// The finished export is no longer available (its results expired): it must be created again.
     case exportExpired(String)
+    /// A segment export stayed PENDING or RUNNING past the poll timeout.
+    case exportTimedOut(window: String, operation: String, waited: String, percent: Int?)
 
     public var description: String {
         switch self {
@@ -58,6 +60,10 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
                 + "it kept refusing fresh ones: check the machine's clock, and any proxy between it and the storage host"
         case .exportExpired(let id):
             return "the export \(id) is no longer available"
+        case .exportTimedOut(let window, let operation, let waited, let percent):
+            return "the segment export of \(window) (operation \(operation)) was still running after \(waited)"
+                + (percent.map { " (\($0)% done)" } ?? "")
+                + "; nothing of it was delivered: run again later, or allow longer with source.poll_timeout"
         }
     }
 }

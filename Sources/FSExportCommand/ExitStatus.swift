@@ -40,7 +40,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             switch error {
             case .unauthorized, .forbidden: return .authentication
             case .bundleNotFound, .segmentNotFound: return .notFound
-            case .gaveUp, .exportFailed, .locationRefused, .exportExpired: return .networkGaveUp
+            case .gaveUp, .exportFailed, .locationRefused, .exportExpired, .exportTimedOut: return .networkGaveUp
             case .corruptBundle, .invalidResponse: return .dataError
             case .configuration, .httpStatus, .localIO: return .failure
             }

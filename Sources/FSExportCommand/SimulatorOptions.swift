@@ -9,7 +9,8 @@ import Logging
 /// shut down however `body` ends.
 func withSimulator<T>(if enabled: Bool, logger: Logger, _ body: (ExportSimulator?) async throws -> T) async throws -> T {
     guard enabled else { return try await body(nil) }
-    return try await ExportSimulator.withRunning(try SimulatorOptions.parse([]).configuration(), logger: logger) { simulator in
+    // Its segment exports finish at the first look: a demonstration does not wait minutes.
+    return try await ExportSimulator.withRunning(try SimulatorOptions.parse(["--export-polls", "0"]).configuration(), logger: logger) { simulator in
         logger.info("using the built-in simulator at \(simulator.baseURL)")
         return try await body(simulator)
     }

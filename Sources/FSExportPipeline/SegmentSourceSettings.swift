@@ -18,7 +18,13 @@ enum SegmentSourceSettings {
         settings.fields = source.fields
         settings.scope = source.scope
         settings.timezone = source.timezone
-        if let text = source.pollInterval { settings.pollInterval = try DurationText.parse(text) }
+        if let text = source.pollInterval {
+            settings.pollInterval = try DurationText.parse(text)
+            guard settings.pollInterval >= SegmentExportSettings.minimumPollInterval else {
+                throw ExportError.configuration("poll_interval must be at least 1s, not \(text): each look at a running export is a call to the API")
+            }
+        }
+        if let text = source.pollTimeout { settings.pollTimeout = try DurationText.parse(text) }
         try settings.validate()
         return settings
     }

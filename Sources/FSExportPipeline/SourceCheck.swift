@@ -28,6 +28,7 @@ struct SourceCheck {
         let segmentKeys: [(String, Any?)] = [
             ("segment", source.segment), ("export_type", source.exportType), ("format", source.format), ("window", source.window),
             ("fields", source.fields), ("scope", source.scope), ("timezone", source.timezone), ("poll_interval", source.pollInterval),
+            ("poll_timeout", source.pollTimeout),
         ]
         let directoryKeys: [(String, Any?)] = [("path", source.path), ("pattern", source.pattern)]
         switch source.type ?? "api" {
@@ -78,6 +79,15 @@ struct SourceCheck {
         choice(source.exportType, ["export_type"], SegmentExportSettings.Kind.allCases.map(\.rawValue))
         choice(source.format, ["format"], SegmentExportSettings.Format.allCases.map(\.rawValue))
         duration(source.pollInterval, ["poll_interval"])
+        duration(source.pollTimeout, ["poll_timeout"])
+        if let text = source.pollInterval, isResolved(["poll_interval"]), let interval = try? DurationText.parse(text),
+            interval < SegmentExportSettings.minimumPollInterval
+        {
+            session.error("poll_interval must be at least 1s, not \(text): each look at a running export is a call to the API", at: mark(["poll_interval"]))
+        }
+        if let text = source.pollTimeout, isResolved(["poll_timeout"]), let timeout = try? DurationText.parse(text), timeout <= .zero {
+            session.error("poll_timeout must be above 0", at: mark(["poll_timeout"]))
+        }
         if let window = source.window, isResolved(["window"]) {
             do {
                 _ = try SegmentSourceSettings.window(window)

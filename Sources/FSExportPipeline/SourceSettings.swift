@@ -51,8 +51,10 @@ public struct SourceSettings: Decodable, Sendable {
     public var fields: [String]?
     public var scope: String?
     public var timezone: String?
-    /// How often a `segments` source looks at a running export (default 5s).
+    /// How often a `segments` source looks at a running export (default 5s, at least 1s).
     public var pollInterval: String?
+    /// How long a `segments` source waits for one export to finish before giving up (default 6h).
+    public var pollTimeout: String?
     /// The folder of a `directory` source; relative to the pipeline file.
     public var path: String?
     /// A `directory` source's file names, with `{id}`: `export-{id}.gz`. Default `{id}.json.gz` and `{id}.json`.
@@ -85,6 +87,7 @@ public struct SourceSettings: Decodable, Sendable {
         case segment, format, window, fields, scope, timezone
         case exportType = "export_type"
         case pollInterval = "poll_interval"
+        case pollTimeout = "poll_timeout"
         case maxEventSize = "max_event_size"
         case baseURL = "base_url"
         case apiKey = "api_key"

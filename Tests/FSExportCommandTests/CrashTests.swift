@@ -155,7 +155,7 @@ struct CrashTests {
         let work = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let segments = Self.pipeline.replacingOccurrences(
-            of: "  start: 2024-01-01\n", with: "  type: segments\n  segment: everyone\n  poll_interval: 20ms\n  start: 2024-01-01\n  until: 2024-01-21\n")
+            of: "  start: 2024-01-01\n", with: "  type: segments\n  segment: everyone\n  poll_interval: 1s\n  start: 2024-01-01\n  until: 2024-01-21\n")
         let (file, expected) = try await Self.reference(segments, named: "segments.yml", in: work)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 20)
 

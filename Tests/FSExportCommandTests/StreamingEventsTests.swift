@@ -44,7 +44,7 @@ struct StreamingEventsTests {
             let pipeline = "\(folder)/segments.yml"
             try """
                 source: {type: segments, segment: everyone, format: \(format), window: 1d, start: 2024-01-01, until: 2024-01-02, settle: 0s, \
-                poll_interval: 10ms, base_url: "\(simulator.baseURL)"}
+                poll_interval: 1s, base_url: "\(simulator.baseURL)"}
                 stages: {lines: {type: files, inputs: [source], root: out, path: "{name}"}}
                 """.write(toFile: pipeline, atomically: true, encoding: .utf8)
             return try await run(["events", "--from", pipeline, "-q"], spool: spool, firstLine: firstLine)

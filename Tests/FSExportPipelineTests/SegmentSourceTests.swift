@@ -3,6 +3,7 @@ import FSExportClient
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
+import FSExportTestSupport
 import FSExportZlib
 import Testing
 
@@ -13,7 +14,9 @@ struct SegmentSourceTests {
     /// Four simulated days (the third empty) of 300 events.
     static let dataset = SimulatedDataset(bundleCount: 4, eventsPerBundle: 300, emptyBundles: [2])
 
-    static func simulator(faults: [FaultRule] = [], runningPolls: Int = 2) -> SimulatorConfiguration {
+    /// Exports finish at the first look unless `runningPolls` says otherwise: a pipeline file polls
+    /// no faster than once a second, and polling is what the tests that ask for it look at.
+    static func simulator(faults: [FaultRule] = [], runningPolls: Int = 0) -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration(dataset: dataset, rateLimit: nil, faults: faults)
         configuration.exportRunningPolls = runningPolls
         return configuration
@@ -48,7 +51,7 @@ struct SegmentSourceTests {
               start: 2024-01-01
               until: \(until)
               settle: 0s
-              poll_interval: 10ms
+              poll_interval: 1s
               state: segments.state\(extra)
             stages:
               lines: {type: files, inputs: [source], format: ndjson, path: "segments/{id}.ndjson"}
@@ -98,7 +101,7 @@ struct SegmentSourceTests {
     @Test("An export that keeps failing ends the run with Fullstory's errorDetails; the windows before it stay delivered")
     func failing() async throws {
         let workspace = try Workspace()
-        try await ExportSimulator.withRunning(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(4...100)))])) { simulator in
+        try await ExportSimulator.withRunning(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(2...100)))])) { simulator in
             do {
                 try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
                 Issue.record("a failing export was delivered")
@@ -130,6 +133,59 @@ struct SegmentSourceTests {
                 .download(window.start * 100 + 48, to: "\(folder.path)/b.json.gz")
             #expect(try Self.inflated(file.path) == Self.inflated(bundle.path))
         }
+    }
+
+    static let oneDay = ExportBundle(id: 1_704_067_200, start: 1_704_067_200, stop: 1_704_153_600)
+
+    @Test("An export that never finishes is given up after poll_timeout, with a message that says so; its polls obey the rate limit")
+    func neverFinishes() async throws {
+        try await ExportSimulator.withRunning(Self.simulator(runningPolls: 1_000_000)) { simulator in
+            let source = try SegmentExportSource(
+                settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1), pollTimeout: .seconds(2)),
+                configuration: ExportClientConfiguration(
+                    apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: RateLimit(burst: 3, perMinute: 240)))
+            let folder = try Workspace()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
+            guard case .exportTimedOut(_, _, let waited, let percent)? = error else { Issue.record("\(String(describing: error))"); return }
+            #expect(waited == "2s" && percent != nil)
+            #expect("\(error!)".contains("still running after 2s") && "\(error!)".contains("poll_timeout"))
+            #expect(ContinuousClock.now - started < .seconds(10))
+            // 1 ms apart they would be about 2,000 looks; the bucket allows 3 at once and 4 a second.
+            let polls = await simulator.requests.filter { $0.endpoint == .operation }.count
+            #expect((3...14).contains(polls), "\(polls) polls in 2 s")
+        }
+    }
+
+    @Test("An operation state the API does not document is a data error at the first look, not a reason to poll forever", arguments: ["WEIRD", "", "running", "CANCELLED"])
+    func unknownState(_ state: String) async throws {
+        let server = try ScriptedServer { request in
+            switch request.path {
+            case "/segments/v1/exports": .json(#"{"operationId":"op-1"}"#)
+            case "/operations/v1/op-1": .json(#"{"id":"op-1","state":"\#(state)","estimatePctComplete":10}"#)
+            default: .json("{}", status: 404)
+            }
+        }
+        let source = try SegmentExportSource(
+            settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1)),
+            configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
+        let folder = try Workspace()
+        let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
+        guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(message.contains("does not document"), "\(message)")
+        #expect(server.requestCount == 2)
+    }
+
+    @Test("poll_interval below 1s and a poll_timeout of 0 are refused at their line and column")
+    func pollingLimits() {
+        let stages = "stages:\n  raw: {type: files, inputs: [source], path: \"{id}\"}\n"
+        for (interval, expected) in [("0s", true), ("500ms", true), ("1s", false), ("10s", false)] {
+            let found = ValidationTests.diagnostics(
+                "source: {type: segments, segment: everyone, start: 2024-01-01, poll_interval: \(interval)}\n" + stages, mode: .validate)
+            #expect(found.contains { $0.message.contains("poll_interval must be at least 1s") && $0.line == 1 && $0.column == 79 } == expected, "\(interval): \(found)")
+        }
+        let found = ValidationTests.diagnostics("source: {type: segments, segment: everyone, start: 2024-01-01, poll_timeout: 0s}\n" + stages, mode: .validate)
+        #expect(found.map(\.message) == ["poll_timeout must be above 0"])
     }
 
     static func inflated(_ path: String) throws -> [UInt8] {
@@ -166,7 +222,7 @@ struct SegmentSourceTests {
         let workspace = try Workspace()
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let file = try workspace.write("csv.yml", """
-                source: {type: segments, segment: everyone, format: csv, fields: [IndvId, EventType], start: 2024-01-01, until: 2024-01-02, settle: 0s, poll_interval: 10ms, state: csv.state}
+                source: {type: segments, segment: everyone, format: csv, fields: [IndvId, EventType], start: 2024-01-01, until: 2024-01-02, settle: 0s, poll_interval: 1s, state: csv.state}
                 stages:
                   raw: {type: files, inputs: [source], path: "csv/{name}"}
                 """)
@@ -200,7 +256,7 @@ struct SegmentSourceTests {
                   start: 2024-01-01
                   until: 2024-01-03
                   settle: 0s
-                  poll_interval: 10ms
+                  poll_interval: 1s
                   state: people.state
                 stages:
                   lines: {type: files, inputs: [source], format: ndjson, path: "people/{start:%F}.ndjson"}

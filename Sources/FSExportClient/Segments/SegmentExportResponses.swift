@@ -24,9 +24,12 @@ package struct ExportOperation: Decodable {
         case failed(details: String)
     }
 
-    /// Unknown states count as still working (a new state is more likely than a broken server).
+    /// The states the API documents. Any other is a data error: treated as "still working", it
+    /// would be polled forever; treated as failed, it would create the export again and again.
     package func phase() throws(ExportError) -> Phase {
         switch state {
+        case "PENDING", "RUNNING":
+            return .working(percent: estimatePctComplete.flatMap { $0.isFinite ? Int(min(max($0, 0), 100)) : nil })
         case "COMPLETED":
             guard let id = results?.searchExportId, !id.isEmpty else {
                 throw ExportError.invalidResponse("operation \(self.id ?? "?") is COMPLETED but names no searchExportId")
@@ -35,7 +38,9 @@ package struct ExportOperation: Decodable {
         case "FAILED":
             return .failed(details: errorDetails.map { OutsideText.shown($0, limit: 500) } ?? "no errorDetails given")
         default:
-            return .working(percent: estimatePctComplete.map { Int(min(max($0, 0), 100)) })
+            throw ExportError.invalidResponse(
+                "operation \(OutsideText.shown(id ?? "?", limit: 80)) is in the state '\(OutsideText.shown(state, limit: 80))', "
+                    + "which the Segment Export API does not document (PENDING, RUNNING, COMPLETED, FAILED)")
         }
     }
 }

@@ -46,8 +46,10 @@ public struct SegmentExportSettings: Sendable, Equatable {
     public var scope: String?
     /// An IANA zone for relative dates in the segment, passed through.
     public var timezone: String?
-    /// How long to wait between two looks at a running export.
+    /// How long to wait between two looks at a running export (a pipeline file's is at least ``minimumPollInterval``).
     public var pollInterval: Duration
+    /// How long one export may stay PENDING or RUNNING before the run gives up on it.
+    public var pollTimeout: Duration
     /// Exports of one window created before giving up, when each ends FAILED.
     public var maxExportAttempts: Int
     /// Download locations asked for before giving up, when the storage host refuses each.
@@ -55,8 +57,8 @@ public struct SegmentExportSettings: Sendable, Equatable {
 
     public init(
         segment: String, kind: Kind = .events, format: Format = .json, window: Int64 = 86_400, fields: [String]? = nil,
-        scope: String? = nil, timezone: String? = nil, pollInterval: Duration = .seconds(5), maxExportAttempts: Int = 3,
-        maxLocationAttempts: Int = 3
+        scope: String? = nil, timezone: String? = nil, pollInterval: Duration = .seconds(5), pollTimeout: Duration = .seconds(6 * 3600),
+        maxExportAttempts: Int = 3, maxLocationAttempts: Int = 3
     ) {
         self.segment = segment
         self.kind = kind
@@ -66,6 +68,7 @@ public struct SegmentExportSettings: Sendable, Equatable {
         self.scope = scope
         self.timezone = timezone
         self.pollInterval = pollInterval
+        self.pollTimeout = pollTimeout
         self.maxExportAttempts = maxExportAttempts
         self.maxLocationAttempts = maxLocationAttempts
     }
@@ -78,10 +81,18 @@ public struct SegmentExportSettings: Sendable, Equatable {
         guard Self.windowRange.contains(window) else {
             throw ExportError.configuration("window must be between 1h and 7d, not \(DurationText.format(.seconds(window)))")
         }
+        // The pipeline file's floor is ``minimumPollInterval``; a program embedding the source (or a
+        // test against a simulator) may look more often, but never in a loop without a pause.
+        guard pollInterval > .zero else { throw ExportError.configuration("poll_interval must be above 0") }
+        guard pollTimeout > .zero else { throw ExportError.configuration("poll_timeout must be above 0") }
         guard maxExportAttempts >= 1, maxLocationAttempts >= 1 else {
             throw ExportError.configuration("attempt limits must be at least 1")
         }
     }
+
+    /// The shortest wait between two looks at a running export that a pipeline file may set: each
+    /// look is a call to the API.
+    public static let minimumPollInterval = Duration.seconds(1)
 
     /// The state file's scope: ids are window starts, meaningful only for this segment, kind and window.
     public var checkpointScope: String {

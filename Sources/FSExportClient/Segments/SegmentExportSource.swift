@@ -69,7 +69,7 @@ public final class SegmentExportSource: BundleSource {
         for attempt in 1...settings.maxExportAttempts {
             let operation = try await create(window)
             logger.info("\(name): export created (operation \(operation))")
-            switch try await waitFor(operation, progress: progress) {
+            switch try await waitFor(operation, window: name, progress: progress) {
             case .failed(let details):
                 lastFailure = details
                 logger.warning("\(name): the export failed (attempt \(attempt) of \(settings.maxExportAttempts)): \(details)")
@@ -107,12 +107,17 @@ public final class SegmentExportSource: BundleSource {
         return try SegmentResponse.pathComponent(created.operationId, what: "operation id")
     }
 
-    /// Polls the operation until it completes or fails, reporting its percentage.
-    func waitFor(_ operation: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ExportOperation.Phase {
+    /// Polls the operation until it completes or fails, reporting its percentage; gives up after
+    /// ``SegmentExportSettings/pollTimeout``. Each look is an API call, under the rate limit.
+    func waitFor(_ operation: String, window: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ExportOperation.Phase {
+        let deadline = ContinuousClock.now + settings.pollTimeout
         while true {
             let data = try await call("GET /operations/v1/\(operation)", path: "/operations/v1/\(operation)", body: nil, notFound: nil)
             let phase = try SegmentResponse.decode(ExportOperation.self, from: data, call: "operation \(operation)").phase()
             if case .working(let percent) = phase {
+                guard ContinuousClock.now + settings.pollInterval <= deadline else {
+                    throw ExportError.exportTimedOut(window: window, operation: operation, waited: DurationText.format(settings.pollTimeout), percent: percent)
+                }
                 progress?(TransferProgress(bytes: 0, total: nil, preparedPercent: percent ?? 0))
                 logger.debug("operation \(operation): running\(percent.map { ", \($0)%" } ?? ""); next look in \(DurationText.format(settings.pollInterval))")
                 try await Task.sleep(for: settings.pollInterval)
