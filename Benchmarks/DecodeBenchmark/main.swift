@@ -39,7 +39,7 @@ let pipelines: [String: String] = [
 
 /// `run PIPELINE FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
 if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments[2]] {
-    _ = fsx_limit_malloc_arenas(1)  // as the fsexport command does (ProcessTuning)
+    fsx_tune_malloc_for_streaming()  // as the fsexport command does (ProcessTuning)
     arguments.removeFirst()
     let pipeline = try Pipeline.load(text: """
         source: {start: 0}

@@ -3,11 +3,9 @@
 #include <malloc.h>
 #endif
 
-int fsx_limit_malloc_arenas(int count) {
+void fsx_tune_malloc_for_streaming(void) {
 #if defined(__GLIBC__)
-    return mallopt(M_ARENA_MAX, count);
-#else
-    (void)count;
-    return 0;
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
 }

@@ -74,7 +74,7 @@ public struct SourceSettings: Decodable, Sendable {
     public var retry: Retry?
     public var headers: [String: String]?
     public var timeouts: Timeouts?
-    /// Events larger than this are refused as a data error (default 8MiB; real events are a few KiB).
+    /// Events larger than this are refused as a data error (default 1MiB; real events are a few KiB; a larger one raises memory by about three times the difference).
     public var maxEventSize: String?
     /// The state file. Default `.fsexport/NAME/state.json` beside the pipeline file, NAME being its
     /// file name without `.fsexport.yml` (one state per pipeline file).

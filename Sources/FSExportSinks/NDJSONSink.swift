@@ -65,71 +65,92 @@ public struct NDJSONSink: ConfigurableSink {
         }
     }
 
-    /// One open part.
+    /// The part a value's lines go to now: its counts always, its file only while open.
     private final class Part {
-        let file: OutputFile
+        let name: String
+        var file: OutputFile?
         var lines = 0
         var bytes = 0
+        /// Events of the current batch bound for it, written together.
         var pending: [Int] = []
-        init(file: OutputFile) { self.file = file }
+        init(name: String) { self.name = name }
     }
 
+    /// Parts are published when full or when the bundle ends; a part whose file is closed to stay
+    /// under `max_open_files` is reopened for appending when its value comes again (a new gzip
+    /// member or zstd frame when compressed), so that the number of parts, and what is kept per
+    /// part, follows the values and the limits, not the order of the events.
     public func deliver(_ delivery: Delivery) async throws -> Commit {
-        var open: [String: Part] = [:]
-        var recency: [String] = []  // least recently used first
+        var parts: [String: Part] = [:]
+        var recency: [String] = []  // values whose part has its file open, least recently used first
         var nextPart: [String: Int] = [:]
         let output = delivery.output
 
-        func close(_ key: String) async throws {
-            guard let part = open.removeValue(forKey: key) else { return }
+        func closeFile(of part: Part, _ batch: EventBatch) throws {
+            guard let file = part.file else { return }
+            if !part.pending.isEmpty { try file.writeLines(batch, indices: part.pending) }
+            part.pending.removeAll()
+            try file.close()
+            part.file = nil
+        }
+
+        func publish(_ key: String, _ batch: EventBatch?) async throws {
+            guard let part = parts.removeValue(forKey: key) else { return }
             recency.removeAll { $0 == key }
-            try await output.publish(part.file)
+            if let file = part.file {
+                if let batch, !part.pending.isEmpty { try file.writeLines(batch, indices: part.pending) }
+                part.pending.removeAll()
+                part.file = nil
+                try await output.publish(file)
+            } else {
+                try await output.publish(Artifact(name: part.name, path: output.root.fullPath(part.name), byteCount: try output.root.size(of: part.name)))
+            }
         }
 
         var values = splitBy.map { FieldTexts(field: $0) }
         for try await batch in delivery.input.events {
-            var touched: [(String, Part)] = []
+            var touched: [Part] = []
             for index in 0..<batch.count {
                 let key = values?.text(ofEventAt: index, in: batch) ?? ""
                 let size = batch.ranges[index].count + 1
-                var existing = open[key]
-                if let part = existing, part.lines > 0, part.lines >= maxLines || part.bytes + size > maxBytes {
-                    try part.file.writeLines(batch, indices: part.pending)
-                    part.pending.removeAll()
-                    try await close(key)
-                    existing = nil
+                if let full = parts[key], full.lines > 0, full.lines >= maxLines || full.bytes + size > maxBytes {
+                    try await publish(key, batch)
                 }
                 let part: Part
-                if let existing {
-                    part = existing
-                    if recency.last != key { recency.removeAll { $0 == key }; recency.append(key) }
+                if let current = parts[key] {
+                    part = current
                 } else {
-                    if open.count >= maxOpenFiles, let oldest = recency.first {
-                        if let evicted = open[oldest], !evicted.pending.isEmpty {
-                            try evicted.file.writeLines(batch, indices: evicted.pending)
-                            evicted.pending.removeAll()
-                        }
-                        try await close(oldest)
-                    }
                     let number = nextPart[key, default: 1]
                     nextPart[key] = number + 1
-                    let name = partName(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key))
-                    part = Part(file: try output.makeFile(named: name, compression: compression, level: compressionLevel))
-                    open[key] = part
+                    part = Part(name: partName(PathTemplate.Values(delivery.bundle, part: number, value: splitBy == nil ? nil : key)))
+                    parts[key] = part
+                }
+                if part.file == nil {
+                    if recency.count >= maxOpenFiles, let oldest = recency.first, let evicted = parts[oldest] {
+                        try closeFile(of: evicted, batch)
+                        recency.removeFirst()
+                    }
+                    part.file =
+                        part.lines == 0
+                        ? try output.makeFile(named: part.name, compression: compression, level: compressionLevel)
+                        : try OutputFile(root: output.root, relative: part.name, name: part.name, compression: compression, level: compressionLevel, appending: true)
+                    recency.append(key)
+                } else if recency.last != key {
+                    recency.removeAll { $0 == key }
                     recency.append(key)
                 }
-                if part.pending.isEmpty { touched.append((key, part)) }
+                if part.pending.isEmpty { touched.append(part) }
                 part.pending.append(index)
                 part.lines += 1
                 part.bytes += size
             }
-            for (_, part) in touched where !part.pending.isEmpty {
-                try part.file.writeLines(batch, indices: part.pending)
+            for part in touched where !part.pending.isEmpty {
+                try part.file?.writeLines(batch, indices: part.pending)
                 part.pending.removeAll(keepingCapacity: true)
             }
         }
         // Publish in name order, so that downstream stages see a stable sequence.
-        for key in open.keys.sorted() { try await close(key) }
+        for key in parts.keys.sorted() { try await publish(key, nil) }
         return .nothing
     }
 }

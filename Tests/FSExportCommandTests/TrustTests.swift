@@ -1,4 +1,5 @@
 import Foundation
+import FSExportCore
 import FSExportTestSupport
 import Testing
 
@@ -78,5 +79,42 @@ struct TrustTests {
                 for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
             }
         }
+    }
+
+    /// Peak resident memory of `fsexport run FILE`, in MiB, as /usr/bin/time measures it.
+    static func peakMemory(_ file: String) async throws -> Double {
+        let result = try await FSExportBinary.run(
+            ["-f", "%M", FSExportBinary.url.path, "run", file, "-q"], executable: "/usr/bin/time")
+        #expect(result.status == 0, "\(result.stderr)")
+        let kib = try #require(Double(result.stderr.split(separator: "\n").last.map(String.init) ?? ""), "\(result.stderr)")
+        return kib / 1024
+    }
+
+    /// A bundle of `count` events of about `size` bytes each, in a folder a directory source reads.
+    static func archive(count: Int, size: Int, in folder: TemporaryFolder) throws -> String {
+        let events = (0..<count).map { #"{"EventType":"t\#($0 % 6)","EventTargetText":"\#(String(repeating: "y", count: size - 60))"}"# }
+        try FileManager.default.createDirectory(atPath: folder.file("archive-\(size)"), withIntermediateDirectories: true)
+        let bytes = ScriptedExportAPI.gzip("[" + events.joined(separator: ",") + "]")
+        try Data(bytes).write(to: URL(fileURLWithPath: folder.file("archive-\(size)/170406720048.json.gz")))
+        return folder.file("archive-\(size)")
+    }
+
+    @Test("Events just under max_event_size cost a few events' worth of memory, not a multiple of the bundle", arguments: ["none", "gzip"])
+    func largeEvents(_ compression: String) async throws {
+        let work = try TemporaryFolder("large-events")
+        var peaks: [Double] = []
+        for size in [4 << 10, BundleDecoder.defaultMaximumEventSize - 16] {
+            let archive = try Self.archive(count: (48 << 20) / size, size: size, in: work)
+            let file = try work.write("p-\(size).yml", """
+                source: {type: directory, path: \(archive), settle: 0s, state: state-\(size).json, spool: spool-\(size)}
+                stages:
+                  split: {type: ndjson, inputs: [source], split_by: EventType, compression: \(compression)}
+                  out: {type: files, inputs: [split], root: out-\(size), path: "{name}"}
+                """)
+            peaks.append(try await Self.peakMemory(file))
+        }
+        // 48 MiB of events either way; the large ones may hold about three events more (1 MiB each).
+        #expect(peaks[1] - peaks[0] < 8, "4 KiB events: \(peaks[0]) MiB, 1 MiB events: \(peaks[1]) MiB")
+        #expect(peaks[1] < 64, "\(peaks[1]) MiB")
     }
 }

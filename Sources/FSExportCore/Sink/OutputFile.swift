@@ -94,11 +94,20 @@ public final class OutputFile {
     }
 
     /// Creates (or truncates) the file `relative` below `root`, its folders made as needed, no
-    /// symbolic link followed on the way.
-    public init(root: ConfinedRoot, relative: String, name: String? = nil, compression: Compression = .none, level: Int? = nil) throws {
+    /// symbolic link followed on the way. With `appending`, an existing file is kept and written
+    /// after its end: compressed, what follows is a gzip member or zstd frame of its own, which
+    /// every reader of either format reads as the continuation of the file.
+    public init(
+        root: ConfinedRoot, relative: String, name: String? = nil, compression: Compression = .none, level: Int? = nil, appending: Bool = false
+    ) throws {
         path = root.fullPath(relative)
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
-        descriptor = try root.createFile(relative)
+        if appending {
+            descriptor = try root.open(relative, .writeOnly, options: [.create, .append], permissions: FileModes.file, makingFolders: true)
+            byteCount = (try? root.size(of: relative)) ?? 0
+        } else {
+            descriptor = try root.createFile(relative)
+        }
         do {
             deflater = try Compressor(compression, level: level)
         } catch {
@@ -144,23 +153,45 @@ public final class OutputFile {
     /// Concrete index types only (a range, an array): a generic one would be called unspecialized
     /// from other modules, through witness tables, once per event.
     private func writeSelectedLines<Indices: Sequence<Int>>(_ batch: EventBatch, _ indices: Indices) throws {
-        // Lines are gathered so that the compressor or the disk sees one large write per batch.
+        // Lines are gathered so that the compressor or the disk sees one large write per batch; an
+        // event as large as the buffer goes through from the batch as it is, never copied into
+        // it, so that what a file holds in memory does not grow with the events it is given.
+        try batch.bytes.withUnsafeBytes { bytes in
+            var lines = takeGathering()
+            for index in indices {
+                let event = UnsafeRawBufferPointer(rebasing: bytes[batch.ranges[index]])
+                if event.count >= bufferLimit {
+                    try finishGathering(&lines)
+                    try write(event)
+                    lines = takeGathering()
+                    lines.append(0x0A)
+                } else {
+                    lines.append(contentsOf: event)
+                    lines.append(0x0A)
+                }
+            }
+            try finishGathering(&lines)
+        }
+    }
+
+    /// Where lines are gathered: the write buffer itself (moved out, so that its storage stays
+    /// uniquely referenced while it grows) or, for a compressed file, the scratch buffer.
+    private func takeGathering() -> [UInt8] {
         var lines: [UInt8] = []
-        // Moved, not copied: the array's storage stays uniquely referenced while it grows.
         if deflater == nil {
             swap(&lines, &buffer)
+            gatheredFrom = lines.count
         } else {
             swap(&lines, &scratch)
             lines.removeAll(keepingCapacity: true)
+            gatheredFrom = 0
         }
-        let target = lines.count
-        batch.bytes.withUnsafeBytes { bytes in
-            for index in indices {
-                lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[batch.ranges[index]]))
-                lines.append(0x0A)
-            }
-        }
-        inputCount += Int64(lines.count - target)
+        return lines
+    }
+
+    /// Hands gathered lines to the compressor or the disk, and puts the buffer back.
+    private func finishGathering(_ lines: inout [UInt8]) throws {
+        inputCount += Int64(lines.count - gatheredFrom)
         if let deflater {
             defer { swap(&lines, &scratch) }
             try lines.withUnsafeBytes { try deflater.compress($0) { try append($0) } }
@@ -171,6 +202,7 @@ public final class OutputFile {
     }
 
     private var scratch: [UInt8] = []
+    private var gatheredFrom = 0
 
     /// Flushes, finishes compression, optionally fsyncs, and closes.
     public func close(sync: Bool = false) throws {
