@@ -39,15 +39,19 @@ struct EventsCommand: AsyncParsableCommand {
         let since = try parseTime(since, option: "--since")
         let until = try parseTime(until, option: "--until")
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        try await reportingErrors(global.logger) {
-            try await source.withSource(global) { source, pipeline in
-                let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
-                let output = StandardOutputLines()
-                for try await bundle in source.bundles(after: since, until: until) {
-                    let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"  // removed by StreamingFetch
-                    guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
+        let (source, global) = (self.source, self.global)
+        // Ctrl-C cancels the fetch, and StreamingFetch removes its files, as on every other path.
+        try await cancellingOnSignal {
+            try await reportingErrors(global.logger) {
+                try await source.withSource(global) { source, pipeline in
+                    let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
+                    let output = StandardOutputLines()
+                    for try await bundle in source.bundles(after: since, until: until) {
+                        let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"  // removed by StreamingFetch
+                        guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
+                    }
+                    _ = output.flush()
                 }
-                _ = output.flush()
             }
         }
     }

@@ -68,6 +68,8 @@ func reportingErrors(_ logger: Logger, _ body: () async throws -> Void) async th
     } catch let error as PipelineFileError {
         Terminal.standardError.writeLine(error.description)
         throw ExitCode(ExitStatus.invalidPipeline.rawValue)
+    } catch is CancellationError {
+        throw ExitCode(ExitStatus.interrupted.rawValue)  // told to stop: not an error to report
     } catch {
         logger.error("\(error)")
         throw ExitCode(ExitStatus.of(error).rawValue)

@@ -62,19 +62,24 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let command = self
+        try await cancellingOnSignal { try await command.fetch() }
+    }
+
+    private func fetch() async throws {
         try await reportingErrors(global.logger) {
             try await global.withClient { client in
                 let target = self.target
                 let progress = ProgressDisplay(label: "bundle \(id)")
                 defer { progress.finish() }
                 if target != "-" && !decode {
-                    let bundle = try await client.download(id, to: target, progress: progress.reporter)
+                    let bundle = try await removingPartialFiles(of: target, client) { try await client.download(id, to: target, progress: progress.reporter) }
                     global.logger.info("wrote \(bundle.path) (\(ByteFormat.string(bundle.byteCount)), \(bundle.encoding.rawValue))")
                     return
                 }
                 let spool = spoolPath(for: target)
-                let bundle = try await client.download(id, to: spool, progress: progress.reporter)
                 defer { ConfinedRoot.removeIfPresent(spool) }
+                let bundle = try await removingPartialFiles(of: spool, client) { try await client.download(id, to: spool, progress: progress.reporter) }
                 progress.finish()
                 if target == "-" {
                     try write(bundle, decoded: decode, to: .standardOutput)
@@ -82,6 +87,16 @@ struct GetCommand: AsyncParsableCommand {
                     try writeAtomically(bundle, to: target)
                 }
             }
+        }
+    }
+
+    /// A download that fails or is interrupted leaves no partial file behind.
+    private func removingPartialFiles<T>(of destination: String, _ client: ExportClient, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            client.arrivingFile(for: destination).map { ConfinedRoot.removeIfPresent($0.path) }
+            throw error
         }
     }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 import Synchronization
@@ -52,6 +53,22 @@ final class SignalRelay {
 final class SignalCounter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+/// Runs `body` in a task of its own that SIGINT or SIGTERM cancels, so that whatever it cleans up
+/// when cancelled (a temporary download) is cleaned up; then the command exits 130 or 143. For
+/// the commands that commit nothing (`events`, `get`): `run`'s own stop lets a bundle finish.
+func cancellingOnSignal(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    let stopSignal = SignalBox()
+    let task = Task { try await body() }
+    let relay = SignalRelay { number, _ in
+        stopSignal.set(number)
+        task.cancel()
+    }
+    defer { relay.cancel() }
+    let result = await task.result
+    if let number = stopSignal.value { throw ExitCode(exitStatus(forSignal: number)) }
+    try result.get()
 }
 
 /// The exit status for a run ended by a signal: 128 + its number.

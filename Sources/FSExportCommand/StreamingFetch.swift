@@ -19,7 +19,12 @@ struct StreamingFetch {
             defer { arriving.ended() }
             return try await source.fetch(bundle, to: destination, progress: nil)
         }
-        let result = await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
+        // Cancelling this (Ctrl-C) cancels the fetch at once: the printing waits on it.
+        let result = await withTaskCancellationHandler {
+            await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
+        } onCancel: {
+            fetch.cancel()
+        }
         fetch.cancel()
         _ = await fetch.result
         for path in [destination] + (source.arrivingFile(for: destination).map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportSimulator
 import FSExportTestSupport
 import Testing
 
@@ -116,5 +117,38 @@ struct TrustTests {
         // 48 MiB of events either way; the large ones may hold about three events more (1 MiB each).
         #expect(peaks[1] - peaks[0] < 8, "4 KiB events: \(peaks[0]) MiB, 1 MiB events: \(peaks[1]) MiB")
         #expect(peaks[1] < 64, "\(peaks[1]) MiB")
+    }
+
+    @Test("Ctrl-C while events or get downloads ends at once with 130 and leaves no file behind", arguments: [
+        ["events"], ["get", "170406720048", "--decode", "-o", "-"], ["get", "170406720048", "-o", "OUT/bundle.json.gz"],
+    ])
+    func interruptedDownloads(_ command: [String]) async throws {
+        // Bundles of about 400 KB, sent 16 KiB every 200 ms: downloads that take seconds.
+        var configuration = SimulatorConfiguration(
+            dataset: SimulatedDataset(bundleCount: 3, eventsPerBundle: 5000), rateLimit: nil, faults: [FaultRule(.slow, on: .get, .always)])
+        configuration.slowChunkDelay = .milliseconds(200)
+        try await ExportSimulator.withRunning(configuration) { simulator in
+            let spool = try TemporaryFolder("interrupted-spool"), out = try TemporaryFolder("interrupted-out")
+            let process = Process()
+            process.executableURL = FSExportBinary.url
+            process.arguments = command.map { $0.replacingOccurrences(of: "OUT", with: out.path) }
+                + ["--base-url", simulator.baseURL, "--spool-dir", spool.path, "-q"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["FULLSTORY_API_KEY": "simulator-key"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            let errors = try TemporaryFolder("interrupted-stderr")
+            process.standardError = FileHandle(forWritingAtPath: try errors.write("stderr", ""))
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            // Interrupt once the download has written something.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while spool.listing().isEmpty && out.listing().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!(spool.listing().isEmpty && out.listing().isEmpty), "nothing was downloaded to interrupt: \(errors.read("stderr") ?? "")")
+            let took = await process.timeToEnd(after: SIGINT)
+            await process.exited()
+            #expect(process.terminationStatus == 130)
+            #expect(took.map { $0 < .seconds(3) } == true, "\(String(describing: took))")
+            #expect(spool.listing().isEmpty, "left: \(spool.listing())")
+            #expect(out.listing().isEmpty, "left: \(out.listing())")
+        }
     }
 }
