@@ -96,11 +96,12 @@ let package = Package(
         // The foundation: the BundleSource and Sink protocols, the engine, streaming decode, events,
         // templates, checkpoints, and the small utilities everyone needs. No HTTP, curl, YAML,
         // argument parsing or NIO here (a test holds it to that); logs and metrics through the
-        // ecosystem's APIs, whose backends the program chooses.
+        // ecosystem's APIs, whose backends the program chooses; digests (a split value's name,
+        // S3's checksums) from libcrypto, which libcurl links anyway.
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportZlib", "FSExportZstd",
+                "FSExportZlib", "FSExportZstd", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -129,7 +130,7 @@ let package = Package(
         .target(
             name: "FSExportS3",
             dependencies: [
-                "FSExportCore", "FSExportHTTP", "CCrypto",
+                "FSExportCore", "FSExportHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

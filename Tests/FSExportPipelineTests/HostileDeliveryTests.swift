@@ -69,6 +69,25 @@ struct HostileDeliveryTests {
         if let difference = Self.difference(Self.lines(of: written), bundle.events) { Issue.record("\(difference)") }
     }
 
+    @Test("One value composed two ways (é, or e and a combining accent) lands in one part named after its composed form, whichever comes first", arguments: [true, false])
+    func normalizedNames(_ composedFirst: Bool) async throws {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let bundle = try Self.bundle(values: composedFirst ? [composed, decomposed, "x"] : [decomposed, composed, "x"])
+        let server = try ScriptedExportAPI.server([bundle])
+        let workspace = try Workspace()
+        let file = try workspace.write("p.yml", """
+            source: {start: 0, settle: 0s}
+            stages:
+              split: {type: ndjson, inputs: [source], split_by: EventTargetText}
+              out: {type: files, inputs: [split], path: "parts/{name}"}
+            """)
+        try await runPipeline(file, server: server)
+        let parts = try workspace.tree().filter { $0.key.hasPrefix("parts/") }
+        #expect(parts.keys.sorted().map { Array($0.utf8) } == ["parts/caf\u{E9}/170406720048-0001.ndjson", "parts/x/170406720048-0001.ndjson"].map { Array($0.utf8) })
+        // The events keep their own bytes.
+        #expect(Self.lines(of: parts).filter { !$0.contains(#""x""#) }.count == 2)
+    }
+
     @Test("A bundle that fails leaves no empty folders where its files were to go, and keeps the folders that were there")
     func noEmptyFolders() async throws {
         let workspace = try Workspace()

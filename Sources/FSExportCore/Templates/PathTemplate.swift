@@ -1,3 +1,4 @@
+import Foundation
 
 /// A file name pattern such as `raw/{start:%Y/%m/%d}/{id}.json.gz`.
 ///
@@ -208,24 +209,28 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The file name of a split value: the value itself when it is already a safe name, otherwise
-    /// its safe form followed by `~` and a hash of the raw value. `~` never survives cleaning, so a
+    /// its safe form followed by `~` and a hash of the value. `~` never survives cleaning, so a
     /// hashed name cannot equal a value kept as it is, and values that clean alike (`Buy now`,
-    /// `Buy/now`) or differ only past the cut get names of their own. A pure function of the value:
-    /// the same value has the same name in every bundle and every run.
+    /// `Buy/now`) or differ only past the cut get names of their own. A pure function of the
+    /// value, in its Unicode normal form C: the same value has the same name in every bundle and
+    /// every run, however its characters were composed (`é` as one code point or as `e` and a
+    /// combining accent, which a split treats as one value, as Swift compares them).
     public static func splitValueName(_ value: String) -> String {
+        let value = value.precomposedStringWithCanonicalMapping
         let clean = safeFileName(value)
         guard clean != value else { return clean }
         return "\(clean)~\(StableHash.hex(value))"
     }
 
     /// A field value as one safe path component: letters, digits and `-_.=+@,` kept (any script),
-    /// everything else `_`; never empty, `.` or `..`; at most 100 bytes.
+    /// everything else `_`; never empty, `.` or `..`; at most 90 bytes (a hashed name is at most
+    /// 115, far below the 255 a file system allows).
     public static func safeFileName(_ value: String) -> String {
         var result = ""
         for scalar in value.unicodeScalars {
             let keep = scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.=+@,".unicodeScalars.contains(scalar)
             result.unicodeScalars.append(keep ? scalar : "_")
-            if result.utf8.count >= 100 { break }
+            if result.utf8.count >= 90 { break }
         }
         if result.isEmpty || result == "." || result == ".." { return "_" + result }
         return result

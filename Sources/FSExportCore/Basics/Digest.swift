@@ -1,13 +1,14 @@
 import CCrypto
 import Foundation
 
-/// MD5 (for Content-MD5 and ETags) and SHA-256 (for SigV4's payload hash), from the libcrypto that
-/// libcurl already links. Feed it bytes, then take the digest once.
-final class Digest {
+/// MD5 (for S3's Content-MD5 and ETags) and SHA-256 (for SigV4's payload hash, and the hash in a
+/// split value's file name), from the libcrypto that libcurl already links. Feed it bytes, then
+/// take the digest once.
+package final class Digest {
     private let context: OpaquePointer
 
-    static func md5() -> Digest { Digest(EVP_md5()) }
-    static func sha256() -> Digest { Digest(EVP_sha256()) }
+    package static func md5() -> Digest { Digest(EVP_md5()) }
+    package static func sha256() -> Digest { Digest(EVP_sha256()) }
 
     private init(_ algorithm: OpaquePointer?) {
         context = EVP_MD_CTX_new()
@@ -16,26 +17,26 @@ final class Digest {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         if !bytes.isEmpty { EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
     }
 
-    func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+    package func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 
-    func finish() -> Data {
+    package func finish() -> Data {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &output, &length)
         return Data(output.prefix(Int(length)))
     }
 
-    static func md5(of data: Data) -> Data {
+    package static func md5(of data: Data) -> Data {
         let digest = md5()
         digest.update(data)
         return digest.finish()
     }
 
-    static func sha256(of data: Data) -> Data {
+    package static func sha256(of data: Data) -> Data {
         let digest = sha256()
         digest.update(data)
         return digest.finish()
