@@ -14,7 +14,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-templates", ["FSExportCore"]),
     ("fuzz-pipeline", ["FSExportPipeline"]),
     ("fuzz-times", ["FSExportClient", "FSExportCore"]),
-    ("fuzz-segment-responses", ["FSExportClient"]),
+    ("fuzz-segment-responses", ["FSExportClient", "FSExportCore"]),
     ("fuzz-s3-responses", ["FSExportS3"]),
     ("fuzz-credentials-file", ["FSExportS3"]),
 ]

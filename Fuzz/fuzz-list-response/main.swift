@@ -4,10 +4,14 @@ import FSExportCore
 import FuzzDriver
 
 /// LIST answers: any bytes decode to bundles that make sense (positive id, times from 1970 to
-/// 9999, Start not after Stop) or to an invalid-response error; nothing traps, with any number.
+/// 9999, Start not after Stop) or to an invalid-response error; an answer that repeats a key in
+/// one object is refused; nothing traps, with any number.
 FuzzDriver.main { input in
+    let repeated = RepeatedKeys.first(in: Data(input))
     do {
-        for bundle in try ListResponse.decode(Data(input)) {
+        let bundles = try ListResponse.decode(Data(input))
+        FuzzDriver.require(repeated == nil, "an answer repeating \(repeated ?? "") was read")
+        for bundle in bundles {
             FuzzDriver.require(bundle.id > 0, "bundle id \(bundle.id)")
             FuzzDriver.require(Timestamp.validRange.contains(bundle.start) && Timestamp.validRange.contains(bundle.stop), "times \(bundle)")
             FuzzDriver.require(bundle.start <= bundle.stop, "Start after Stop: \(bundle)")

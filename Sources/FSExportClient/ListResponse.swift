@@ -15,6 +15,9 @@ package enum ListResponse {
         guard String(data: data, encoding: .utf8) != nil else {
             throw ExportError.invalidResponse("LIST returned something that is not UTF-8 text: \(excerpt(data))")
         }
+        if let key = RepeatedKeys.first(in: data) {
+            throw ExportError.invalidResponse("LIST answered with the key \"\(OutsideText.shown(key, limit: 80))\" twice in one object, which leaves what it means to chance: \(excerpt(data))")
+        }
         do {
             return try JSONDecoder().decode(Page.self, from: removingTrailingCommas(data)).exports.map(\.bundle)
         } catch let error as ExportError {

@@ -193,6 +193,9 @@ actor ExternalSession {
         guard let line = answer else {
             throw SinkError("\(program) ended without answering '\(step)'\(await exitDescription())")
         }
+        if let key = RepeatedKeys.first(in: Data(line.utf8)) {
+            throw SinkError("\(program) answered '\(step)' with the key \"\(OutsideText.shown(key, limit: 80))\" twice: \(OutsideText.shown(line, limit: 200))")
+        }
         guard let reply = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw SinkError("\(program) answered '\(step)' with something that is not a JSON object: \(OutsideText.shown(line, limit: 200))")
         }

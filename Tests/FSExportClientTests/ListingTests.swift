@@ -60,6 +60,18 @@ struct ListingTests {
         #expect(message.contains("a page's worth of bundles share that Stop"), "\(message)")
     }
 
+    @Test("An answer that repeats a key is a data error, never read one decoder's way", arguments: [
+        #"{"exports":[],"exports":[{"Id":170406720048,"Start":1704067200,"Stop":1704153600}]}"#,
+        #"{"exports":[{"Id":170406720048,"Start":1704067200,"Stop":1704153600,"Stop":1804153600}]}"#,
+    ])
+    func repeatedKeys(_ body: String) async throws {
+        let server = try ScriptedServer { _ in .json(body) }
+        let client = ExportClient(configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
+        let error = await #expect(throws: ExportError.self) { _ = try await client.listPage(start: 0) }
+        guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(message.contains("twice in one object"), "\(message)")
+    }
+
     @Test("Listing stops at the first bundle after --until")
     func untilBoundsTheListing() async throws {
         try await withSimulator { simulator in

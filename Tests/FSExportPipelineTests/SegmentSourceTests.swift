@@ -176,6 +176,29 @@ struct SegmentSourceTests {
         #expect(server.requestCount == 2)
     }
 
+    @Test("Segment answers that repeat a key are a data error: a state both FAILED and COMPLETED, two locations", arguments: [
+        ("/operations/v1/op-1", #"{"id":"op-1","state":"FAILED","state":"COMPLETED","results":{"searchExportId":"e-1"}}"#),
+        ("/search/v1/exports/e-1/results", #"{"location":"http://127.0.0.1:1/a","location":"http://127.0.0.1:1/b"}"#),
+        ("/segments/v1/exports", #"{"operationId":"op-1","operationId":"op-2"}"#),
+    ])
+    func repeatedKeys(_ path: String, _ body: String) async throws {
+        let server = try ScriptedServer { request in
+            if request.path == path { return .json(body) }
+            switch request.path {
+            case "/segments/v1/exports": return .json(#"{"operationId":"op-1"}"#)
+            case "/operations/v1/op-1": return .json(#"{"id":"op-1","state":"COMPLETED","results":{"searchExportId":"e-1"}}"#)
+            default: return .json("{}", status: 404)
+            }
+        }
+        let source = try SegmentExportSource(
+            settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1)),
+            configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
+        let folder = try Workspace()
+        let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
+        guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(message.contains("twice in one object"), "\(message)")
+    }
+
     @Test("poll_interval below 1s and a poll_timeout of 0 are refused at their line and column")
     func pollingLimits() {
         let stages = "stages:\n  raw: {type: files, inputs: [source], path: \"{id}\"}\n"

@@ -54,6 +54,10 @@ package struct ExportLocation: Decodable {
 package enum SegmentResponse {
     /// Decodes a small JSON answer, saying which call sent something else.
     package static func decode<T: Decodable>(_ type: T.Type, from data: Data, call: String) throws(ExportError) -> T {
+        if let key = RepeatedKeys.first(in: data) {
+            throw ExportError.invalidResponse(
+                "\(call) answered with the key \"\(OutsideText.shown(key, limit: 80))\" twice in one object, which leaves what it means to chance")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {

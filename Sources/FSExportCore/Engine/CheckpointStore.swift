@@ -169,6 +169,9 @@ public struct CheckpointStore: Sendable {
 
     /// Reads and checks a state file's contents: values no run could have written are refused.
     public static func checkpoint(from data: Data, path: String) throws(StateFileError) -> Checkpoint {
+        if let key = RepeatedKeys.first(in: data) {
+            throw StateFileError(path: path, problem: "has the key \"\(OutsideText.shown(key, limit: 80))\" twice, which no run writes")
+        }
         let checkpoint: Checkpoint
         do {
             checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data)
