@@ -17,6 +17,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-segment-responses", ["FSExportClient", "FSExportCore"]),
     ("fuzz-s3-responses", ["FSExportS3"]),
     ("fuzz-credentials-file", ["FSExportS3"]),
+    ("fuzz-key-file", ["FSExportClient", "FSExportCore"]),
 ]
 
 let package = Package(

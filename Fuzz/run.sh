@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz-json-scanner fuzz-list-response fuzz-state-file fuzz-templates fuzz-pipeline fuzz-times fuzz-segment-responses fuzz-s3-responses fuzz-credentials-file)
+# By default every target: each folder of Fuzz/ named fuzz-… (Package.swift lists the same).
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cd Fuzz && ls -d fuzz-* | sort)
 
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")"
 runtime="$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a | head -1)"

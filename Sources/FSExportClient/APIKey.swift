@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import Logging
 
 /// The export API key. It prints as `<redacted>` in every form (description, debug description,
 /// `dump`, string interpolation) so that it cannot leak into logs or error messages by accident.
@@ -19,14 +20,25 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         Secrets.remember(trimmed)
     }
 
-    /// Reads the key from the environment variable `FULLSTORY_API_KEY`, or from `keyFile` when given.
-    public static func load(keyFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExportError) -> APIKey {
+    /// A key file holds the key alone: a few dozen bytes. More than this is not a key file.
+    public static let maximumFileSize = 4 << 10
+
+    /// Reads the key from the environment variable `FULLSTORY_API_KEY`, or from `keyFile` when given
+    /// (a regular file of at most 4 KiB: a folder, a FIFO or a device is refused in words); `warning`
+    /// is told when other users can read the key file.
+    public static func load(
+        keyFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment, warning: Logger? = nil
+    ) throws(ExportError) -> APIKey {
         if let keyFile {
-            let contents: String
+            if let exposure = exposure(ofKeyFile: keyFile) { warning?.warning("\(exposure)") }
+            let data: Data
             do {
-                contents = try String(contentsOfFile: keyFile, encoding: .utf8)
+                data = try SmallFile.read(keyFile, limit: maximumFileSize, what: "the API key file")
             } catch {
-                throw ExportError.configuration("cannot read the API key file \(keyFile): \(error.localizedDescription)")
+                throw ExportError.configuration("\(error); it must hold the key alone")
+            }
+            guard let contents = String(data: data, encoding: .utf8) else {
+                throw ExportError.configuration("the API key file \(keyFile) is not UTF-8 text; it must hold the key alone")
             }
             return try APIKey(contents)
         }
@@ -35,6 +47,15 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
                 "no API key: set FULLSTORY_API_KEY or pass --api-key-file PATH (a file holding only the key)")
         }
         return try APIKey(value)
+    }
+
+    /// A warning when the key file at `path` can be read by other users than its owner (as ssh
+    /// warns of a private key), nil otherwise.
+    public static func exposure(ofKeyFile path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o044 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "the API key file \(path) can be read by other users (mode \(mode)): chmod 600 it"
     }
 
     public var description: String { "<redacted>" }

@@ -59,7 +59,8 @@ enum ResponseClassification {
             CURLE_TOO_MANY_REDIRECTS.rawValue, CURLE_OUT_OF_MEMORY.rawValue,
         ]
         if fatalCodes.contains(UInt32(transport.curlCode)) {
-            return .fatal(.configuration("cannot reach the export API: \(transport)"))
+            let redirect = [CURLE_UNSUPPORTED_PROTOCOL.rawValue, CURLE_TOO_MANY_REDIRECTS.rawValue].contains(UInt32(transport.curlCode))
+            return .fatal(.configuration(redirect ? "\(transport)" : "cannot reach the export API: \(transport)"))
         }
         return .transient(reason: transport.description, retryAfter: nil)
     }

@@ -74,7 +74,7 @@ struct GetCommand: AsyncParsableCommand {
                 defer { progress.finish() }
                 if target != "-" && !decode {
                     let bundle = try await removingPartialFiles(of: target, client) { try await client.download(id, to: target, progress: progress.reporter) }
-                    global.logger.info("wrote \(bundle.path) (\(ByteFormat.string(bundle.byteCount)), \(bundle.encoding.rawValue))")
+                    global.logger.info("wrote \(bundle.path) (\(ByteSizeText.format(bundle.byteCount)), \(bundle.encoding.rawValue))")
                     return
                 }
                 let spool = spoolPath(for: target)

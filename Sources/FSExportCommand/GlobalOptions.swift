@@ -111,7 +111,7 @@ struct GlobalOptions: ParsableArguments {
         let logger = self.logger
         return try await withSimulator(if: simulate, logger: logger) { simulator in
             var configuration = try simulator.map { ExportClientConfiguration(apiKey: try APIKey($0.configuration.apiKey), baseURL: $0.baseURL) }
-                ?? ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile), baseURL: try effectiveBaseURL())
+                ?? ExportClientConfiguration(apiKey: try APIKey.load(keyFile: apiKeyFile, warning: logger), baseURL: try effectiveBaseURL())
             configuration.method = method
             configuration.extraHeaders = try headers.map(HTTPHeader.init(parsing:))
             configuration.rateLimit = RateLimit(burst: rateLimitBurst, perMinute: rateLimitPerMinute)

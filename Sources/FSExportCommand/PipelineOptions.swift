@@ -38,7 +38,7 @@ struct PipelineOptions: ParsableArguments {
     ) async throws -> T {
         var overrides = overrides
         overrides.baseURL = baseURL
-        if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile) }
+        if let apiKeyFile { overrides.apiKey = try APIKey.load(keyFile: apiKeyFile, warning: logger) }
         let pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks)
         for warning in pipeline.warnings { logger.warning("\(warning)") }
         return try await withSimulator(if: simulate, logger: logger, overriding: overrides) { overrides in

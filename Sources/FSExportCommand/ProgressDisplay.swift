@@ -56,12 +56,12 @@ final class ProgressDisplay: Sendable {
     static func describe(_ progress: TransferProgress, since start: (instant: ContinuousClock.Instant, bytes: Int64), now: ContinuousClock.Instant = .now) -> String {
         let seconds = max((now - start.instant) / .seconds(1), 0.001)
         let rate = Double(max(progress.bytes - start.bytes, 0)) / seconds
-        var parts = [ByteFormat.string(progress.bytes)]
+        var parts = [ByteSizeText.format(progress.bytes)]
         if let total = progress.total, total > 0 {
-            parts[0] += " / \(ByteFormat.string(total))"
+            parts[0] += " / \(ByteSizeText.format(total))"
             parts.append("\(min(100, progress.bytes * 100 / total))%")
         }
-        parts.append(ByteFormat.string(Int64(rate)) + "/s")
+        parts.append(ByteSizeText.format(Int64(rate)) + "/s")
         if let total = progress.total, rate > 0, total > progress.bytes, seconds >= 1 {
             parts.append("\(DurationText.format(.seconds(Int((Double(total - progress.bytes) / rate).rounded(.up))))) left")
         }
@@ -76,18 +76,5 @@ final class ProgressDisplay: Sendable {
     /// Clears the line, if anything was shown.
     func finish() {
         if shown.load(ordering: .relaxed) { Terminal.standardError.write("\r\u{1B}[2K") }
-    }
-}
-
-enum ByteFormat {
-    static func string(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : "\((value * 10).rounded() / 10) \(units[unit])"
     }
 }

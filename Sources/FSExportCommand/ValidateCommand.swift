@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FSExportCore
 import FSExportPipeline
 
 struct ValidateCommand: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct ValidateCommand: AsyncParsableCommand {
         do {
             let pipeline: Pipeline
             if file == "-" {
-                let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                let text = String(decoding: try SmallFile.readStandardInput(limit: Pipeline.maximumFileSize, what: "the pipeline file"), as: UTF8.self)
                 pipeline = try Pipeline.load(
                     text: text, file: "<stdin>", baseDirectory: FileManager.default.currentDirectoryPath,
                     registry: CommandEnvironment.sinks, mode: .validate)

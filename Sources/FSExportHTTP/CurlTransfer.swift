@@ -72,9 +72,10 @@ package enum CurlTransfer {
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            return .transportFailure(TransportFailure(
-                curlCode: Int(code.rawValue), message: message,
-                status: status == 0 ? nil : status, headers: status == 0 ? nil : context.headers))
+            var failure = TransportFailure(
+                curlCode: Int(code.rawValue), message: message, status: status == 0 ? nil : status, headers: status == 0 ? nil : context.headers)
+            failure.outOfFileDescriptors = TransportFailure.descriptorsExhausted()
+            return .transportFailure(failure)
         }
         if (200..<300).contains(status), !context.began {
             try receiver.begin(status: status, headers: context.headers)

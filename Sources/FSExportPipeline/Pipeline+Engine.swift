@@ -21,14 +21,16 @@ extension Pipeline {
     }
 
     /// The client settings the `source` section describes.
-    public func clientConfiguration(overrides: Overrides = Overrides(), environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExportClientConfiguration {
+    public func clientConfiguration(
+        overrides: Overrides = Overrides(), environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil
+    ) throws -> ExportClientConfiguration {
         let key: APIKey
         if let override = overrides.apiKey {
             key = override
         } else if let text = source.apiKey, !text.isEmpty {
             key = try APIKey(text)
         } else {
-            key = try APIKey.load(keyFile: source.apiKeyFile.map(resolve), environment: environment)
+            key = try APIKey.load(keyFile: source.apiKeyFile.map(resolve), environment: environment, warning: logger)
         }
         let defaultBaseURL = source.type == "segments" ? SegmentExportSettings.defaultBaseURL : ExportClientConfiguration.defaultBaseURL
         // The command line's --base-url, then FSEXPORT_BASE_URL (point every pipeline at a proxy or
@@ -94,9 +96,9 @@ extension Pipeline {
             return try DirectorySource(root: resolve(source.path ?? "."), pattern: source.pattern)
         case "segments":
             return try SegmentExportSource(
-                settings: try SegmentSourceSettings.make(source), configuration: try clientConfiguration(overrides: overrides), logger: logger)
+                settings: try SegmentSourceSettings.make(source), configuration: try clientConfiguration(overrides: overrides, logger: logger), logger: logger)
         default:
-            return ExportClient(configuration: try clientConfiguration(overrides: overrides), logger: logger)
+            return ExportClient(configuration: try clientConfiguration(overrides: overrides, logger: logger), logger: logger)
         }
     }
 

@@ -54,6 +54,9 @@ public struct Pipeline: Sendable {
         return try load(text: text, file: path, baseDirectory: base, registry: registry, environment: environment, mode: mode)
     }
 
+    /// A pipeline file is at most this large: real ones are a few KiB.
+    public static let maximumFileSize = 4 << 20
+
     /// A pipeline file's text, or why it cannot be had, in words (not Foundation's error codes).
     private static func readText(_ path: String) throws(LocatedError) -> String {
         var isDirectory: ObjCBool = false
@@ -61,9 +64,11 @@ public struct Pipeline: Sendable {
             throw LocatedError(message: "no such file", mark: nil)
         }
         if isDirectory.boolValue { throw LocatedError(message: "this is a folder; give the pipeline file inside it", mark: nil) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = access(path, R_OK) == 0 ? "cannot be read" : String(cString: strerror(errno)).lowercased()
-            throw LocatedError(message: "cannot read the file: \(reason)", mark: nil)
+        let data: Data
+        do {
+            data = try SmallFile.read(path, limit: maximumFileSize, what: "the pipeline file")
+        } catch {
+            throw LocatedError(message: "cannot read the file: \(error.reason)", mark: nil)
         }
         guard let text = String(data: data, encoding: .utf8) else { throw LocatedError(message: "the file is not UTF-8 text", mark: nil) }
         return text

@@ -51,14 +51,10 @@ public struct S3Credentials: Sendable {
     private static func fromFile(_ path: String, profile: String, required: Bool) throws(SinkError) -> S3Credentials? {
         let text: String
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            guard (attributes[.size] as? Int ?? 0) <= 1 << 20 else { throw SinkError("\(path) is larger than 1 MiB: it is not a credentials file") }
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch let error as SinkError {
-            throw error
+            text = String(decoding: try SmallFile.read(path, limit: 1 << 20, what: "the credentials file"), as: UTF8.self)
         } catch {
-            guard required else { return nil }
-            throw SinkError("cannot read the credentials file \(path): \((error as NSError).localizedDescription)")
+            guard required || FileManager.default.fileExists(atPath: path) else { return nil }
+            throw SinkError("\(error)")
         }
         let file: SharedCredentialsFile
         do { file = try SharedCredentialsFile(parsing: text) } catch { throw SinkError("\(path), \(error)") }

@@ -1,5 +1,6 @@
 import Foundation
 import FSExportCore
+import FSExportHTTP
 import FSExportTestSupport
 import Testing
 
@@ -151,5 +152,15 @@ struct HostileServerTests {
     @Test("Durations at the edge are refused, never trap", arguments: ["1e300", "inf", "nan", "-1s", "9999999999999d", "99999999999999999999", "1e20ms", "١s"])
     func durationEdges(_ text: String) {
         #expect(throws: DurationText.ParseError.self) { try DurationText.parse(text) }
+    }
+
+    @Test("A connection that failed for want of file descriptors says so, with the limit, not 'check the firewall'")
+    func outOfDescriptors() {
+        var failure = TransportFailure(curlCode: 7, message: "Couldn't connect to server")
+        #expect(failure.description.contains("firewall"))
+        failure.outOfFileDescriptors = true
+        #expect(failure.description.contains("ran out of file descriptors (ulimit -n \(TransportFailure.descriptorLimit.map(String.init) ?? "?"))"))
+        #expect(!failure.description.contains("firewall"))
+        #expect(!TransportFailure.descriptorsExhausted())  // this test process has descriptors to spare
     }
 }

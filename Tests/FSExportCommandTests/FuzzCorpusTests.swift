@@ -7,9 +7,20 @@ import Testing
 struct FuzzCorpusTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    @Test(
-        "Each fuzz target's properties hold on its corpus",
-        arguments: ["fuzz-json-scanner", "fuzz-list-response", "fuzz-state-file", "fuzz-templates", "fuzz-pipeline", "fuzz-times", "fuzz-segment-responses", "fuzz-s3-responses", "fuzz-credentials-file"])
+    /// Every target in Fuzz/ (each folder named fuzz-…), as Package.swift and Fuzz/run.sh find them.
+    static let targets = ((try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/Fuzz")) ?? []).filter { $0.hasPrefix("fuzz-") }.sorted()
+
+    @Test("Every fuzz target has a corpus, and the package builds every one")
+    func everyTarget() throws {
+        #expect(Self.targets.count >= 10, "\(Self.targets)")
+        let manifest = try String(contentsOfFile: "\(Self.repository)/Package.swift", encoding: .utf8)
+        for target in Self.targets {
+            #expect(FileManager.default.fileExists(atPath: "\(Self.repository)/Fuzz/corpus/\(target)"), "\(target) has no corpus")
+            #expect(manifest.contains("(\"\(target)\","), "\(target) is not in Package.swift")
+        }
+    }
+
+    @Test("Each fuzz target's properties hold on its corpus", arguments: targets)
     func replay(_ target: String) async throws {
         var inputs = ["\(Self.repository)/Fuzz/corpus/\(target)"]
         if target == "fuzz-pipeline" { inputs.append("\(Self.repository)/examples") }

@@ -151,4 +151,48 @@ struct TrustTests {
             #expect(out.listing().isEmpty, "left: \(out.listing())")
         }
     }
+
+    @Test("--api-key-file refuses a folder, a FIFO, a device and a large file in words, at once; warns when others can read it")
+    func keyFiles() async throws {
+        let work = try TemporaryFolder("key-files")
+        try FileManager.default.createDirectory(atPath: work.file("folder"), withIntermediateDirectories: true)
+        #expect(mkfifo(work.file("fifo"), 0o600) == 0)
+        let large = work.file("large")
+        #expect(FileManager.default.createFile(atPath: large, contents: nil))
+        #expect(truncate(large, 100 << 20) == 0)
+        for (file, words) in [
+            (work.file("folder"), "it is a folder, not a file"), (work.file("fifo"), "not a regular file"), ("/dev/zero", "not a regular file"),
+            (large, "larger than 4 KiB"), (work.file("missing"), "No such file or directory"),
+        ] {
+            let started = ContinuousClock.now
+            let result = try await FSExportBinary.run(["list", "--api-key-file", file, "--base-url", "http://127.0.0.1:9"])
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(result.status == 1, "\(file): \(result.stderr)")
+            #expect(result.stderr.contains("the API key file \(file)") && result.stderr.contains(words), "\(file): \(result.stderr)")
+            #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("permission"), "\(result.stderr)")
+        }
+        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+            let key = try work.write("key", "simulator-key\n")
+            for (mode, warned) in [(0o644, true), (0o640, true), (0o600, false)] {
+                #expect(chmod(key, mode_t(mode)) == 0)
+                let result = try await FSExportBinary.run(["list", "--api-key-file", key, "--base-url", simulator.baseURL])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stderr.contains("can be read by other users (mode \(String(mode, radix: 8))): chmod 600 it") == warned, "\(result.stderr)")
+            }
+        }
+    }
+
+    @Test("A redirect to file:// and a redirect loop are said as such, not as an unreachable API")
+    func redirects() async throws {
+        let server = try ScriptedServer { request in
+            request.path.hasPrefix("/loop")
+                ? ScriptedServer.Response(status: 302, headers: [("Location", "/loop" + request.path)])
+                : ScriptedServer.Response(status: 302, headers: [("Location", "file:///etc/passwd")])
+        }
+        let file = try await FSExportBinary.run(["list", "--base-url", server.baseURL], key: Self.key)
+        #expect(file.status == 1 && file.stderr.contains("redirected to a URL that is not http or https"), "\(file.stderr)")
+        let loop = try await FSExportBinary.run(["list", "--base-url", server.baseURL + "/loop"], key: Self.key)
+        #expect(loop.status == 1 && loop.stderr.contains("redirected more than 5 times (a redirect loop?)"), "\(loop.stderr)")
+        #expect(!(file.stderr + loop.stderr).contains("cannot reach the export API"))
+    }
 }

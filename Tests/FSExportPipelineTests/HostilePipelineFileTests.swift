@@ -69,6 +69,17 @@ struct HostilePipelineFileTests {
         #expect(found.first?.message.contains("alias") == true)
     }
 
+    @Test("A long string aliased many times is refused at once, however few the aliases", arguments: [100, 20_000])
+    func longAliasedString(_ uses: Int) {
+        let text = "long: &long \"\(String(repeating: "x", count: 1 << 20))\"\nmany: [\((0..<uses).map { _ in "*long" }.joined(separator: ", "))]\n"
+            + "source: {start: 0}\n" + Self.stages
+        let started = ContinuousClock.now
+        let found = ValidationTests.diagnostics(text, mode: .validate)
+        #expect(ContinuousClock.now - started < .seconds(5))  // 20,000 uses of 1 MiB never finished
+        #expect(found.map(\.message) == ["aliases expand this file to more than 4 MiB of text (an alias bomb?); write the repeated settings out, or alias less"])
+        #expect(found.first?.line == 2 && found.first?.column == 8)
+    }
+
     @Test("Aliases a pipeline really uses are fine")
     func modestAliases() throws {
         let text = """

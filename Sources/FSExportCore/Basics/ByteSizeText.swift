@@ -6,6 +6,17 @@ public enum ByteSizeText {
         public var description: String { "cannot read '\(input)' as a size: use bytes (65536) or a unit, such as 64KiB, 8MiB or 1GiB (at most 1TiB)" }
     }
 
+    /// A size as people read it, in the largest binary unit it fills: `512 B`, `1 MiB`, `477.3 KiB`
+    /// (whole numbers without a decimal).
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var unit = 0
+        while unit < units.count - 1, bytes >= Int64(1) << (10 * (unit + 1)) { unit += 1 }
+        let scale = Int64(1) << (10 * unit)
+        if bytes % scale == 0 { return "\(bytes / scale) \(units[unit])" }
+        return "\((Double(bytes) / Double(scale) * 10).rounded() / 10) \(units[unit])"
+    }
+
     public static func parse(_ text: String) throws(ParseError) -> Int {
         let trimmed = text.trimmingWhitespace()
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }

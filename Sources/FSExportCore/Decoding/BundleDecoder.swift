@@ -212,7 +212,7 @@ public final class BundleDecoder {
             if let start = scanner.elementStart, working.count - start > maximumEventSize {
                 throw BundleFormatError(
                     bundleID: bundleID, offset: documentOffset + Int64(start),
-                    message: "an event is larger than \(Self.describe(maximumEventSize)) (max_event_size); real events are a few KiB")
+                    message: "an event is larger than \(ByteSizeText.format(Int64(maximumEventSize))) (max_event_size); real events are a few KiB")
             }
             discardScanned()
         }
@@ -228,10 +228,6 @@ public final class BundleDecoder {
         scanner.rebase(droppingFirst: keepFrom)
         scanned -= keepFrom
         documentOffset += Int64(keepFrom)
-    }
-
-    static func describe(_ bytes: Int) -> String {
-        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : bytes % (1 << 10) == 0 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
     }
 
     /// Takes inflated chunks until the working buffer holds a batch's worth and something not yet

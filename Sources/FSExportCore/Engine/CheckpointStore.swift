@@ -154,17 +154,7 @@ public struct CheckpointStore: Sendable {
     static let maximumSize = 16 << 20
 
     private static func read(_ path: String) throws -> Data {
-        let (folder, name) = ConfinedRoot.holding(path)
-        let file = try folder.open(name, .readOnly)
-        defer { try? file.close() }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = try FileSystemError.naming("read", path) { try buffer.withUnsafeMutableBytes { try file.read(into: $0) } }
-            if count == 0 { return data }
-            data.append(contentsOf: buffer[..<count])
-            guard data.count <= maximumSize else { throw FileSystemError("read", path, reason: "it is larger than \(maximumSize >> 20) MiB, which no state file is") }
-        }
+        try SmallFile.read(path, limit: maximumSize, what: "the state file", followingLinks: false)
     }
 
     /// Reads and checks a state file's contents: values no run could have written are refused.

@@ -112,7 +112,7 @@ public final class Engine: Sendable {
                 break
             }
             if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
-            logger.info("delivering \(bundle) (\(RunSummary.bytes(file.byteCount)))")
+            logger.info("delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))")
             let context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
             let outcome = try await delivery.deliver(context)
             if records { checkpoint = try store.record(bundle, after: checkpoint) }

@@ -15,7 +15,7 @@ public struct RunSummary: Sendable {
 
     public var description: String {
         let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.seconds($0.value))" }.joined(separator: ", ")
-        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(Self.bytes(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
+        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(ByteSizeText.format(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
             + (stages.isEmpty ? "" : " (stages: \(stages))")
     }
 
@@ -24,7 +24,4 @@ public struct RunSummary: Sendable {
         return "\((value * 10).rounded() / 10)s"
     }
 
-    static func bytes(_ count: Int64) -> String {
-        count < 1 << 20 ? "\(count / 1024) KiB" : "\((Double(count) / Double(1 << 20) * 10).rounded() / 10) MiB"
-    }
 }

@@ -1,0 +1,25 @@
+import Foundation
+import FSExportClient
+import FSExportCore
+import FuzzDriver
+
+/// A key file's contents: any bytes give a key that is one line with nothing around it, or a
+/// configuration error; the key never prints, and any text that echoes it shows it redacted.
+FuzzDriver.main { input in
+    let text = String(decoding: input, as: UTF8.self)
+    do {
+        let key = try APIKey(text)
+        FuzzDriver.require(!key.secret.isEmpty, "empty key")
+        FuzzDriver.require(key.secret == key.secret.trimmingCharacters(in: .whitespacesAndNewlines), "key with white space around it")
+        FuzzDriver.require(!key.secret.contains(where: { $0.isNewline || $0 == "\r" }), "key of several lines")
+        FuzzDriver.require("\(key)" == "<redacted>" && String(reflecting: key) == "APIKey(<redacted>)", "key printed")
+        if key.secret.count >= 4 {
+            let echoed = OutsideText.shown("Authorization: Basic \(key.secret)", limit: 1 << 20)
+            FuzzDriver.require(!echoed.contains(key.secret), "key shown in echoed text")
+        }
+    } catch let error as ExportError {
+        guard case .configuration = error else { fatalError("unexpected error: \(error)") }
+    } catch {
+        fatalError("unexpected error: \(error)")
+    }
+}
