@@ -42,3 +42,25 @@ struct RepeatedKeysTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
+
+/// What a damaged state file is told as.
+@Suite("State file messages")
+struct StateFileMessageTests {
+    @Test("A state file that decodes wrong names the key in words, not Swift's coding keys")
+    func stateFileWords() {
+        let cases = [
+            (#"{"bundle_id":"x","stop":100,"delivered_at_stop":[1]}"#, #""bundle_id" is not a whole number"#),
+            (#"{"bundle_id":1,"delivered_at_stop":[1]}"#, #"the key "stop" is missing"#),
+            (#"{"bundle_id":1,"stop":100,"delivered_at_stop":[1,"2"]}"#, #""delivered_at_stop.[1]" is not a whole number"#),
+            ("not json", "it is not JSON"),
+        ]
+        for (json, words) in cases {
+            do {
+                _ = try CheckpointStore.checkpoint(from: Data(json.utf8), path: "state.json")
+                Issue.record("\(json) was read")
+            } catch {
+                #expect(error.description.contains(words) && !error.description.contains("CodingKeys"), "\(error)")
+            }
+        }
+    }
+}
