@@ -14,6 +14,9 @@ public struct CheckpointStore: Sendable {
         public var committedAt: String
         /// Every bundle delivered whose Stop is ``stop``.
         public var deliveredAtStop: [Int64]
+        /// The furthest Stop ever delivered: unlike ``stop``, `fsexport reset` leaves it, so that a
+        /// bundle at or before it is known to be delivered again on purpose.
+        public var highestStop: Int64
         /// Whose ids these are: the ``BundleSource/checkpointScope`` of the source that delivered them.
         public var scope: String
         /// The pipeline file that wrote it (its name), when one did: another pipeline's state is refused.
@@ -21,12 +24,16 @@ public struct CheckpointStore: Sendable {
         /// That pipeline's stages when it wrote it, for the message that refuses it.
         public var stages: [String]?
 
-        public init(bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64], scope: String = BundleSourceScope.exportBundles) {
+        public init(
+            bundleID: Int64, stop: Int64, committedAt: String, deliveredAtStop: [Int64], scope: String = BundleSourceScope.exportBundles,
+            highestStop: Int64? = nil
+        ) {
             self.bundleID = bundleID
             self.stop = stop
             self.committedAt = committedAt
             self.deliveredAtStop = deliveredAtStop
             self.scope = scope
+            self.highestStop = max(highestStop ?? stop, stop)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -36,6 +43,7 @@ public struct CheckpointStore: Sendable {
             case deliveredAtStop = "delivered_at_stop"
             case scope = "source"
             case pipeline, stages
+            case highestStop = "highest_stop"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -50,6 +58,8 @@ public struct CheckpointStore: Sendable {
             // …and named no pipeline.
             pipeline = try container.decodeIfPresent(String.self, forKey: .pipeline)
             stages = try container.decodeIfPresent([String].self, forKey: .stages)
+            // …and knew no Stop beyond their own.
+            highestStop = max(try container.decodeIfPresent(Int64.self, forKey: .highestStop) ?? stop, stop)
         }
 
         /// Where LIST must start for the next bundle to come back, and which of those to skip. A
@@ -78,6 +88,7 @@ public struct CheckpointStore: Sendable {
             }
             next.bundleID = bundle.id
             next.committedAt = time
+            next.highestStop = max(highestStop, bundle.stop)
             return next
         }
     }
@@ -192,9 +203,10 @@ public struct CheckpointStore: Sendable {
         guard Timestamp.validRange.contains(time) else { throw StateFileError(path: path, problem: "cannot hold the time \(time)") }
         let lock = try RunLock(statePath: path)
         defer { withExtendedLifetime(lock) {} }
-        _ = try load()  // a damaged state file, or one of another source, is refused, not overwritten
+        let current = try load()  // a damaged state file, or one of another source, is refused, not overwritten
         let checkpoint = Checkpoint(
-            bundleID: 0, stop: time, committedAt: Timestamp.iso8601(Int64(Date().timeIntervalSince1970)), deliveredAtStop: [], scope: scope)
+            bundleID: 0, stop: time, committedAt: Timestamp.iso8601(Int64(Date().timeIntervalSince1970)), deliveredAtStop: [], scope: scope,
+            highestStop: current?.highestStop)
         try write(checkpoint)
         return checkpoint
     }

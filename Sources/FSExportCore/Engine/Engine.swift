@@ -113,7 +113,8 @@ public final class Engine: Sendable {
             }
             if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
             logger.info("delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))")
-            let context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
+            var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
+            context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
             let outcome = try await delivery.deliver(context)
             if records { checkpoint = try store.record(bundle, after: checkpoint) }
             ConfinedRoot.removeIfPresent(file.path)

@@ -24,8 +24,9 @@ public enum JSONField: Sendable, Equatable {
     }
 }
 
-/// Finds one key among an object's top-level keys without building the object.
-enum FieldLookup {
+/// Reads an event's top-level fields without building the object: one field by its key, or each
+/// field in turn.
+package enum FieldLookup {
     /// When a key appears more than once, the last one wins, as in jq and most JSON readers.
     static func find(_ name: String, in object: UnsafeRawBufferPointer) -> JSONField? {
         rawValue(name, Array(name.utf8), in: object).map(value)
@@ -33,10 +34,26 @@ enum FieldLookup {
 
     /// The raw JSON of the key's value (a string with its quotes), without making any String.
     static func rawValue(_ name: String, _ nameUTF8: [UInt8], in object: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt8>? {
-        let bytes = object.bindMemory(to: UInt8.self)
         var found: UnsafeBufferPointer<UInt8>?
-        var i = 1  // past '{'
+        forEachField(in: object) { rawKey, value in
+            // Most keys differ in length; a key spelled with escapes is longer than its text.
+            let matches =
+                rawKey.count == nameUTF8.count
+                ? (rawKey.elementsEqual(nameUTF8) || (rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name))
+                : rawKey.count > nameUTF8.count && rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name
+            if matches { found = value }
+        }
+        return found
+    }
 
+    /// Calls `body` with each top-level field of `object` (an event's JSON object, already checked
+    /// as JSON): the key as written between its quotes, escapes not undone, and the value's raw
+    /// JSON (a string with its quotes).
+    package static func forEachField(
+        in object: UnsafeRawBufferPointer, _ body: (_ key: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
+        let bytes = object.bindMemory(to: UInt8.self)
+        var i = 1  // past '{'
         while let keyStart = nextQuote(bytes, from: i) {
             let keyEnd = stringEnd(bytes, from: keyStart + 1)
             let rawKey = UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<keyEnd])
@@ -45,18 +62,12 @@ enum FieldLookup {
             i += 1
             while i < bytes.count, isSpace(bytes[i]) { i += 1 }
             let valueEnd = skipValue(bytes, from: i)
-            // Most keys differ in length; a key spelled with escapes is longer than its text.
-            let matches =
-                rawKey.count == nameUTF8.count
-                ? (rawKey.elementsEqual(nameUTF8) || (rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name))
-                : rawKey.count > nameUTF8.count && rawKey.contains(UInt8(ascii: "\\")) && unescape(rawKey) == name
-            if matches { found = UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)]) }
+            try body(rawKey, UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)]))
             i = valueEnd
             while i < bytes.count, bytes[i] != UInt8(ascii: ",") && bytes[i] != UInt8(ascii: "}") { i += 1 }
-            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return found }
+            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return }
             i += 1
         }
-        return found
     }
 
     static func value(_ raw: UnsafeBufferPointer<UInt8>) -> JSONField {
@@ -123,46 +134,61 @@ enum FieldLookup {
         return i
     }
 
-    /// Decodes a JSON string's content (without its quotes).
-    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String {
-        guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
-        var utf8: [UInt8] = []
+    /// Appends a JSON string's content (without its quotes), unescaped, as UTF-8: no String made.
+    /// An escaped lone surrogate becomes U+FFFD, as in ``unescape(_:)``.
+    package static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        guard raw.contains(UInt8(ascii: "\\")) else {
+            output.append(contentsOf: raw)
+            return
+        }
         var i = 0
-        func flush() {
-            if !utf8.isEmpty { scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars); utf8.removeAll() }
-        }
-        func hex4(_ at: Int) -> UInt32? {
-            guard at + 4 <= raw.count else { return nil }
-            return UInt32(String(decoding: raw[at..<at + 4], as: UTF8.self), radix: 16)
-        }
         while i < raw.count {
             let byte = raw[i]
-            guard byte == UInt8(ascii: "\\"), i + 1 < raw.count else { utf8.append(byte); i += 1; continue }
-            flush()
+            guard byte == UInt8(ascii: "\\"), i + 1 < raw.count else {
+                output.append(byte)
+                i += 1
+                continue
+            }
             let kind = raw[i + 1]
             i += 2
             switch kind {
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "t"): scalars.append("\t")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
             case UInt8(ascii: "u"):
-                guard var code = hex4(i) else { continue }
+                guard var code = hex4(raw, i) else { continue }
                 i += 4
                 if (0xD800..<0xDC00).contains(code), i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"),
-                    raw[i + 1] == UInt8(ascii: "u"), let low = hex4(i + 2), (0xDC00..<0xE000).contains(low)
+                    raw[i + 1] == UInt8(ascii: "u"), let low = hex4(raw, i + 2), (0xDC00..<0xE000).contains(low)
                 {
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: scalars.append(Unicode.Scalar(kind))
+                output.append(contentsOf: Array(String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8))
+            default: output.append(kind)
             }
         }
-        flush()
-        return String(scalars)
+    }
+
+    private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
+        guard at + 4 <= raw.count else { return nil }
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            guard let digit = Character(Unicode.Scalar(raw[at + offset])).hexDigitValue else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// Decodes a JSON string's content (without its quotes).
+    package static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.count)
+        unescape(raw, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -19,6 +19,13 @@ public struct BundleContext: Sendable {
     /// Events larger than this are refused as a data error.
     public let maximumEventSize: Int
 
+    /// Whether the bundle is delivered again on purpose: in a re-export window (`--since`), or at
+    /// or before the furthest Stop the state file ever reached (after `fsexport reset`). A sink
+    /// that remembers what it loaded (a database's ledger) replaces such a bundle rather than
+    /// skip it; a bundle it remembers that is not delivered again on purpose is one a killed run
+    /// loaded before the state file recorded it.
+    public var isRedelivery = false
+
     /// `content` defaults to an export bundle in `encoding`.
     public init(
         id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding, content: Artifact.Content? = nil,
