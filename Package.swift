@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "FSExportCore", targets: ["FSExportCore"]),
         .library(name: "FSExportSinks", targets: ["FSExportSinks"]),
         .library(name: "FSExportS3", targets: ["FSExportS3"]),
+        .library(name: "FSExportWarehouse", targets: ["FSExportWarehouse"]),
         .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
@@ -65,6 +66,12 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(
+            name: "CPostgres", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CZlibShims", dependencies: ["CZlib"]),
         // Process tuning, for the executables alone.
@@ -136,11 +143,21 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Loading into databases, exactly once: the sqlite and postgres stages on one shared layer
+        // (table shape and evolution, the ledger, batching), each over its C library.
+        .target(
+            name: "FSExportWarehouse",
+            dependencies: [
+                "FSExportCore", "CSQLite", "CPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // The pipeline file: YAML with source locations, interpolation, validation, the sink registry.
         .target(
             name: "FSExportPipeline",
             dependencies: [
-                "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive", "FSExportS3",
+                "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive", "FSExportS3", "FSExportWarehouse",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
@@ -204,7 +221,7 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
     } + [
         // Helpers shared by the test targets (not a product).
-        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", exclude: ["s3-store.py"], swiftSettings: strict),
+        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
             dependencies: ["FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],

@@ -1,6 +1,7 @@
 import FSExportCore
 import FSExportS3
 import FSExportSinks
+import FSExportWarehouse
 import Yams
 
 /// The sink types a pipeline file may name: the built-in ones, plus any you register.
@@ -18,7 +19,7 @@ public struct SinkRegistry: Sendable {
 
     public init() {}
 
-    /// files, ndjson, tar, command, external and s3.
+    /// files, ndjson, tar, command, external, s3, sqlite and postgres.
     public static var builtIn: SinkRegistry {
         var registry = SinkRegistry()
         registry.register(FilesSink.self)
@@ -27,6 +28,8 @@ public struct SinkRegistry: Sendable {
         registry.register(CommandSink.self)
         registry.register(ExternalSink.self)
         registry.register(S3Sink.self)
+        registry.register(SQLiteSink.self)
+        registry.register(PostgresSink.self)
         return registry
     }
 
