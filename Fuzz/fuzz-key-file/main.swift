@@ -13,9 +13,12 @@ FuzzDriver.main { input in
         FuzzDriver.require(key.secret == key.secret.trimmingCharacters(in: .whitespacesAndNewlines), "key with white space around it")
         FuzzDriver.require(!key.secret.contains(where: { $0.isNewline || $0 == "\r" }), "key of several lines")
         FuzzDriver.require("\(key)" == "<redacted>" && String(reflecting: key) == "APIKey(<redacted>)", "key printed")
-        if key.secret.count >= 4 {
-            let echoed = OutsideText.shown("Authorization: Basic \(key.secret)", limit: 1 << 20)
-            FuzzDriver.require(!echoed.contains(key.secret), "key shown in echoed text")
+        if key.secret.utf8.count >= 4 {
+            // Against this key alone: the registry holds every key the fuzzer ever made.
+            for echoed in ["Authorization: Basic \(key.secret)", "{\"a\":\"\(key.secret.replacingOccurrences(of: "/", with: "\\/"))\"}"] {
+                let shown = Secrets.redacted(echoed, hiding: [key.secret])
+                FuzzDriver.require(!shown.contains(key.secret) && shown.contains(Secrets.mark), "key shown in echoed text: \(shown)")
+            }
         }
     } catch let error as ExportError {
         guard case .configuration = error else { fatalError("unexpected error: \(error)") }

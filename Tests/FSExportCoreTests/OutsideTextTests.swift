@@ -30,4 +30,14 @@ struct OutsideTextTests {
         #expect(!shown.contains("0123456789"))
         #expect(OutsideText.shown(bytes: [0x66, 0xFF, 0x0A, 0x67]) == "f\u{FFFD}\\ng")
     }
+
+    @Test("Secrets that overlap are all hidden, every byte of them, whatever order they are found in")
+    func overlapping() {
+        #expect(Secrets.redacted("xxabcdefghiyy", hiding: ["abcdef", "defghi"]) == "xx<redacted>yy")
+        #expect(Secrets.redacted("xxabcdefghiyy", hiding: ["defghi", "abcdef"]) == "xx<redacted>yy")
+        #expect(Secrets.redacted("abcd then abcd", hiding: ["abcd"]) == "<redacted> then <redacted>")
+        #expect(Secrets.redacted("Authorization: Basic naOptio.al", hiding: ["Basic naOp", "naOptio.al"]) == "Authorization: <redacted>")
+        #expect(Secrets.redacted("short abc", hiding: ["abc"]) == "short abc")
+        #expect(Secrets.redacted("key=caf%C3%A9%2Fx and caf%c3%a9%2fx", hiding: ["café/x"]) == "key=<redacted> and <redacted>")
+    }
 }

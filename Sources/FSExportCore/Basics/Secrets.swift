@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Every secret this process has loaded (the API key, an S3 secret key and session token, a
@@ -28,34 +27,70 @@ public enum Secrets {
     /// What replaces a secret in text.
     public static let mark = "<redacted>"
 
-    /// `text` with every secret replaced by ``mark``: as written, percent-encoded (a URL that
-    /// carries it) and with `/` escaped as JSON may (`\/`). Secrets under 4 characters are left:
-    /// replacing them would garble text and hide nothing.
+    /// `text` with every secret this process knows replaced by ``mark``.
     public static func redacted(_ text: String) -> String {
         let secrets = known.withLock { $0 }
-        guard !secrets.isEmpty else { return text }
-        var result = text
-        for secret in secrets where secret.count >= 4 {
-            for form in forms(of: secret) where result.contains(form) {
-                result = result.replacingOccurrences(of: form, with: mark)
-            }
-        }
-        return result
+        return secrets.isEmpty ? text : redacted(text, hiding: secrets)
     }
 
-    private static func forms(of secret: String) -> Set<String> {
-        var forms: Set<String> = [secret, secret.replacingOccurrences(of: "/", with: "\\/")]
-        if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) {
-            forms.insert(encoded)
-            // %2f as well as %2F: the escapes' hex in lower case, the rest as it is.
-            var lower = "", escape = 0
-            for character in encoded {
-                if character == "%" { escape = 3 }
-                lower.append(escape > 0 ? Character(character.lowercased()) : character)
-                escape = max(0, escape - 1)
+    /// `text` with each of `secrets` replaced by ``mark``: as written, percent-encoded (a URL that
+    /// carries it, hex in either case) and with `/` escaped as JSON may (`\/`). Every byte of every
+    /// occurrence of any of them is hidden, however they overlap. Secrets under 4 bytes are left:
+    /// replacing them would garble text and hide nothing.
+    public static func redacted(_ text: String, hiding secrets: some Sequence<String>) -> String {
+        let bytes = Array(text.utf8)
+        var hidden: [Range<Int>] = []
+        for secret in secrets where secret.utf8.count >= 4 {
+            for form in forms(of: Array(secret.utf8)) { hidden += occurrences(of: form, in: bytes) }
+        }
+        guard !hidden.isEmpty else { return text }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var position = 0
+        for range in hidden.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if range.lowerBound > position {
+                result += bytes[position..<range.lowerBound]
+                result += mark.utf8
+            } else if position == 0 && range.lowerBound == 0 {
+                result += mark.utf8
             }
-            forms.insert(lower)
+            position = max(position, range.upperBound)
+        }
+        result += bytes[position...]
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// A secret as written, percent-encoded with upper- and lower-case hex, and JSON-escaped.
+    private static func forms(of secret: [UInt8]) -> Set<[UInt8]> {
+        let slash = UInt8(ascii: "/"), backslash = UInt8(ascii: "\\")
+        var forms: Set<[UInt8]> = [secret, secret.flatMap { $0 == slash ? [backslash, slash] : [$0] }]
+        for digits in ["0123456789ABCDEF", "0123456789abcdef"].map({ Array($0.utf8) }) {
+            forms.insert(secret.flatMap { byte -> [UInt8] in
+                Self.unreserved(byte) ? [byte] : [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+            })
         }
         return forms
+    }
+
+    /// RFC 3986's unreserved characters, which percent-encoding leaves as they are.
+    private static func unreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    private static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> [Range<Int>] {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return [] }
+        var found: [Range<Int>] = []
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if haystack[start] == needle[0], haystack[start..<start + needle.count].elementsEqual(needle) {
+                found.append(start..<start + needle.count)
+            }
+            start += 1
+        }
+        return found
     }
 }
