@@ -8,12 +8,15 @@ public struct ScriptedBundle: Sendable {
     public var stop: Int64
     /// Each a JSON object.
     public var events: [String]
+    /// The document's bytes, when they are not the events' text (bytes that are not UTF-8).
+    public var body: [UInt8]?
 
-    public init(id: Int64, start: Int64, stop: Int64, events: [String]) {
+    public init(id: Int64, start: Int64, stop: Int64, events: [String], body: [UInt8]? = nil) {
         self.id = id
         self.start = start
         self.stop = stop
         self.events = events
+        self.body = body
     }
 
     public var json: String { "[" + events.joined(separator: ",") + "]" }
@@ -36,7 +39,7 @@ public enum ScriptedExportAPI {
                 return .json(listBody(Array(page)))
             case "/api/v1/export/get":
                 guard let bundle = bundles.first(where: { String($0.id) == request.query["id"] }) else { return .json("{}", status: 404) }
-                return ScriptedServer.Response(headers: [("Content-Type", "application/gzip")], body: gzip(bundle.json))
+                return ScriptedServer.Response(headers: [("Content-Type", "application/gzip")], body: gzip(bytes: bundle.body ?? Array(bundle.json.utf8)))
             default:
                 return .json("{}", status: 404)
             }
@@ -48,10 +51,12 @@ public enum ScriptedExportAPI {
         return #"{"exports":[\#(entries.joined(separator: ","))]}"#
     }
 
-    public static func gzip(_ text: String) -> [UInt8] {
+    public static func gzip(_ text: String) -> [UInt8] { gzip(bytes: Array(text.utf8)) }
+
+    /// Any bytes, gzipped: a bundle need not be valid UTF-8, and a test may say so.
+    public static func gzip(bytes: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         let deflater = try! Deflater(level: 6)
-        let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { try! deflater.deflate($0) { output += $0 } }
         try! deflater.finish { output += $0 }
         return output
