@@ -7,10 +7,13 @@ import Testing
 /// simulator that FSEXPORT_BASE_URL and FULLSTORY_API_KEY point at, as a user's shell would.
 @Suite("Command lines as shown", .serialized)
 struct CommandLinesTests {
-    /// `fsexport COMMAND …` or `VAR=value fsexport COMMAND …`, without a trailing `  # comment`.
+    /// `fsexport COMMAND …` or `VAR=value fsexport COMMAND …`, without a trailing `  # comment`;
+    /// and the `sqlite3` queries that read what a line before loaded.
     static func commandLine(_ text: Substring) -> String? {
         let line = text.trimmingCharacters(in: .whitespaces)
-        guard line.firstMatch(of: #/^([A-Z_]+=\S+\s+)*fsexport (run|validate|status|reset|events|list|get|simulate|--generate-completion-script)\b/#) != nil else { return nil }
+        guard line.firstMatch(of: #/^([A-Z_]+=\S+\s+)*fsexport (run|validate|status|reset|events|list|get|simulate|--generate-completion-script)\b/#) != nil
+            || line.hasPrefix("sqlite3 ")
+        else { return nil }
         return line.replacing(#/\s{2,}#.*$/#, with: "")
     }
 

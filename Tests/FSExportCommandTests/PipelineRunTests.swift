@@ -31,7 +31,9 @@ func makeFolder() throws -> String {
 
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
-    static let examples = ["raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "sqlite", "external-sink", "segments", "nightly-s3"]
+    static let examples = [
+        "raw-archive", "ndjson-by-type", "nightly-tar", "jq-filter", "warehouse-sqlite", "warehouse-postgres", "external-sink", "segments", "nightly-s3",
+    ]
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
     func example(_ name: String) async throws {
@@ -41,8 +43,12 @@ struct PipelineRunTests {
         let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
         #expect(validated.status == 0, "\(validated.stderr)")
         let store = name == "nightly-s3" ? try S3Store() : nil
+        let postgres = name == "warehouse-postgres" ? try PostgresServer.shared() : nil
+        let database = try postgres?.makeDatabase()
+        let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
         let run = try await runFSExport(
-            ["run", file, "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 })
+            ["run", file, "--simulate", "--until", "2024-01-04"],
+            environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("3 bundles"))
         let files = try tree(out)
@@ -59,9 +65,12 @@ struct PipelineRunTests {
         case "jq-filter":
             #expect(files.keys.sorted() == ["frustrated-clicks/2024-01-01.ndjson", "frustrated-clicks/2024-01-02.ndjson", "frustrated-clicks/2024-01-03.ndjson"])
             #expect(files.values.allSatisfy { String(decoding: $0, as: UTF8.self).split(separator: "\n").allSatisfy { $0.contains("\"UserId\"") } })
-        case "sqlite":
-            let counts = try await shellOutput("sqlite3 '\(out)/events.db' 'select count(*), count(distinct bundle_id) from events'")
-            #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3")
+        case "warehouse-sqlite":
+            let counts = try await shellOutput("sqlite3 '\(out)/warehouse.db' 'select count(*), count(distinct bundle_id), count(distinct eventtype) from fullstory_events'")
+            #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3|8")
+        case "warehouse-postgres":
+            let counts = try #require(postgres).psql("select count(*), count(distinct bundle_id), count(distinct eventtype) from fullstory_events", database: try #require(database))
+            #expect(counts == "600|3|8")
         case "external-sink":
             #expect(files.keys.sorted() == ["counts/170406720048.json", "counts/170415360048.json", "counts/170424000048.json"])
             let document = try #require(files["counts/170406720048.json"])
@@ -228,7 +237,9 @@ struct PipelineRunTests {
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
         // The s3 example plans and writes objects: s3://BUCKET/KEY, read back from a store.
         let store = name == "nightly-s3" ? try S3Store() : nil
-        let environment = ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }
+        let postgres = name == "warehouse-postgres" ? try PostgresServer.shared() : nil
+        let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try $0.makeDatabase())].merging(PostgresServer.environment) { $1 } } ?? [:]
+        let environment = ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 }
         let root = store.map { "s3://\($0.bucket)" } ?? out
         let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
@@ -250,8 +261,15 @@ struct PipelineRunTests {
                 .replacingOccurrences(of: "\\{value\\}", with: "[^/]+").replacingOccurrences(of: "\\{part\\}", with: "[0-9]{4}") + "$"
             return path.range(of: regex, options: .regularExpression) != nil
         }
-        if name == "sqlite" || name == "external-sink" {
-            return  // these write through programs: nothing below the output folder is named by a stage
+        if name.hasPrefix("warehouse-") {
+            // A database stage plans its table, and loads the bundles planned into it.
+            #expect(plan.stdout.contains("warehouse (from source): table fullstory_events in "), "\(plan.stdout)")
+            #expect(plan.stdout.contains(name == "warehouse-sqlite" ? "in \(out)/warehouse.db" : "in the PostgreSQL database test_"), "\(plan.stdout)")
+            #expect(run.stderr.contains("2 bundles, 400 events"), "\(run.stderr)")
+            return
+        }
+        if name == "external-sink" {
+            return  // it writes through a program: nothing below the output folder is named by a stage
         }
         #expect(!planned.isEmpty, "\(plan.stdout)")
         for path in written { #expect(planned.contains { matches(path, $0) }, "\(path) was written but not planned: \(planned)") }
