@@ -150,6 +150,7 @@ let package = Package(
             dependencies: [
                 "FSExportCore", "CSQLite", "CPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             swiftSettings: strict),
 

@@ -3,8 +3,10 @@
 //   compressing:  gzip -dc | pigz -6 -p 2         | fsexport: NDJSON split by type, gzip; a nightly tar.gz
 //                 gzip -dc | zstd -3              | fsexport: NDJSON split by type, zstd
 //   streaming:    gzip -dc FILE > /dev/null       | fsexport events from the simulator > /dev/null
+//   loading:      sqlite3 .import --csv           | fsexport: sqlite stage
+//                 psql \copy FROM CSV              | fsexport: postgres stage (when PostgreSQL's server is installed)
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
-// pigz and zstd come from Debian (apt-get install pigz zstd).
+// pigz and zstd come from Debian (apt-get install pigz zstd); PostgreSQL from .ci/install-deps --tests.
 import CMallocTuning
 import Foundation
 import FSExportClient
@@ -35,6 +37,12 @@ let pipelines: [String: String] = [
         archive: {type: tar, inputs: [parts], compression: gzip}
         store: {type: files, inputs: [archive], root: "OUT", path: "{name}"}
         """,
+    "warehouse-sqlite": """
+        warehouse: {type: sqlite, inputs: [source], root: "OUT", path: warehouse.db}
+        """,
+    "warehouse-postgres": """
+        warehouse: {type: postgres, inputs: [source], connection: "PG"}
+        """,
 ]
 
 /// `run PIPELINE FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
@@ -44,7 +52,7 @@ if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments
     let pipeline = try Pipeline.load(text: """
         source: {start: 0}
         stages:
-        \(stages.replacingOccurrences(of: "OUT", with: arguments[3]).split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
+        \(stages.replacingOccurrences(of: "OUT", with: arguments[3]).replacingOccurrences(of: "\"PG\"", with: "\"\(ProcessInfo.processInfo.environment["FSEXPORT_BENCHMARK_PG"] ?? "")\"").split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
         """, file: "benchmark.yml", baseDirectory: arguments[3], environment: [:])
     let size = (try FileManager.default.attributesOfItem(atPath: arguments[2])[.size] as? Int64) ?? 0
     let bundle = BundleContext(id: 1, start: 0, stop: 86_400, file: Artifact(name: "bundle.json.gz", path: arguments[2], byteCount: size), encoding: .gzip)
@@ -118,6 +126,65 @@ for _ in 0..<5 {
 }
 await served.shutdown()
 let (gzip, pigz, zstd, split, byTypeGzip, byTypeZstd, nightly, eventsCommand) = (best[0], best[1], best[2], best[3], best[4], best[5], best[6], best[7])
+
+// Loading: the same rows, typed, into SQLite and PostgreSQL, beside each database's own CSV loader
+// reading those rows prepared beforehand (exported as CSV from what fsexport loaded once).
+_ = try measureOnce(fsexportRun("warehouse-sqlite"))
+_ = try measureOnce("sqlite3 -csv -header '\(work)/out/warehouse.db' 'SELECT * FROM fullstory_events' > '\(work)/events.csv'")
+let sqliteRows = [
+    "rm -f '\(work)/import.db'; sqlite3 '\(work)/import.db' '.import --csv \(work)/events.csv t'",
+    fsexportRun("warehouse-sqlite"),
+]
+var sqliteBest = Array(repeating: (seconds: Double.infinity, maxRSSKiB: 0), count: 2)
+for _ in 0..<5 {
+    for (index, command) in sqliteRows.enumerated() {
+        let result = try measureOnce(command)
+        if result.seconds < sqliteBest[index].seconds { sqliteBest[index] = result }
+    }
+}
+let importedRows = try measureOnce("sqlite3 '\(work)/import.db' 'SELECT count(*) FROM t' > '\(work)/imported'")
+_ = importedRows
+
+/// A throwaway PostgreSQL cluster (the tests' own script), when the server is installed.
+let postgresScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Tests/Support/postgres-server.sh").path
+var postgresBest: [(seconds: Double, maxRSSKiB: Int)]?
+if FileManager.default.fileExists(atPath: "/usr/bin/psql"), (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.isEmpty == false {
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: postgresScript)
+    let input = Pipe(), output = Pipe()
+    server.standardInput = input
+    server.standardOutput = output
+    try server.run()
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line += chunk
+    }
+    let words = String(decoding: line, as: UTF8.self).split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    if words.count == 3 {
+        let connection = "host=\(words[1]) port=\(words[2]) user=postgres dbname=postgres"
+        setenv("FSEXPORT_BENCHMARK_PG", connection, 1)
+        let psql = "psql -X -q '\(connection)'"
+        _ = try measureOnce("\(psql) -c 'DROP TABLE IF EXISTS fullstory_events, fsexport_loads'; \(fsexportRun("warehouse-postgres"))")
+        _ = try measureOnce("\(psql) -c 'DROP TABLE IF EXISTS t; CREATE TABLE t (LIKE fullstory_events)'")
+        let rows = [
+            "\(psql) -c 'TRUNCATE t' && \(psql) -c \"\\\\copy t FROM '\(work)/events.csv' CSV HEADER\"",
+            "\(psql) -c 'DROP TABLE IF EXISTS fullstory_events, fsexport_loads' && \(fsexportRun("warehouse-postgres"))",
+        ]
+        var best = Array(repeating: (seconds: Double.infinity, maxRSSKiB: 0), count: 2)
+        for _ in 0..<5 {
+            for (index, command) in rows.enumerated() {
+                let result = try measureOnce(command)
+                if result.seconds < best[index].seconds { best[index] = result }
+            }
+        }
+        postgresBest = best
+    }
+    try? input.fileHandleForWriting.close()
+    server.waitUntilExit()
+}
 _ = try measureOnce(fsexportRun("split"))
 let parts = try FileManager.default.contentsOfDirectory(atPath: "\(work)/out").filter { $0.hasSuffix(".ndjson") }
 _ = try measureOnce("cat '\(work)'/out/part-*.ndjson | wc -l > '\(work)/lines'")
@@ -141,11 +208,21 @@ print(row("fsexport: nightly tar.gz", nightly, baseline: pigz))
 print(row("gzip -dc | zstd -3 > /dev/null", zstd))
 print(row("fsexport: NDJSON by type, zstd", byTypeZstd, baseline: zstd))
 print(row("gzip -dc | jq -c '.[]' > /dev/null", jq, baseline: gzip))
+print(row("sqlite3 .import --csv (rows prepared)", sqliteBest[0]))
+print(row("fsexport: sqlite stage (typed, ledger)", sqliteBest[1], baseline: sqliteBest[0]))
+if let postgresBest {
+    print(row("psql \\copy FROM CSV (rows prepared)", postgresBest[0]))
+    print(row("fsexport: postgres stage (COPY, ledger)", postgresBest[1], baseline: postgresBest[0]))
+} else {
+    print("(no PostgreSQL server installed: the postgres rows are left out)")
+}
 print(String(format: """
 
     ratios are to the row above each group's first (gzip -dc, pigz, zstd).
     targets: NDJSON by type gzip %.2fx and nightly tar.gz %.2fx pigz's time (at most 1.15x);
              events %.2fx gzip -dc's (at most 1.1x); zstd parts %.2fx faster than gzip parts (at least 2x).
     fsexport vs jq: %.1fx faster; %d parts, %d lines (expected %d)
+    loading: sqlite %.2fx and postgres %.2fx the rows a second of the database's own CSV loader (at least 0.8x)
     """, byTypeGzip.seconds / pigz.seconds, nightly.seconds / pigz.seconds, eventsCommand.seconds / gzip.seconds,
-    byTypeGzip.seconds / byTypeZstd.seconds, jq.seconds / split.seconds, parts.count, written, events))
+    byTypeGzip.seconds / byTypeZstd.seconds, jq.seconds / split.seconds, parts.count, written, events,
+    sqliteBest[0].seconds / sqliteBest[1].seconds, postgresBest.map { $0[0].seconds / $0[1].seconds } ?? .nan))

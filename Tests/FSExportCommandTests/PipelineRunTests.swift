@@ -184,10 +184,16 @@ struct PipelineRunTests {
             let file = "\(out)/pipeline.yml"
             try block.write(toFile: file, atomically: true, encoding: .utf8)
             let store = block.contains("type: s3") ? try S3Store() : nil
+            let postgres = block.contains("type: postgres") ? try PostgresServer.shared() : nil
+            let database = try postgres?.makeDatabase()
+            let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
             let run = try await runFSExport(
-                ["run", file, "--simulate", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 })
+                ["run", file, "--simulate", "--until", "2024-01-03"],
+                environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
             #expect(run.status == 0, "\(block)\n\(run.stderr)")
-            if let store {
+            if let postgres, let database {
+                #expect(try postgres.psql("SELECT count(DISTINCT bundle_id) FROM fullstory_events", database: database) == "2")
+            } else if let store {
                 #expect(try store.objects().count == 2, "\(block) uploaded other than the 2 bundles")
             } else {
                 #expect(try tree(out).count >= 2, "\(block) wrote nothing")

@@ -6,15 +6,14 @@ public enum ByteSizeText {
         public var description: String { "cannot read '\(input)' as a size: use bytes (65536) or a unit, such as 64KiB, 8MiB or 1GiB (at most 1TiB)" }
     }
 
-    /// A size as people read it, in the largest binary unit it fills: `512 B`, `1 MiB`, `477.3 KiB`
-    /// (whole numbers without a decimal).
+    /// A size as people read it, in the largest binary unit it fills, with one decimal so that a
+    /// changing figure keeps its width: `512 B`, `1.0 MiB`, `477.3 KiB`.
     public static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var unit = 0
         while unit < units.count - 1, bytes >= Int64(1) << (10 * (unit + 1)) { unit += 1 }
-        let scale = Int64(1) << (10 * unit)
-        if bytes % scale == 0 { return "\(bytes / scale) \(units[unit])" }
-        return "\((Double(bytes) / Double(scale) * 10).rounded() / 10) \(units[unit])"
+        if unit == 0 { return "\(bytes) B" }
+        return "\((Double(bytes) / Double(Int64(1) << (10 * unit)) * 10).rounded() / 10) \(units[unit])"
     }
 
     public static func parse(_ text: String) throws(ParseError) -> Int {

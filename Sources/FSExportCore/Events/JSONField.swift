@@ -52,9 +52,22 @@ package enum FieldLookup {
     package static func forEachField(
         in object: UnsafeRawBufferPointer, _ body: (_ key: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> Void
     ) rethrows {
-        let bytes = object.bindMemory(to: UInt8.self)
-        var i = 1  // past '{'
-        while let keyStart = nextQuote(bytes, from: i) {
+        var fields = Fields(object)
+        while let (key, value) = fields.next() { try body(key, value) }
+    }
+
+    /// The top-level fields of an event's JSON object (already checked as JSON), one at a time: for
+    /// a loop that must not go through a closure (a hot one, in a struct's mutating method).
+    package struct Fields {
+        private let bytes: UnsafeBufferPointer<UInt8>
+        private var i = 1  // past '{'
+        private var done = false
+
+        package init(_ object: UnsafeRawBufferPointer) { bytes = object.bindMemory(to: UInt8.self) }
+
+        /// The next field: its key as written between its quotes, and its value's raw JSON.
+        package mutating func next() -> (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)? {
+            guard !done, let keyStart = nextQuote(bytes, from: i) else { return nil }
             let keyEnd = stringEnd(bytes, from: keyStart + 1)
             let rawKey = UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<keyEnd])
             i = keyEnd + 1
@@ -62,11 +75,11 @@ package enum FieldLookup {
             i += 1
             while i < bytes.count, isSpace(bytes[i]) { i += 1 }
             let valueEnd = skipValue(bytes, from: i)
-            try body(rawKey, UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)]))
+            let value = UnsafeBufferPointer(rebasing: bytes[i..<Swift.min(valueEnd, bytes.count)])
             i = valueEnd
             while i < bytes.count, bytes[i] != UInt8(ascii: ",") && bytes[i] != UInt8(ascii: "}") { i += 1 }
-            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { return }
-            i += 1
+            if i >= bytes.count || bytes[i] == UInt8(ascii: "}") { done = true } else { i += 1 }
+            return (rawKey, value)
         }
     }
 

@@ -65,7 +65,9 @@ final class PostgresDatabase: WarehouseDatabase {
             case _ where declared.hasPrefix("numeric"): .double
             default: .text
             }
-        })
+        },
+        rowFormat: CopyText.self,
+        rowsAtOnce: 1024)
 
     init(_ connection: PostgresConnectionString) throws {
         label = connection.label
@@ -208,78 +210,20 @@ final class Canceller: @unchecked Sendable {
     }
 }
 
-/// Rows into a table through `COPY … FROM STDIN`, in its text format, sent 256 KiB at a time.
+/// Rows into a table through `COPY … FROM STDIN`, in its text format (``CopyText``), sent as
+/// they come: the encoder hands over pieces of about a MiB, the size the server takes fastest
+/// (half a MiB at a time took half as long again).
 final class PostgresCopy: RowWriter {
     private let database: PostgresDatabase
-    private var buffer: [UInt8] = []
-    private var first = true
 
-    init(database: PostgresDatabase) {
-        self.database = database
-        buffer.reserveCapacity(Self.chunk + 4096)
-    }
+    init(database: PostgresDatabase) { self.database = database }
 
-    private static let chunk = 256 << 10
-
-    private func separate() {
-        if first { first = false } else { buffer.append(0x09) }
-    }
-
-    func null() {
-        separate()
-        buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
-    }
-
-    func integer(_ value: Int64) {
-        separate()
-        buffer.append(contentsOf: String(value).utf8)
-    }
-
-    func double(_ value: Double) {
-        separate()
-        buffer.append(contentsOf: "\(value)".utf8)
-    }
-
-    func boolean(_ value: Bool) {
-        separate()
-        buffer.append(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-    }
-
-    func text(_ bytes: UnsafeRawBufferPointer) {
-        separate()
-        var start = 0
-        for (index, byte) in bytes.enumerated() {
-            let escape: UInt8? =
-                switch byte {
-                case UInt8(ascii: "\\"): UInt8(ascii: "\\")
-                case 0x0A: UInt8(ascii: "n")
-                case 0x0D: UInt8(ascii: "r")
-                case 0x09: UInt8(ascii: "t")
-                default: nil
-                }
-            guard let escape else { continue }
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
-            buffer.append(UInt8(ascii: "\\"))
-            buffer.append(escape)
-            start = index + 1
-        }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
-    }
-
-    func endRow() throws {
-        buffer.append(0x0A)
-        first = true
-        if buffer.count >= Self.chunk { try send() }
+    func write(_ batch: any RowBatch) throws {
+        guard let rows = batch as? CopyText else { preconditionFailure("PostgreSQL takes CopyText") }
+        try rows.bytes.withUnsafeBytes { try database.copy($0) }
     }
 
     func finish() throws {
-        try send()
         try database.endCopy()
-    }
-
-    private func send() throws {
-        guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try database.copy($0) }
-        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -26,20 +26,22 @@ public struct PostgresSink: ConfigurableSink {
 
     let connection: PostgresConnectionString
     let table: TableName
+    let evolve: Bool
     let load: WarehouseLoad
 
     public init(options: Options, context: SinkContext) throws {
         try WarehouseOptions.check(context)
         connection = try PostgresConnectionString(options.connection)
         table = try TableName(parsing: options.table ?? WarehouseOptions.defaultTable, allowsSchema: true)
+        evolve = options.evolve ?? true
         let connection = self.connection
         load = WarehouseLoad(
-            settings: .init(table: table, schema: options.schema ?? .typed, evolve: options.evolve ?? true, label: connection.label)
+            settings: .init(table: table, schema: options.schema ?? .typed, label: connection.label)
         ) { try PostgresDatabase(connection) }
     }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
-        try await WarehouseDelivery.deliver(delivery, into: load, table: table)
+        try await WarehouseDelivery.deliver(delivery, into: load, table: table, evolve: evolve)
     }
 }
 

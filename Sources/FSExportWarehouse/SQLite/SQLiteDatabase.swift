@@ -29,7 +29,9 @@ final class SQLiteDatabase: WarehouseDatabase {
             if name.contains("TIME") || name.contains("DATE") { return .timestamp }
             if name.contains("JSON") { return .json }
             return .text
-        })
+        },
+        rowFormat: TypedRows.self,
+        rowsAtOnce: 512)
 
     /// Opens (or creates) the database at `path`, which must not be a symbolic link.
     init(path: String) throws {
@@ -143,30 +145,22 @@ struct UncheckedHandle: @unchecked Sendable {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
 }
 
-/// Rows into a SQLite table through prepared multi-row inserts: values gather for a statement's
-/// worth of rows (texts in one buffer, no allocation per value), then are bound and stepped.
+/// Rows into a SQLite table through prepared multi-row inserts: a statement for as many rows as
+/// its parameters allow (64 at most), bound from the encoder's buffer where its bytes lie.
 final class SQLiteRows: RowWriter {
-    private enum Value {
-        case null, integer(Int64), double(Double), text(Range<Int>)
-    }
-
     private let database: SQLiteDatabase
     private let insert: String
     private let columnCount: Int
-    private let rowsPerStatement: Int
+    private let batchRows: Int
     private let statement: OpaquePointer
-    private var values: [Value] = []
-    private var texts: [UInt8] = []
-    private var rows = 0
 
     init(database: SQLiteDatabase, table: TableName, columns: [String]) throws {
         self.database = database
         columnCount = columns.count
         // As many rows as SQLite's 32,766 parameters allow, up to 64.
-        rowsPerStatement = max(1, min(64, 32_766 / max(1, columns.count)))
+        batchRows = max(1, min(64, 32_766 / max(1, columns.count)))
         insert = "INSERT INTO \(table.sql) (\(columns.map(SQL.quote).joined(separator: ", "))) VALUES "
-        statement = try database.prepare(Self.sql(insert, columns: columns.count, rows: rowsPerStatement))
-        values.reserveCapacity(columnCount * rowsPerStatement)
+        statement = try database.prepare(Self.sql(insert, columns: columns.count, rows: batchRows))
     }
 
     deinit { sqlite3_finalize(statement) }
@@ -176,38 +170,32 @@ final class SQLiteRows: RowWriter {
         return insert + Array(repeating: row, count: rows).joined(separator: ",")
     }
 
-    func null() { values.append(.null) }
-    func integer(_ value: Int64) { values.append(.integer(value)) }
-    func double(_ value: Double) { values.append(.double(value)) }
-    func boolean(_ value: Bool) { values.append(.integer(value ? 1 : 0)) }
-
-    func text(_ bytes: UnsafeRawBufferPointer) {
-        let start = texts.count
-        texts.append(contentsOf: bytes)
-        values.append(.text(start..<texts.count))
-    }
-
-    func endRow() throws {
-        rows += 1
-        if rows == rowsPerStatement { try flush(statement) }
-    }
-
-    func finish() throws {
-        guard rows > 0 else { return }
-        let rest = try database.prepare(Self.sql(insert, columns: columnCount, rows: rows))
+    /// Statements of `batchRows` rows, then one for the rows left.
+    func write(_ batch: any RowBatch) throws {
+        guard let rows = batch as? TypedRows else { preconditionFailure("SQLite takes TypedRows") }
+        var start = 0
+        while rows.rows - start >= batchRows {
+            try run(statement, rows, start..<start + batchRows)
+            start += batchRows
+        }
+        guard start < rows.rows else { return }
+        let rest = try database.prepare(Self.sql(insert, columns: columnCount, rows: rows.rows - start))
         defer { sqlite3_finalize(rest) }
-        try flush(rest)
+        try run(rest, rows, start..<rows.rows)
     }
 
-    private func flush(_ statement: OpaquePointer) throws {
-        try texts.withUnsafeBytes { texts in
-            for (offset, value) in values.enumerated() {
+    func finish() {}
+
+    private func run(_ statement: OpaquePointer, _ rows: TypedRows, _ range: Range<Int>) throws {
+        try rows.texts.withUnsafeBytes { texts in
+            for (offset, value) in rows.values(ofRows: range).enumerated() {
                 let index = Int32(offset + 1)
                 let status: Int32
                 switch value {
                 case .null: status = sqlite3_bind_null(statement, index)
                 case .integer(let number): status = sqlite3_bind_int64(statement, index, number)
                 case .double(let number): status = sqlite3_bind_double(statement, index, number)
+                case .boolean(let flag): status = sqlite3_bind_int64(statement, index, flag ? 1 : 0)
                 case .text(let range) where range.isEmpty:
                     status = sqlite3_bind_text(statement, index, "", 0, SQLiteDatabase.transient)  // not NULL: an empty text
                 case .text(let range):
@@ -221,8 +209,6 @@ final class SQLiteRows: RowWriter {
             guard status == SQLITE_DONE else { throw database.failure(status, doing: "inserting rows") }
         }
         sqlite3_reset(statement)
-        values.removeAll(keepingCapacity: true)
-        texts.removeAll(keepingCapacity: true)
-        rows = 0
+        sqlite3_clear_bindings(statement)
     }
 }

@@ -27,17 +27,19 @@ public struct SQLiteSink: ConfigurableSink {
 
     let database: String
     let table: TableName
+    let evolve: Bool
     let load: WarehouseLoad
 
     public init(options: Options, context: SinkContext) throws {
         try WarehouseOptions.check(context)
         do { try Artifact.validate(name: options.path) } catch { throw SinkError(option: "path", "\(error)") }
         table = try TableName(parsing: options.table ?? WarehouseOptions.defaultTable, allowsSchema: false)
+        evolve = options.evolve ?? true
         let root = ConfinedRoot(context.resolve(options.root ?? "."))
         let relative = options.path
         database = root.fullPath(relative)
         load = WarehouseLoad(
-            settings: .init(table: table, schema: options.schema ?? .typed, evolve: options.evolve ?? true, label: "the SQLite database \(database)")
+            settings: .init(table: table, schema: options.schema ?? .typed, label: "the SQLite database \(database)")
         ) {
             // Its folders made below the root without following a link; the file opened refusing one.
             if let slash = relative.lastIndex(of: "/") { try root.makeFolders(String(relative[..<slash])) }
@@ -46,7 +48,7 @@ public struct SQLiteSink: ConfigurableSink {
     }
 
     public func deliver(_ delivery: Delivery) async throws -> Commit {
-        try await WarehouseDelivery.deliver(delivery, into: load, table: table)
+        try await WarehouseDelivery.deliver(delivery, into: load, table: table, evolve: evolve)
     }
 }
 

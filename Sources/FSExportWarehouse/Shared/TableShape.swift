@@ -9,14 +9,14 @@ public enum TableSchema: String, Sendable, Decodable, CaseIterable {
 
 /// A table as the loader writes it: its columns in order, and where each field of an event goes.
 /// Columns it did not make (an existing table's own) are kept, and get NULL.
-struct TableShape {
-    struct Column: Equatable {
+struct TableShape: Sendable {
+    struct Column: Equatable, Sendable {
         var name: String
         var type: ColumnType
     }
 
     /// Where one top-level field of an event goes.
-    enum Destination {
+    enum Destination: Sendable {
         case column(Int)
         case extra
         /// Not a column yet; with `evolve`, its first value with a type makes it one.
@@ -69,6 +69,12 @@ struct TableShape {
         }
         guard evolve, Self.isPlainName(name) else { return .extra }
         return .undecided(column: name)
+    }
+
+    /// The columns in the order rows give their values: the table's, with `extra` last, so that
+    /// a value that does not fit its column can still join it.
+    var writeOrder: [String] {
+        columns.map(\.name).filter { $0 != Self.extraColumn } + (schema == .typed && byColumnName[Self.extraColumn] != nil ? [Self.extraColumn] : [])
     }
 
     /// Adds a column at the end; returns its index.

@@ -15,7 +15,6 @@ actor WarehouseLoad {
     struct Settings: Sendable {
         var table: TableName
         var schema: TableSchema
-        var evolve: Bool
         /// What a message calls the database: `the SQLite database out/events.db`.
         var label: String
     }
@@ -23,7 +22,9 @@ actor WarehouseLoad {
     private let settings: Settings
     private let open: @Sendable () throws -> any WarehouseDatabase
     private var database: (any WarehouseDatabase)?
-    private var loader: TableLoader?
+    /// The rows of the bundle in progress, and the table's columns as they go in.
+    private var writer: (any RowWriter)?
+    private var columns: [String] = []
     private let thread = DedicatedThread(name: "fsexport-database")
     /// Stops the database call in progress, from any thread (a cancelled delivery).
     private let interrupter = Interrupter()
@@ -37,8 +38,8 @@ actor WarehouseLoad {
 
     /// What a bundle's delivery does first.
     enum Start: Sendable {
-        /// Load its events.
-        case load
+        /// Load its events into a table of this shape, whose rows the dialect holds.
+        case load(TableShape, SQLDialect)
         /// It is loaded already (`events` of them): nothing to do.
         case loaded(events: Int64)
     }
@@ -59,35 +60,48 @@ actor WarehouseLoad {
                 logger.info("bundle \(bundle) was loaded into \(settings.table) before (\(events) events); replacing its rows")
                 try database.execute("DELETE FROM \(settings.table.sql) WHERE \(TableShape.bundleColumn) = ?", [.integer(bundle)])
             }
-            loader = try TableLoader(database: database, table: settings.table, shape: shape, evolve: settings.evolve)
-            return .load
+            columns = shape.writeOrder
+            writer = try database.rows(into: settings.table, columns: columns)
+            return .load(shape, database.dialect)
         } catch {
             rollback()
             throw error
         }
     }
 
-    func load(_ batch: EventBatch, bundle: Int64) throws {
-        guard let loader else { preconditionFailure("load outside a bundle's transaction") }
-        do { try loader.load(batch, bundle: bundle) } catch {
+    /// Rows into the table, or a column added to it, inside the bundle's transaction.
+    func apply(_ change: TableChange) throws {
+        guard let writer, let database else { preconditionFailure("a change outside a bundle's transaction") }
+        do {
+            switch change {
+            case .rows(let rows):
+                try writer.write(rows)
+            case .addColumn(let column):
+                try writer.finish()
+                try database.execute(
+                    "ALTER TABLE \(settings.table.sql) ADD COLUMN \(SQL.quote(column.name)) \(database.dialect.typeName(column.type))", [])
+                // In the writers' order: extra stays last.
+                columns.insert(column.name, at: columns.last == TableShape.extraColumn ? columns.count - 1 : columns.count)
+                self.writer = try database.rows(into: settings.table, columns: columns)
+            }
+        } catch {
             rollback()
             throw error
         }
     }
 
     /// Sends the last rows and records the bundle in the ledger, still inside the transaction.
-    func finish(bundle: Int64, logger: Logger) throws -> Int64 {
-        guard let loader, let database else { preconditionFailure("finish outside a bundle's transaction") }
+    func finish(bundle: Int64, events: Int64, misfits: [String: Int], types: [String: ColumnType], logger: Logger) throws {
+        guard let writer, let database else { preconditionFailure("finish outside a bundle's transaction") }
         do {
-            let events = try loader.finish()
+            try writer.finish()
+            self.writer = nil
             try Ledger.record(settings.table, bundle: bundle, events: events, in: database)
-            for (column, count) in loader.misfits.sorted(by: { $0.key < $1.key }) {
-                let type = loader.shape.columns.first { $0.name == column }?.type.rawValue ?? "?"
+            for (column, count) in misfits.sorted(by: { $0.key < $1.key }) {
                 logger.notice(
-                    "\(count) value\(count == 1 ? "" : "s") of \(column) did not fit its type (\(type)) and went to extra as written",
+                    "\(count) value\(count == 1 ? "" : "s") of \(column) did not fit its type (\(types[column]?.rawValue ?? "?")) and went to extra as written",
                     metadata: ["column": "\(column)", "misfits": "\(count)"])
             }
-            return events
         } catch {
             rollback()
             throw error
@@ -95,7 +109,7 @@ actor WarehouseLoad {
     }
 
     func commit() throws {
-        loader = nil
+        writer = nil
         guard let database else { return }
         do { try database.execute("COMMIT", []) } catch {
             rollback()
@@ -106,7 +120,7 @@ actor WarehouseLoad {
     /// Takes the bundle back; a connection that cannot even roll back is dropped (the server
     /// rolls back what it held), and the next bundle opens a new one.
     func rollback() {
-        loader = nil
+        writer = nil
         guard let database else { return }
         do { try database.execute("ROLLBACK", []) } catch {
             interrupter.clear()  // before the connection goes: nothing may interrupt a closed one
