@@ -16,6 +16,15 @@ public enum ByteSizeText {
         return "\((Double(bytes) / Double(Int64(1) << (10 * unit)) * 10).rounded() / 10) \(units[unit])"
     }
 
+    /// A limit as a pipeline file would write it, whole units when it is one (`4 KiB`, `1 MiB`),
+    /// so that an error names the figure the user set.
+    public static func limit(_ bytes: Int64) -> String {
+        var unit = 0
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        while unit < units.count - 1, bytes >= Int64(1) << (10 * (unit + 1)), bytes % (Int64(1) << (10 * (unit + 1))) == 0 { unit += 1 }
+        return unit == 0 && bytes >= 1024 ? format(bytes) : "\(bytes >> (10 * unit)) \(units[unit])"
+    }
+
     public static func parse(_ text: String) throws(ParseError) -> Int {
         let trimmed = text.trimmingWhitespace()
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }

@@ -212,7 +212,7 @@ public final class BundleDecoder {
             if let start = scanner.elementStart, working.count - start > maximumEventSize {
                 throw BundleFormatError(
                     bundleID: bundleID, offset: documentOffset + Int64(start),
-                    message: "an event is larger than \(ByteSizeText.format(Int64(maximumEventSize))) (max_event_size); real events are a few KiB")
+                    message: "an event is larger than \(ByteSizeText.limit(Int64(maximumEventSize))) (max_event_size); real events are a few KiB")
             }
             discardScanned()
         }

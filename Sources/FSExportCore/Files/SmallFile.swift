@@ -52,6 +52,6 @@ package enum SmallFile {
     }
 
     private static func tooLarge(_ path: String, limit: Int, what: String) -> FileSystemError {
-        FileSystemError("read \(what)", path, reason: "it is larger than \(ByteSizeText.format(Int64(limit))), which no such file is")
+        FileSystemError("read \(what)", path, reason: "it is larger than \(ByteSizeText.limit(Int64(limit))), which no such file is")
     }
 }
