@@ -240,6 +240,31 @@ struct SegmentSourceTests {
         }
     }
 
+    @Test("A segments export loads into a database table like the legacy API's bundles: a row per event, a ledger row per window")
+    func intoDatabase() async throws {
+        let workspace = try Workspace()
+        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+            let expected = try await Self.legacyLines(simulator, in: workspace)
+            let file = try workspace.write("db.yml", """
+                source: {type: segments, segment: everyone, format: ndjson, start: 2024-01-01, until: 2024-01-05, settle: 0s, poll_interval: 1s, state: db.state}
+                stages:
+                  db: {type: sqlite, inputs: [source], path: segments.db}
+                """)
+            let summary = try await runPipeline(file, simulator: simulator)
+            #expect(summary.events == 900)
+            let database = "\(workspace.path)/segments.db"
+            let types = try runProgram("/usr/bin/sqlite3", ["-batch", database, "SELECT eventtype FROM fullstory_events"])
+                .split(separator: "\n").map(String.init).sorted()
+            let legacyTypes = try expected.map { line in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try #require(object["EventType"] as? String)
+            }.sorted()
+            #expect(types == legacyTypes)
+            let ledger = try runProgram("/usr/bin/sqlite3", ["-batch", database, "SELECT count(*), sum(events) FROM fsexport_loads"])
+            #expect(ledger.trimmingCharacters(in: .whitespacesAndNewlines) == "\(summary.bundles.count)|900")
+        }
+    }
+
     @Test("A CSV export reaches stages that read files, as ID.csv.gz; a segment that does not exist is a 404 that says so")
     func csvAndMissingSegment() async throws {
         let workspace = try Workspace()
