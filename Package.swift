@@ -13,7 +13,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-state-file", ["FSExportCore"]),
     ("fuzz-templates", ["FSExportCore"]),
     ("fuzz-pipeline", ["FSExportPipeline"]),
-    ("fuzz-times", ["FSExportClient", "FSExportCore"]),
+    ("fuzz-times", ["FSExportHTTP", "FSExportCore"]),
     ("fuzz-segment-responses", ["FSExportClient", "FSExportCore"]),
     ("fuzz-s3-responses", ["FSExportS3"]),
     ("fuzz-credentials-file", ["FSExportS3"]),
@@ -86,7 +86,11 @@ let package = Package(
         // the API client and the object-storage sink.
         .target(
             name: "FSExportHTTP",
-            dependencies: ["FSExportCore", "CCurl", "CCurlShims"],
+            dependencies: [
+                "FSExportCore", "CCurl", "CCurlShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
 
         // The legacy export API as a BundleSource: LIST paging, GET to a verified spool file, rate
@@ -190,7 +194,7 @@ let package = Package(
         .target(
             name: "FSExportCommand",
             dependencies: [
-                "FSExportClient", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline", "FSExportArchive",
+                "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline", "FSExportArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -63,6 +63,23 @@ if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments
     exit(0)
 }
 
+/// `calls [N]`: N LIST calls, one after another, to a simulator in this process with no rate limit
+/// on either side: what one call costs the client (a connection, a thread, a handle).
+if arguments.count >= 2, arguments[1] == "calls" {
+    let count = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+    let dataset = SimulatedDataset(bundleCount: 1, eventsPerBundle: 1)
+    try await ExportSimulator.withRunning(SimulatorConfiguration(dataset: dataset, rateLimit: nil), logger: logger) { simulator in
+        let client = ExportClient(
+            configuration: .init(apiKey: try APIKey("simulator-key"), baseURL: simulator.baseURL, rateLimit: .unlimited), logger: logger)
+        let clock = ContinuousClock()
+        let started = clock.now
+        for _ in 0..<count { _ = try await client.listPage(start: 0) }
+        let seconds = (clock.now - started) / .seconds(1)
+        print("\(count) LIST calls in \(String(format: "%.2f", seconds)) s: \(Int((Double(count) / seconds).rounded())) calls/s")
+    }
+    exit(0)
+}
+
 guard arguments.count <= 2, arguments.count == 1 || Int(arguments[1]).map({ $0 > 0 }) == true else {
     print("usage: fsexport-benchmark [EVENTS]   (default 500000; needs pigz and zstd: apt-get install pigz zstd)")
     exit(arguments.count == 2 && ["-h", "--help"].contains(arguments[1]) ? 0 : 2)

@@ -1,4 +1,4 @@
-import FSExportClient
+import FSExportHTTP
 import FSExportCore
 import FuzzDriver
 

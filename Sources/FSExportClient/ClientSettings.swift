@@ -7,24 +7,12 @@ public enum RequestMethod: String, Sendable, CaseIterable, Codable {
     case post
 }
 
-/// The client-side token bucket that keeps calls under the API's rate limit.
-///
-/// The API allows a burst of 50 calls, refilled at 2 a minute. Waiting here costs nothing;
-/// being refused costs a `Retry-After`.
-public struct RateLimit: Sendable, Equatable {
-    public var burst: Int
-    public var perMinute: Double
+/// The client-side limit that keeps calls under the API's rate limit (defined beside the retry
+/// layer, which takes its tokens).
+public typealias RateLimit = FSExportHTTP.RateLimit
 
-    public init(burst: Int = 50, perMinute: Double = 2) {
-        self.burst = burst
-        self.perMinute = perMinute
-    }
-
-    /// The documented limits of the export API.
-    public static let fullstory = RateLimit()
-    /// No client-side limit (the server's 429 still applies).
-    public static let unlimited = RateLimit(burst: .max, perMinute: .infinity)
-}
+/// The token bucket of a ``RateLimit``.
+public typealias TokenBucket = FSExportHTTP.TokenBucket
 
 /// Backoff for transient failures (defined beside the transfer, which the S3 sink shares).
 public typealias RetryPolicy = FSExportHTTP.RetryPolicy
@@ -75,12 +63,15 @@ public struct ExportClientConfiguration: Sendable {
     public var retry: RetryPolicy
     public var timeouts: Timeouts
     public var userAgent: String
+    /// What rate limiting, retries and polls wait on, and Retry-After dates are read against.
+    public var clocks: Clocks
 
     public init(
         apiKey: APIKey, baseURL: String = ExportClientConfiguration.defaultBaseURL, method: RequestMethod = .get,
         extraHeaders: [HTTPHeader] = [], rateLimit: RateLimit = .fullstory, retry: RetryPolicy = RetryPolicy(),
-        timeouts: Timeouts = Timeouts(), userAgent: String = "fsexport/\(FSExportVersion.current)"
+        timeouts: Timeouts = Timeouts(), userAgent: String = "fsexport/\(FSExportVersion.current)", clocks: Clocks = .system
     ) {
+        self.clocks = clocks
         self.apiKey = apiKey
         self.baseURL = baseURL
         self.method = method

@@ -12,11 +12,11 @@ extension ExportClient {
         progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) async throws -> DownloadedBundle {
         let download = SpoolDownload(
-            id: id, destination: destination, policy: configuration.retry, bucket: bucket, logger: logger,
+            id: id, destination: destination, retrying: configuration.retrying(bucket, logger: logger),
             operation: "GET id=\(id)", sync: sync, progress: progress,
             request: { offset in self.makeRequest(path: "/api/v1/export/get", parameter: ("id", id), resumeFrom: offset) },
             failure: { status, headers, body, url in
-                ResponseClassification.failure(status: status, headers: headers, body: body, call: .get(id: id), url: url, now: Self.now())
+                ResponseClassification.failure(status: status, headers: headers, body: body, call: .get(id: id), url: url, now: self.configuration.clocks.wall())
             })
         let (encoding, byteCount) = try await download.run()
         return DownloadedBundle(id: id, path: destination, encoding: encoding, byteCount: byteCount)

@@ -23,22 +23,21 @@ public final class ExportClient: Sendable {
 
     public init(configuration: ExportClientConfiguration, logger: Logger = Logger(label: "fsexport.client")) {
         self.configuration = configuration
-        self.bucket = TokenBucket(configuration.rateLimit)
+        self.bucket = TokenBucket(configuration.rateLimit, clocks: configuration.clocks)
         self.logger = logger
     }
 
     /// The first page (at most 20) of finished bundles whose Stop is after `start`, oldest first.
     public func listPage(start: Int64) async throws -> [ExportBundle] {
         let request = makeRequest(path: "/api/v1/export/list", parameter: ("start", start))
-        let loop = RetryLoop(policy: configuration.retry, bucket: bucket, logger: logger, operation: "LIST start=\(start)")
-        return try await loop.run { _, timing in
+        return try await configuration.retrying(bucket, logger: logger).run("LIST start=\(start)") { _, timing in
             let (outcome, body) = try await Self.transfer(request, timing: timing) { MemoryReceiver() } extract: { $0.data }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status):
                 return try ListResponse.decode(body)
             case .response(let status, let headers, let errorBody):
                 throw ResponseClassification.failure(
-                    status: status, headers: headers, body: errorBody, call: .list, url: request.url, now: Self.now())
+                    status: status, headers: headers, body: errorBody, call: .list, url: request.url, now: configuration.clocks.wall())
             case .transportFailure(let failure):
                 throw ResponseClassification.failure(transport: failure)
             }
@@ -75,6 +74,4 @@ public final class ExportClient: Sendable {
             throw ExportError.invalidResponse(failure.description)
         }
     }
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }

@@ -12,9 +12,7 @@ struct SpoolDownload {
     /// The bundle the body belongs to (for messages and the result).
     let id: Int64
     let destination: String
-    let policy: RetryPolicy
-    let bucket: TokenBucket
-    let logger: Logger
+    let retrying: Retrying
     /// How retries name the call in the log: `GET id=…`.
     let operation: String
     var sync = false
@@ -22,7 +20,7 @@ struct SpoolDownload {
     /// The request for the bytes from `offset` on.
     let request: (_ offset: Int64) -> HTTPRequest
     /// What a non-2xx answer means.
-    let failure: (_ status: Int, _ headers: HeaderFields, _ body: String, _ url: String) -> AttemptFailure
+    let failure: (_ status: Int, _ headers: HeaderFields, _ body: String, _ url: String) -> any Error
 
     /// Where the body to `destination` is written as it arrives, and resumed after a break.
     static func partPath(for destination: String) -> String { destination + ".part" }
@@ -32,31 +30,35 @@ struct SpoolDownload {
         // without following a link.
         let (spool, name) = ConfinedRoot.holding(destination)
         let part = SpoolFile(root: spool, name: ConfinedRoot.holding(Self.partPath(for: destination)).name)
-        let loop = RetryLoop(policy: policy, bucket: bucket, logger: logger, operation: operation)
         var resumable = true  // a .part left by an earlier run is worth a Range request
         var corruptCount = 0
         func discardCorrupt(_ detail: String) throws -> Never {
             part.remove()
             resumable = false
             corruptCount += 1
-            if corruptCount >= policy.maxCorruptDownloads {
+            if corruptCount >= retrying.policy.maxCorruptDownloads {
                 throw ExportError.corruptBundle(id: id, detail: "\(detail) (\(corruptCount) downloads in a row were damaged)")
             }
-            throw AttemptFailure.transient(reason: detail, retryAfter: nil)
+            throw RetryableFailure.damaged(detail)
         }
-        return try await loop.run { _, timing in
+        return try await retrying.run(operation) { _, timing in
             let offset = resumable ? ((try? spool.size(of: part.name)) ?? 0) : 0
             let request = request(offset)
-            let (outcome, result) = try await attempt(request, part: part, offset: offset, timing: timing)
+            let outcome: TransferOutcome, result: AttemptResult
+            do {
+                (outcome, result) = try await attempt(request, part: part, offset: offset, timing: timing)
+            } catch let corrupt as SpoolReceiver.CorruptBody {
+                // The receiver stopped the transfer as soon as the data could not be a bundle.
+                try discardCorrupt(corrupt.detail)
+            }
             resumable = result.acceptsRanges
-            if let corrupt = result.corruption { try discardCorrupt(corrupt) }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status):
                 switch result.verdict {
                 case .complete:
                     return try publish(part, as: name, encoding: result.encoding ?? .gzip)
                 case .truncated(let detail):
-                    throw AttemptFailure.transient(reason: detail, retryAfter: nil)
+                    throw RetryableFailure.damaged(detail)
                 case .corrupt(let detail):
                     try discardCorrupt(detail)
                 }
@@ -64,7 +66,7 @@ struct SpoolDownload {
                 // Our partial file no longer matches the server's: start over.
                 part.remove()
                 resumable = false
-                throw AttemptFailure.transient(reason: "HTTP 416: cannot resume, starting over", retryAfter: .zero)
+                throw RetryableFailure.damaged("HTTP 416: cannot resume, starting over")
             case .response(let status, let headers, let errorBody):
                 throw failure(status, headers, errorBody, request.url)
             case .transportFailure(let transport):
@@ -77,7 +79,6 @@ struct SpoolDownload {
         var verdict: BundleVerifier.Verdict
         var encoding: BodyEncoding?
         var acceptsRanges: Bool
-        var corruption: String?
     }
 
     private func attempt(
@@ -87,14 +88,8 @@ struct SpoolDownload {
             return try await ExportClient.transfer(request, timing: timing, progress: progress) {
                 SpoolReceiver(part: part, requestedOffset: offset)
             } extract: { [sync] receiver in
-                AttemptResult(
-                    verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding,
-                    acceptsRanges: receiver.serverAcceptsRanges, corruption: nil)
+                AttemptResult(verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding, acceptsRanges: receiver.serverAcceptsRanges)
             }
-        } catch let corrupt as SpoolReceiver.CorruptBody {
-            // The receiver stopped the transfer as soon as the data could not be a bundle.
-            return (.transportFailure(TransportFailure(curlCode: 23, message: corrupt.detail)),
-                    AttemptResult(verdict: .corrupt(corrupt.detail), encoding: nil, acceptsRanges: false, corruption: corrupt.detail))
         } catch let error as Errno {
             throw ExportError.localIO("cannot write \(part.path): \(error)")
         }

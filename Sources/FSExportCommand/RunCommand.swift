@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FSExportClient
+import FSExportHTTP
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
@@ -143,33 +144,33 @@ struct RunCommand: AsyncParsableCommand {
         _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable () -> Void)? = nil
     ) async throws {
         let stopSignal = SignalBox()
+        // A failed round is retried as any failed call is: backoff from 30 s, never longer than
+        // the interval, counted and logged by the shared retry layer.
+        let retrying = Retrying(policy: RetryPolicy(initialDelay: .seconds(30), maxDelay: max(interval, .seconds(30))), logger: logger) { _, attempts, reason in
+            ExportError.gaveUp(attempts: attempts, lastError: reason)  // unreachable: the policy has no limit
+        }
         let task = Task {
-            var failures = 0
             var since = since
             while !engine.isStopRequested {
-                do {
-                    let summary = try await engine.runOnce(since: since)
-                    since = nil  // after the first round, the state file leads
-                    failures = 0
-                    // A stop asked during the round ends the run now, not after the interval.
-                    if engine.isStopRequested {
-                        logger.info("\(summary.description); stopped")
+                let summary = try await retrying.run("the round") { _, _ in
+                    do {
+                        defer { since = nil }  // after the first round, the state file leads
+                        return try await engine.runOnce(since: since)
+                    } catch where !Task.isCancelled {
                         afterRound?()
-                        break
+                        throw RetryableFailure("\(error)", category: "round")
                     }
-                    afterRound?()
-                    let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
-                    let done = summary.bundles.isEmpty ? "nothing new" : summary.description
-                    logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
-                    try await Task.sleep(for: interval)
-                } catch {
-                    if Task.isCancelled { throw CancellationError() }
-                    failures += 1
-                    afterRound?()
-                    let wait = min(interval, .seconds(30) * (1 << min(failures - 1, 10)))
-                    logger.error("\(error); retrying in \(DurationText.format(wait))", metadata: ["wait_s": "\(Int(wait / .seconds(1)))"])
-                    try await Task.sleep(for: wait)
                 }
+                afterRound?()
+                // A stop asked during the round ends the run now, not after the interval.
+                if engine.isStopRequested {
+                    logger.info("\(summary.description); stopped")
+                    break
+                }
+                let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
+                let done = summary.bundles.isEmpty ? "nothing new" : summary.description
+                logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
+                try await Task.sleep(for: interval)
             }
         }
         let relay = SignalRelay { signal, count in

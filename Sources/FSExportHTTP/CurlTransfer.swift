@@ -4,7 +4,8 @@ import Foundation
 import FSExportCore
 
 /// Runs one HTTP transfer with libcurl's easy interface on a thread of its own (curl blocks),
-/// streaming a 2xx body into a ``BodyReceiver``. Nothing outside this file sees a curl handle.
+/// streaming a 2xx body into a ``BodyReceiver``. Nothing outside this file and ``CurlHandlePool``
+/// sees a curl handle or a curl error code.
 package enum CurlTransfer {
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_ALL))
@@ -48,10 +49,11 @@ package enum CurlTransfer {
         progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) throws -> TransferOutcome {
         _ = globalInit
-        guard let handle = curl_easy_init() else {
+        guard let handle = CurlHandlePool.shared.take(for: request.url) else {
             throw TransferSetupFailure("libcurl could not create a handle")
         }
-        defer { curl_easy_cleanup(handle) }
+        var reusable = false
+        defer { CurlHandlePool.shared.giveBack(handle, for: request.url, reusable: reusable) }
         let upload = try UploadSource(request.body)
         let context = TransferContext(
             handle: handle, receiver: receiver, cancel: cancel, timing: timing, progress: progress, resumeOffset: request.resumeFrom,
@@ -68,14 +70,15 @@ package enum CurlTransfer {
         }
         if let error = context.receiverError { throw error }
         if cancel.isSet { throw CancellationError() }
+        reusable = true
         let status = Int(fsx_curl_response_code(handle))
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            var failure = TransportFailure(
-                curlCode: Int(code.rawValue), message: message, status: status == 0 ? nil : status, headers: status == 0 ? nil : context.headers)
-            failure.outOfFileDescriptors = TransportFailure.descriptorsExhausted()
-            return .transportFailure(failure)
+            let kind = TransportFailure.descriptorsExhausted() ? .outOfFileDescriptors : kind(of: code, message: message)
+            return .transportFailure(TransportFailure(
+                kind, detail: "\(message) (curl error \(code.rawValue))", status: status == 0 ? nil : status,
+                headers: status == 0 ? nil : context.headers))
         }
         if (200..<300).contains(status), !context.began {
             try receiver.begin(status: status, headers: context.headers)
@@ -152,6 +155,25 @@ package enum CurlTransfer {
             case "HEAD": fsx_curl_set_long(handle, CURLOPT_NOBODY, 1)
             default: fsx_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             }
+        }
+    }
+
+    /// curl's error codes as the kinds callers decide on; nothing above this file sees a code.
+    private static func kind(of code: CURLcode, message: String) -> TransportFailure.Kind {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .hostNotFound
+        case CURLE_COULDNT_CONNECT: .connectionRefused
+        // The stall limit (LOW_SPEED) ends a transfer with the timeout's code and its own words.
+        case CURLE_OPERATION_TIMEDOUT: message.contains("too slow") ? .stalled : .timedOut
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM: .reset
+        case CURLE_PARTIAL_FILE: .cutShort
+        case CURLE_SSL_CONNECT_ERROR: .tlsHandshake
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH: .tlsVerification
+        case CURLE_UNSUPPORTED_PROTOCOL: .redirectRefused  // fsexport itself only asks for http(s)
+        case CURLE_TOO_MANY_REDIRECTS: .tooManyRedirects
+        case CURLE_URL_MALFORMAT: .badURL
+        case CURLE_OUT_OF_MEMORY: .outOfMemory
+        default: .other
         }
     }
 

@@ -103,60 +103,6 @@ package enum TransferOutcome: Sendable {
     case transportFailure(TransportFailure)
 }
 
-package struct TransportFailure: Error, Sendable, CustomStringConvertible {
-    /// The soft limit on open files (`ulimit -n`).
-    package static var descriptorLimit: UInt64? {
-        var limit = rlimit()
-        return getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? UInt64(limit.rlim_cur) : nil
-    }
-
-    /// Whether a new descriptor can be had now.
-    package static func descriptorsExhausted() -> Bool {
-        let probe = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        if probe >= 0 {
-            close(probe)
-            return false
-        }
-        return errno == EMFILE || errno == ENFILE
-    }
-
-    package var curlCode: Int
-    package var message: String
-    package var status: Int?
-    package var headers: HeaderFields?
-
-    package init(curlCode: Int, message: String, status: Int? = nil, headers: HeaderFields? = nil) {
-        self.curlCode = curlCode
-        self.message = message
-        self.status = status
-        self.headers = headers
-    }
-
-    /// Whether this process had no file descriptor left when the transfer failed: a connection
-    /// that could not even be tried, whatever the network (`ulimit -n` too low).
-    package var outOfFileDescriptors = false
-
-    package var description: String {
-        // The common network failures in words, with what to check; curl's own text otherwise.
-        let words: String? =
-            if outOfFileDescriptors {
-                "this process ran out of file descriptors (ulimit -n \(Self.descriptorLimit.map(String.init) ?? "?")), so no connection could be made: raise the limit (ulimit -n 1024, or LimitNOFILE in a systemd unit)"
-            } else {
-                switch curlCode {
-                case 1: "the server redirected to a URL that is not http or https, which fsexport does not follow"
-                case 6: "cannot resolve the host name (DNS): check the base URL, and the machine's network and resolver"
-                case 7: "cannot connect to the host (refused or unreachable): check the base URL and any firewall or proxy"
-                case 28: "the connection timed out"
-                case 35, 60: "the TLS handshake failed (check the machine's clock, CA certificates, or a TLS-intercepting proxy)"
-                case 47: "the server redirected more than 5 times (a redirect loop?): check the base URL and any proxy"
-                default: nil
-                }
-            }
-        let message = OutsideText.shown(self.message)  // curl's words may quote what a server sent
-        return words.map { "\($0) [\(message), curl error \(curlCode)]" } ?? "\(message) (curl error \(curlCode))"
-    }
-}
-
 /// Receives the body of a 2xx response on the transfer thread.
 package protocol BodyReceiver: AnyObject, SendableMetatype {
     /// Called once before the first byte (or at the end, for an empty body).

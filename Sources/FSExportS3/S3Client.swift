@@ -3,14 +3,28 @@ import FSExportCore
 import FSExportHTTP
 import Logging
 
-/// The calls of S3's multipart upload, each signed by libcurl (SigV4) and retried with backoff on
-/// what passes (5xx, `SlowDown`, 429, resets, timeouts), as the export API's client retries.
+/// The calls of S3's multipart upload, each signed by libcurl (SigV4) and retried by the shared
+/// retry layer on what passes (5xx, `SlowDown`, 429, resets, timeouts). The store has no rate
+/// limit of the API's kind: its calls take no token.
 struct S3Client: Sendable {
     let addressing: S3Addressing
     let credentials: S3Credentials
     let timeouts: Timeouts
-    let retry: S3Retry
+    let retrying: Retrying
     let logger: Logger
+
+    /// The store's retries: sooner and fewer than the API's, whose documentation asks for patience.
+    static let defaultRetry = RetryPolicy(initialDelay: .milliseconds(500), maxDelay: .seconds(30), maxAttempts: 8, maxRetryAfter: .seconds(60))
+
+    init(addressing: S3Addressing, credentials: S3Credentials, timeouts: Timeouts, retry: RetryPolicy, clocks: Clocks, logger: Logger) {
+        self.addressing = addressing
+        self.credentials = credentials
+        self.timeouts = timeouts
+        self.logger = logger
+        retrying = Retrying(policy: retry, clocks: clocks, logger: logger) { operation, attempts, reason in
+            S3Error("\(operation) failed \(attempts) times; the last: \(reason)")
+        }
+    }
 
     struct Response: Sendable {
         var status: Int
@@ -106,36 +120,27 @@ struct S3Client: Sendable {
             userAgent: "fsexport/\(FSExportVersion.current) (S3)",
             signing: HTTPRequest.AWSSigning(
                 region: addressing.region, service: "s3", accessKeyID: credentials.accessKeyID, secretAccessKey: credentials.secretAccessKey))
-        return try await retry.run(operation, logger: logger) { number in
-            let timing = ResponseTiming()
+        return try await retrying.run(operation) { _, timing in
             timing.sending(request)
             let (outcome, data) = try await CurlTransfer.transfer(request, timing: timing) { MemoryReceiver(limit: 8 << 20) } extract: { $0.data }
-            logCall(timing, attempt: number)
             switch outcome {
             case .response(let status, let headers, _) where (200..<300).contains(status):
-                if let reason = retryingBody?(data) { return .retry(reason, after: nil) }
-                return .done(Response(status: status, headers: headers, body: data))
+                if let reason = retryingBody?(data) { throw RetryableFailure(reason, category: "http_\(status)") }
+                return Response(status: status, headers: headers, body: data)
             case .response(let status, let headers, let errorBody) where accept.contains(status):
-                return .done(Response(status: status, headers: headers, body: Data(errorBody.utf8)))
+                return Response(status: status, headers: headers, body: Data(errorBody.utf8))
             case .response(let status, let headers, let errorBody):
                 let document = S3Responses.error(Data(errorBody.utf8))
-                if [408, 429, 500, 502, 503, 504].contains(status) || document?.code == "SlowDown" || document?.code == "RequestTimeout" {
-                    return .retry("HTTP \(status)\(document.map { " \($0.code)" } ?? "")", after: headers["retry-after"].flatMap { Int($0) }.map { .seconds($0) })
+                if HTTPStatus.isTransient(status) || document?.code == "SlowDown" || document?.code == "RequestTimeout" {
+                    throw RetryableFailure.status(status, headers: headers, now: retrying.clocks.wall(), detail: document?.code ?? "")
                 }
                 throw S3Error.refused(status: status, document: document, operation: operation, addressing: addressing, credentials: credentials)
+            case .transportFailure(let failure) where failure.kind.isPermanent:
+                throw S3Error("\(operation): cannot reach the store at \(addressing.endpoint): \(failure)")
             case .transportFailure(let failure):
-                return .retry("\(failure)", after: nil)
+                throw RetryableFailure(failure)
             }
         }
-    }
-
-    /// `-v`: every call, as the API client logs its own.
-    private func logCall(_ timing: ResponseTiming, attempt: Int) {
-        guard logger.logLevel <= .debug, let call = timing.summary else { return }
-        let seconds = DurationText.format(ContinuousClock.now - timing.sent)
-        logger.debug(
-            "\(call.request) → \(call.status.map { "HTTP \($0)" } ?? "no answer") in \(seconds) (attempt \(attempt))",
-            metadata: ["status": "\(call.status ?? 0)", "attempt": "\(attempt)"])
     }
 
     /// The payload hash S3 requires with SigV4: the body's SHA-256, or UNSIGNED-PAYLOAD for a

@@ -76,8 +76,9 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
     let baseDirectory: String
     /// Where credentials are looked up; the process's environment unless a test gives its own.
     var environment: [String: String] = ProcessInfo.processInfo.environment
-    var retry = S3Retry()
+    var retry = S3Client.defaultRetry
     var timeouts = Timeouts()
+    var clocks = Clocks.system
 
     public init(options: Options, context: SinkContext) throws {
         self.options = options
@@ -134,7 +135,7 @@ public struct S3Sink: ConfigurableSink, PreparesRun, PlansOutput {
     func client(logger: Logger) throws -> S3Client {
         let credentialsFile = options.credentialsFile.map { SinkContext.resolve($0, against: baseDirectory) }
         let credentials = try S3Credentials.resolve(profile: options.profile, credentialsFile: credentialsFile, environment: environment)
-        return S3Client(addressing: addressing, credentials: credentials, timeouts: timeouts, retry: retry, logger: logger)
+        return S3Client(addressing: addressing, credentials: credentials, timeouts: timeouts, retry: retry, clocks: clocks, logger: logger)
     }
 
     /// Aborts the uploads a killed run left under the key's prefix: this stage owns that prefix,

@@ -63,8 +63,10 @@ public final class ExportSimulator: Sendable {
             await withDiscardingTaskGroup { group in
                 do {
                     try await channel.executeThenClose { connections in
+                        var accepted = 0
                         for try await connection in connections {
-                            group.addTask { await handler.serve(connection) }
+                            accepted += 1
+                            group.addTask { [accepted] in await handler.serve(connection, number: accepted) }
                         }
                     }
                 } catch {

@@ -42,7 +42,7 @@ struct RequestHandler: Sendable {
 
     private static let maxRequestBody = 64 * 1024
 
-    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, number: Int) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
@@ -57,7 +57,7 @@ struct RequestHandler: Sendable {
                         body.writeBuffer(&chunk)
                     case .end:
                         guard let request = head else { return }
-                        let keepOpen = try await respond(to: request, body: body, outbound: outbound, channel: connection.channel)
+                        let keepOpen = try await respond(to: request, body: body, outbound: outbound, channel: connection.channel, connection: number)
                         if !keepOpen || !request.isKeepAlive { return }
                     }
                 }
@@ -70,7 +70,7 @@ struct RequestHandler: Sendable {
     // MARK: - Routing
 
     /// Returns whether the connection may serve another request.
-    private func respond(to head: HTTPRequestHead, body: ByteBuffer, outbound: Outbound, channel: any Channel) async throws -> Bool {
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer, outbound: Outbound, channel: any Channel, connection: Int) async throws -> Bool {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let endpoint = Self.endpoint(of: path)
         var exchange = Exchange(
@@ -79,6 +79,7 @@ struct RequestHandler: Sendable {
                 endpoint: endpoint, method: head.method.rawValue, parameter: nil, status: 0, fault: nil,
                 rangeStart: nil, headers: Self.extraHeaders(head.headers), receivedAt: .now))
         exchange.record.authorized = head.headers.contains(name: "authorization")
+        exchange.record.connection = connection
         if head.method == .POST { exchange.record.body = String(buffer: body) }
 
         guard endpoint != .other else {

@@ -17,6 +17,9 @@ public struct SimulatorRequestRecord: Sendable {
     public var body: String?
     /// When the request arrived.
     public var receivedAt: ContinuousClock.Instant
+    /// The connection it came on, numbered from 1 in the order they were accepted: requests that
+    /// share a number shared a connection.
+    public var connection = 0
 }
 
 /// Counts requests, decides faults and keeps the rate limit: everything that changes per request.

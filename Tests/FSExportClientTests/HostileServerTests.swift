@@ -156,11 +156,11 @@ struct HostileServerTests {
 
     @Test("A connection that failed for want of file descriptors says so, with the limit, not 'check the firewall'")
     func outOfDescriptors() {
-        var failure = TransportFailure(curlCode: 7, message: "Couldn't connect to server")
-        #expect(failure.description.contains("firewall"))
-        failure.outOfFileDescriptors = true
-        #expect(failure.description.contains("ran out of file descriptors (ulimit -n \(TransportFailure.descriptorLimit.map(String.init) ?? "?"))"))
-        #expect(!failure.description.contains("firewall"))
+        let refused = TransportFailure(.connectionRefused, detail: "Couldn't connect to server (curl error 7)")
+        #expect(refused.description.contains("firewall"))
+        let exhausted = TransportFailure(.outOfFileDescriptors, detail: "Couldn't connect to server (curl error 7)")
+        #expect(exhausted.description.contains("ran out of file descriptors (ulimit -n \(TransportFailure.descriptorLimit.map(String.init) ?? "?"))"))
+        #expect(!exhausted.description.contains("firewall"))
         #expect(!TransportFailure.descriptorsExhausted())  // this test process has descriptors to spare
     }
 }

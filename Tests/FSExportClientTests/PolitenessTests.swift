@@ -1,6 +1,7 @@
 import Foundation
 import FSExportTestSupport
 import FSExportCore
+import FSExportHTTP
 import FSExportSimulator
 import Testing
 

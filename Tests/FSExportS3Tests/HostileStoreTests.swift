@@ -19,8 +19,8 @@ struct HostileStoreTests {
         S3Client(
             addressing: S3Addressing(endpoint: server.baseURL, region: "us-east-1", bucket: "b", pathStyle: true),
             credentials: S3Credentials(accessKeyID: "AKIATEST00000000", secretAccessKey: "test-secret", origin: "a test"),
-            timeouts: Timeouts(connect: .seconds(5)), retry: S3Retry(policy: RetryPolicy(initialDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxAttempts: 4)),
-            logger: Self.quiet)
+            timeouts: Timeouts(connect: .seconds(5)), retry: RetryPolicy(initialDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxAttempts: 4),
+            clocks: .system, logger: Self.quiet)
     }
 
     func file(_ bytes: [UInt8]) throws -> String {
@@ -158,7 +158,7 @@ struct HostileStoreTests {
     func givesUp() async throws {
         let server = try ScriptedServer { _ in ScriptedServer.Response(status: 503) }
         let error = await #expect(throws: S3Error.self) { try await client(server).unfinishedUploads(prefix: "p/") }
-        #expect(error?.description == "ListMultipartUploads s3://b/p/ failed 4 times; the last: HTTP 503")
+        #expect(error?.description == "ListMultipartUploads s3://b/p/ failed 4 times; the last: HTTP 503 Service Unavailable")
         #expect(server.requestCount == 4)
     }
 

@@ -24,22 +24,19 @@ public final class SegmentExportSource: BundleSource {
     /// The API key, base URL, rate limit, retries and timeouts, as for the legacy client.
     public let configuration: ExportClientConfiguration
     let bucket: TokenBucket
-    /// Storage downloads are not API calls: they take no token from the API's bucket.
-    let storageBucket = TokenBucket(.unlimited)
     let logger: Logger
-    let now: @Sendable () -> Int64
 
     public init(
-        settings: SegmentExportSettings, configuration: ExportClientConfiguration, logger: Logger = Logger(label: "fsexport.segments"),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        settings: SegmentExportSettings, configuration: ExportClientConfiguration, logger: Logger = Logger(label: "fsexport.segments")
     ) throws {
         try settings.validate()
         self.settings = settings
         self.configuration = configuration
-        self.bucket = TokenBucket(configuration.rateLimit)
+        self.bucket = TokenBucket(configuration.rateLimit, clocks: configuration.clocks)
         self.logger = logger
-        self.now = now
     }
+
+    private func now() -> Int64 { configuration.clocks.wall() }
 
     public var checkpointScope: String { settings.checkpointScope }
 
@@ -110,17 +107,17 @@ public final class SegmentExportSource: BundleSource {
     /// Polls the operation until it completes or fails, reporting its percentage; gives up after
     /// ``SegmentExportSettings/pollTimeout``. Each look is an API call, under the rate limit.
     func waitFor(_ operation: String, window: String, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ExportOperation.Phase {
-        let deadline = ContinuousClock.now + settings.pollTimeout
+        let waited = configuration.clocks.stopwatch()
         while true {
             let data = try await call("GET /operations/v1/\(operation)", path: "/operations/v1/\(operation)", body: nil, notFound: nil)
             let phase = try SegmentResponse.decode(ExportOperation.self, from: data, call: "operation \(operation)").phase()
             if case .working(let percent) = phase {
-                guard ContinuousClock.now + settings.pollInterval <= deadline else {
+                guard waited.elapsed() + settings.pollInterval <= settings.pollTimeout else {
                     throw ExportError.exportTimedOut(window: window, operation: operation, waited: DurationText.format(settings.pollTimeout), percent: percent)
                 }
                 progress?(TransferProgress(bytes: 0, total: nil, preparedPercent: percent ?? 0))
                 logger.debug("operation \(operation): running\(percent.map { ", \($0)%" } ?? ""); next look in \(DurationText.format(settings.pollInterval))")
-                try await Task.sleep(for: settings.pollInterval)
+                try await configuration.clocks.sleep(for: settings.pollInterval)
                 continue
             }
             return phase
@@ -133,12 +130,13 @@ public final class SegmentExportSource: BundleSource {
         for attempt in 1...settings.maxLocationAttempts {
             let location = try await location(of: exportID)
             let download = SpoolDownload(
-                id: window.id, destination: destination, policy: configuration.retry, bucket: storageBucket, logger: logger,
+                // Storage downloads are not API calls: they take no token from the API's bucket.
+                id: window.id, destination: destination, retrying: configuration.retrying(nil, logger: logger),
                 operation: "download of export \(exportID)", progress: progress,
                 request: { offset in self.storageRequest(location, resumeFrom: offset) },
                 failure: { status, headers, body, url in
                     // The signed location expired or is not accepted: only a fresh one helps.
-                    if [400, 401, 403, 404].contains(status) { return .fatal(.locationRefused(status: status, detail: Self.storageError(body))) }
+                    if [400, 401, 403, 404].contains(status) { return ExportError.locationRefused(status: status, detail: Self.storageError(body)) }
                     return ResponseClassification.failure(status: status, headers: headers, body: body, call: .other, url: "the storage host", now: self.now())
                 })
             do {
@@ -169,15 +167,13 @@ public final class SegmentExportSource: BundleSource {
     /// One API call under the rate limit and retry policy; a small JSON answer.
     private func call(_ operation: String, path: String, body: Data?, notFound: ExportError?, goneToo: Bool = false) async throws -> Data {
         let request = configuration.apiRequest(path: path, body: body)
-        let loop = RetryLoop(policy: configuration.retry, bucket: bucket, logger: logger, operation: operation)
-        return try await loop.run { _, timing in
+        return try await configuration.retrying(bucket, logger: logger).run(operation) { _, timing in
             let (outcome, data) = try await ExportClient.transfer(request, timing: timing) { MemoryReceiver(limit: 1 << 20) } extract: { $0.data }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status):
                 return data
             case .response(let status, _, _) where status == 404 || (goneToo && status == 410):
-                if let notFound { throw AttemptFailure.fatal(notFound) }
-                throw AttemptFailure.fatal(.httpStatus(status, url: request.url, body: ""))
+                throw notFound ?? ExportError.httpStatus(status, url: request.url, body: "")
             case .response(let status, let headers, let errorBody):
                 throw ResponseClassification.failure(status: status, headers: headers, body: errorBody, call: .other, url: request.url, now: now())
             case .transportFailure(let failure):

@@ -54,6 +54,11 @@ public enum DurationText {
     }
 
     /// `1h30m`, `45s`, `250ms`
+    /// A measured time as logs show it, to a tenth: `0.4s`, `12.0s`.
+    public static func seconds(_ duration: Duration) -> String {
+        "\(((duration / .seconds(1)) * 10).rounded() / 10)s"
+    }
+
     public static func format(_ duration: Duration) -> String {
         var milliseconds = Int64(duration / .milliseconds(1))
         if milliseconds < 1000 { return "\(milliseconds)ms" }

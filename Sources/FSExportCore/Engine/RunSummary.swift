@@ -14,14 +14,8 @@ public struct RunSummary: Sendable {
     public var settling: (count: Int, readyAt: Int64?) = (0, nil)
 
     public var description: String {
-        let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.seconds($0.value))" }.joined(separator: ", ")
-        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(ByteSizeText.format(downloadedBytes)) downloaded in \(Self.seconds(elapsed))"
+        let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(DurationText.seconds($0.value))" }.joined(separator: ", ")
+        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(ByteSizeText.format(downloadedBytes)) downloaded in \(DurationText.seconds(elapsed))"
             + (stages.isEmpty ? "" : " (stages: \(stages))")
     }
-
-    static func seconds(_ duration: Duration) -> String {
-        let value = duration / .seconds(1)
-        return "\((value * 10).rounded() / 10)s"
-    }
-
 }

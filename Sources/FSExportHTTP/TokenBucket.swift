@@ -1,18 +1,40 @@
 import FSExportCore
+
+/// A limit on calls: a burst, refilled at a rate.
+///
+/// The export API allows a burst of 50 calls, refilled at 2 a minute. Waiting here costs nothing;
+/// being refused costs a `Retry-After`.
+public struct RateLimit: Sendable, Equatable {
+    public var burst: Int
+    public var perMinute: Double
+
+    public init(burst: Int = 50, perMinute: Double = 2) {
+        self.burst = burst
+        self.perMinute = perMinute
+    }
+
+    /// The documented limits of the export API.
+    public static let fullstory = RateLimit()
+    /// No client-side limit (the server's 429 still applies).
+    public static let unlimited = RateLimit(burst: .max, perMinute: .infinity)
+}
+
 /// A token bucket shared by every call of one client, so that in steady state the client waits
 /// for its turn instead of being refused by the server.
 public actor TokenBucket {
     private let capacity: Double
     private let refillPerSecond: Double
     private var tokens: Double
-    private var lastRefill: ContinuousClock.Instant
-    private let clock = ContinuousClock()
+    private let clocks: Clocks
+    private let stopwatch: Stopwatch
+    private var lastRefill: Duration = .zero
 
-    public init(_ limit: RateLimit) {
+    public init(_ limit: RateLimit, clocks: Clocks = .system) {
         capacity = Double(limit.burst)
         refillPerSecond = limit.perMinute / 60
         tokens = capacity
-        lastRefill = clock.now
+        self.clocks = clocks
+        stopwatch = clocks.stopwatch()
     }
 
     /// Takes one token, waiting until one is available.
@@ -27,7 +49,7 @@ public actor TokenBucket {
             // request's trip can be slower than the next's (a new connection, a busy machine) by a
             // few hundred milliseconds. Against the API's 30 s refill, the margin costs under 1%.
             let wait = (1 - tokens) / refillPerSecond * 1.05 + 0.3
-            try await Task.sleep(for: .seconds(wait))
+            try await clocks.sleep(for: .seconds(wait))
         }
     }
 
@@ -47,7 +69,7 @@ public actor TokenBucket {
     }
 
     private func refill() {
-        let now = clock.now
+        let now = stopwatch.elapsed()
         let elapsed = (now - lastRefill) / .seconds(1)
         lastRefill = now
         guard refillPerSecond.isFinite else {
