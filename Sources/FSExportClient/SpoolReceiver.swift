@@ -14,10 +14,13 @@ final class SpoolReceiver: BodyReceiver {
     let verifier = BundleVerifier()
     private var descriptor: FileDescriptor?
     private(set) var serverAcceptsRanges = false
+    /// The part file as a reader following it (`fsexport events`) knows it.
+    private let growth: FileGrowth.Key
 
     init(part: SpoolFile, requestedOffset: Int64) {
         self.part = part
         self.requestedOffset = requestedOffset
+        growth = FileGrowth.Key(part.path)
     }
 
     deinit { try? descriptor?.close() }
@@ -37,6 +40,7 @@ final class SpoolReceiver: BodyReceiver {
     func receive(_ bytes: UnsafeRawBufferPointer) throws {
         if case .corrupt(let detail) = verifier.feed(bytes) { throw CorruptBody(detail: detail) }
         _ = try FileSystemError.naming("write", part.path) { try descriptor!.writeAll(bytes) }
+        FileGrowth.shared.grew(growth)
     }
 
     /// Flushes to stable storage and closes; returns the verdict on the bytes received.

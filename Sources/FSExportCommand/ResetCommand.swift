@@ -48,7 +48,7 @@ struct ResetCommand: AsyncParsableCommand {
                         return
                     }
                 }
-                try store.reset(to: time)
+                try await store.reset(to: time)
                 logger.info("the checkpoint moved from \(from) to \(Timestamp.iso8601(time)); the next run delivers the bundles whose Stop is after it")
             }
         }

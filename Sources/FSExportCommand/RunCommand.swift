@@ -105,19 +105,19 @@ struct RunCommand: AsyncParsableCommand {
 
     private static func runOnce(_ engine: Engine, since: Int64?, logger: Logger) async throws {
         let stopSignal = SignalBox()
-        let task = Task { try await engine.runOnce(since: since) }
-        let relay = SignalRelay { signal, count in
+        let (result, cancelledBy) = await withSignals {
+            try await engine.runOnce(since: since)
+        } onSignal: { signal, count in
             stopSignal.set(signal)
-            Self.stop(engine, task: task, count: count, logger: logger)
+            return Self.stop(engine, count: count, logger: logger)
         }
-        defer { relay.cancel() }
         let summary: RunSummary
         do {
-            summary = try await task.value
+            summary = try result.get()
         } catch {
             // Whatever a cancelled run threw (a stage's program killed, an aborted transfer), it
             // ended because it was told to: say so with the signal's exit status.
-            guard let signal = stopSignal.value, task.isCancelled else { throw error }
+            guard let signal = cancelledBy else { throw error }
             logger.warning("stopped; the state file names the last committed bundle")
             throw ExitCode(exitStatus(forSignal: signal))
         }
@@ -131,13 +131,13 @@ struct RunCommand: AsyncParsableCommand {
     /// The first signal lets a bundle being delivered finish; otherwise (listing, downloading,
     /// waiting out a retry, idle between --follow rounds) nothing is committed, and the run ends
     /// at once. The second signal always ends it at once, aborting the bundle.
-    private static func stop(_ engine: Engine, task: Task<some Sendable, any Error>, count: Int, logger: Logger) {
+    private static func stop(_ engine: Engine, count: Int, logger: Logger) -> SignalVerdict {
         if count == 1, engine.requestStop() {
             logger.warning("stopping after the bundle in progress; interrupt again to abort it")
-        } else {
-            logger.warning(count == 1 ? "stopping" : "aborting the bundle in progress")
-            task.cancel()
+            return .carryOn
         }
+        logger.warning(count == 1 ? "stopping" : "aborting the bundle in progress")
+        return .cancel
     }
 
     private static func follow(
@@ -146,10 +146,11 @@ struct RunCommand: AsyncParsableCommand {
         let stopSignal = SignalBox()
         // A failed round is retried as any failed call is: backoff from 30 s, never longer than
         // the interval, counted and logged by the shared retry layer.
-        let retrying = Retrying(policy: RetryPolicy(initialDelay: .seconds(30), maxDelay: max(interval, .seconds(30))), logger: logger) { _, attempts, reason in
+        let retrying = Retrying(
+            policy: RetryPolicy(initialDelay: .seconds(30), maxDelay: max(interval, .seconds(30))), clocks: engine.configuration.clocks, logger: logger) { _, attempts, reason in
             ExportError.gaveUp(attempts: attempts, lastError: reason)  // unreachable: the policy has no limit
         }
-        let task = Task {
+        _ = await withSignals {
             var since = since
             while !engine.isStopRequested {
                 let summary = try await retrying.run("the round") { _, _ in
@@ -167,18 +168,16 @@ struct RunCommand: AsyncParsableCommand {
                     logger.info("\(summary.description); stopped")
                     break
                 }
-                let next = Timestamp.iso8601(Engine.now() + Int64((interval / .seconds(1)).rounded(.up)))
+                let next = Timestamp.iso8601(engine.configuration.clocks.wall() + Int64((interval / .seconds(1)).rounded(.up)))
                 let done = summary.bundles.isEmpty ? "nothing new" : summary.description
                 logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
-                try await Task.sleep(for: interval)
+                try await engine.configuration.clocks.sleep(for: interval)
             }
-        }
-        let relay = SignalRelay { signal, count in
+        } onSignal: { signal, count in
             stopSignal.set(signal)
-            Self.stop(engine, task: task, count: count, logger: logger)
+            return Self.stop(engine, count: count, logger: logger)
         }
-        defer { relay.cancel() }
-        _ = try? await task.value
+        // Only a signal ends following: a failed round is retried, and cancellation is the signal's.
         throw ExitCode(exitStatus(forSignal: stopSignal.value ?? SIGINT))
     }
 

@@ -55,19 +55,62 @@ final class SignalCounter: Sendable {
     func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
 }
 
-/// Runs `body` in a task of its own that SIGINT or SIGTERM cancels, so that whatever it cleans up
-/// when cancelled (a temporary download) is cleaned up; then the command exits 130 or 143. For
-/// the commands that commit nothing (`events`, `get`): `run`'s own stop lets a bundle finish.
-func cancellingOnSignal(_ body: @escaping @Sendable () async throws -> Void) async throws {
-    let stopSignal = SignalBox()
-    let task = Task { try await body() }
-    let relay = SignalRelay { number, _ in
-        stopSignal.set(number)
-        task.cancel()
+/// What a signal asked of the work it arrived during.
+enum SignalVerdict {
+    /// Let it go on (it will stop by itself, at a point of its choosing).
+    case carryOn
+    /// Cancel it now.
+    case cancel
+}
+
+/// Runs `body` as a child task while SIGINT and SIGTERM are heard: `onSignal` decides for each
+/// (with how many have come) whether the body is cancelled. Returns the body's result and the
+/// signal that cancelled it, if one did; the body always ends before this returns.
+func withSignals<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T, onSignal: @escaping @Sendable (_ signal: Int32, _ count: Int) -> SignalVerdict
+) async -> (result: Result<T, any Error>, cancelledBy: Int32?) {
+    let (signals, arrivals) = AsyncStream.makeStream(of: (signal: Int32, count: Int).self)
+    let relay = SignalRelay { signal, count in arrivals.yield((signal, count)) }
+    defer {
+        relay.cancel()
+        arrivals.finish()
     }
-    defer { relay.cancel() }
-    let result = await task.result
-    if let number = stopSignal.value { throw ExitCode(exitStatus(forSignal: number)) }
+    return await withTaskGroup(of: SignalledOutcome<T>.self) { group in
+        group.addTask { .finished(await Result { try await body() }) }
+        group.addTask {
+            for await arrival in signals where onSignal(arrival.signal, arrival.count) == .cancel { return .cancel(by: arrival.signal) }
+            return .quiet  // the body ended first
+        }
+        var cancelledBy: Int32?
+        while let outcome = await group.next() {
+            switch outcome {
+            case .cancel(let signal):
+                cancelledBy = signal
+                group.cancelAll()  // the body's end comes next, however it takes it
+            case .finished(let result):
+                group.cancelAll()  // the listener
+                return (result, cancelledBy)
+            case .quiet:
+                continue
+            }
+        }
+        fatalError("the body's task always finishes")
+    }
+}
+
+/// How each child of ``withSignals(_:onSignal:)`` ended.
+private enum SignalledOutcome<T: Sendable>: Sendable {
+    case finished(Result<T, any Error>)
+    case cancel(by: Int32)
+    case quiet
+}
+
+/// Runs `body` cancelled by SIGINT or SIGTERM, so that whatever it cleans up when cancelled (a
+/// temporary download) is cleaned up; then the command exits 130 or 143. For the commands that
+/// commit nothing (`events`, `get`): `run`'s own stop lets a bundle finish.
+func cancellingOnSignal(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    let (result, signal) = await withSignals(body) { _, _ in .cancel }
+    if let signal { throw ExitCode(exitStatus(forSignal: signal)) }
     try result.get()
 }
 

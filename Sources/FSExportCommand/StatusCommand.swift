@@ -30,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         try await reportingErrors(logger) {
             let report =
                 if offline {
-                    try StatusReport.make(pipeline.checkpointStore())
+                    try await StatusReport.make(pipeline.checkpointStore())
                 } else {
                     try await pipeline.withEngine(logger: logger) { engine in try await StatusReport.make(engine) }
                 }
@@ -50,16 +50,16 @@ struct StatusReport {
     var settling: (count: Int, readyAt: Int64?)?
 
     /// The state file and the lock alone.
-    static func make(_ store: CheckpointStore, now: Int64 = Engine.now()) throws -> StatusReport {
-        StatusReport(statePath: store.readPath, checkpoint: try store.load(), now: now, running: store.runningProcess())
+    static func make(_ store: CheckpointStore) async throws -> StatusReport {
+        StatusReport(statePath: store.readPath, checkpoint: try store.load(), now: store.clocks.wall(), running: await store.runningProcess())
     }
 
     /// With what the source has: the listing and the settle count a run would make.
-    static func make(_ engine: Engine, now: Int64 = Engine.now()) async throws -> StatusReport {
-        var report = try make(engine.checkpointStore, now: now)
-        let planned = try await engine.plannedBundles(now: now)
+    static func make(_ engine: Engine) async throws -> StatusReport {
+        var report = try await make(engine.checkpointStore)
+        let planned = try await engine.plannedBundles()
         report.available = planned.count
-        report.settling = try await engine.settling(after: planned.last?.stop ?? report.checkpoint?.stop ?? engine.configuration.start, now: now)
+        report.settling = try await engine.settling(after: planned.last?.stop ?? report.checkpoint?.stop ?? engine.configuration.start)
         return report
     }
 

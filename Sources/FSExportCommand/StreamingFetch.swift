@@ -14,7 +14,7 @@ struct StreamingFetch {
     /// Prints the bundle's events; false when the reader went away. Leaves no file behind: the
     /// fetch is ended, and its files removed, whatever happened.
     func print(to output: StandardOutputLines) async throws -> Bool {
-        let arriving = Arriving()
+        let arriving = Arriving(source.arrivingFile(for: destination).map { FileGrowth.Key($0.path) })
         let fetch = Task { [source, bundle, destination] in
             defer { arriving.ended() }
             return try await source.fetch(bundle, to: destination, progress: nil)
@@ -35,7 +35,7 @@ struct StreamingFetch {
         var printed = 0
         do {
             let decoder: BundleDecoder
-            if let partial = try await gzipArriving(while: { arriving.isOn }),
+            if let partial = try await gzipArriving(arriving),
                 let following = try? BundleDecoder(following: partial.path, ndjson: partial.ndjson, arriving: { arriving.isOn }, bundleID: bundle.id)
             {
                 decoder = following
@@ -71,30 +71,41 @@ struct StreamingFetch {
 
     /// The file the fetch writes as bytes arrive, once it shows a gzip header; nil when the
     /// source writes none, the body is not gzip, or the fetch ended first.
-    private func gzipArriving(while arriving: () -> Bool) async throws -> ArrivingFile? {
-        guard let file = source.arrivingFile(for: destination) else { return nil }
-        // The download may start at once (a GET) or after minutes (an export being made): looked
-        // for often at first, then every 50 ms.
-        var pause = Duration.milliseconds(1)
-        while arriving() {
-            if let handle = FileHandle(forReadingAtPath: file.path) {
-                defer { try? handle.close() }
-                if let magic = try handle.read(upToCount: 2), magic.count == 2 {
-                    return magic == Data([0x1F, 0x8B]) ? file : nil
+    private func gzipArriving(_ arriving: Arriving) async throws -> ArrivingFile? {
+        guard let file = source.arrivingFile(for: destination), let key = arriving.file else { return nil }
+        // The download may start at once (a GET) or after minutes (an export being made): each
+        // write, and the fetch's end, wakes this to look again.
+        return await FileGrowth.shared.watching(key) {
+            while arriving.isOn {
+                let version = FileGrowth.shared.version(of: key)
+                if let handle = FileHandle(forReadingAtPath: file.path) {
+                    defer { try? handle.close() }
+                    if let magic = try? handle.read(upToCount: 2), magic.count == 2 {
+                        return magic == Data([0x1F, 0x8B]) ? file : nil
+                    }
                 }
+                await FileGrowth.shared.wait(for: key, beyond: version)
+                if Task.isCancelled { return nil }
             }
-            try await Task.sleep(for: pause)
-            pause = min(pause * 2, .milliseconds(50))
+            return nil
         }
-        return nil
     }
 }
 
-/// Whether the fetch is still writing, for the decoder that follows its file.
+/// Whether the fetch is still writing, for the decoder that follows its file; its end wakes
+/// whoever waits for the file to grow.
 private final class Arriving: Sendable {
+    let file: FileGrowth.Key?
     private let flag = Atomic<Bool>(true)
+
+    init(_ file: FileGrowth.Key?) { self.file = file }
+
     var isOn: Bool { flag.load(ordering: .sequentiallyConsistent) }
-    func ended() { flag.store(false, ordering: .sequentiallyConsistent) }
+
+    func ended() {
+        flag.store(false, ordering: .sequentiallyConsistent)
+        if let file { FileGrowth.shared.grew(file) }
+    }
 }
 
 extension Result {

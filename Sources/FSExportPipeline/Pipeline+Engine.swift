@@ -11,8 +11,11 @@ extension Pipeline {
         public var apiKey: APIKey?
         public var since: Int64?
         public var until: Int64?
+        /// The clocks the engine, the client and the state file read (a test's, to run time forward).
+        public var clocks: Clocks
 
-        public init(baseURL: String? = nil, apiKey: APIKey? = nil, since: Int64? = nil, until: Int64? = nil) {
+        public init(baseURL: String? = nil, apiKey: APIKey? = nil, since: Int64? = nil, until: Int64? = nil, clocks: Clocks = .system) {
+            self.clocks = clocks
             self.baseURL = baseURL
             self.apiKey = apiKey
             self.since = since
@@ -37,6 +40,7 @@ extension Pipeline {
         // a simulator without editing them), then the file's base_url.
         let fromEnvironment = environment["FSEXPORT_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? fromEnvironment ?? source.baseURL ?? defaultBaseURL)
+        configuration.clocks = overrides.clocks
         if let method = source.method {
             guard let parsed = RequestMethod(rawValue: method.lowercased()) else {
                 throw ExportError.configuration("source.method must be get or post, not '\(method)'")
@@ -67,12 +71,14 @@ extension Pipeline {
     }
 
     /// The engine settings the pipeline describes.
-    public func engineConfiguration(overrides: Overrides = Overrides(), now: Int64 = Engine.now()) throws -> Engine.Configuration {
+    public func engineConfiguration(overrides: Overrides = Overrides()) throws -> Engine.Configuration {
+        let now = overrides.clocks.wall()
         let start = try source.start.map { try Timestamp.parse($0, now: now) } ?? 0
         let until = try overrides.until ?? source.until.map { try Timestamp.parse($0, now: now) }
         let settle = try DurationText.parse(source.settle ?? "24h")
         var configuration = Engine.Configuration(
             stages: stages, spoolDirectory: spoolPath, statePath: statePath, start: start, until: until, settle: settle)
+        configuration.clocks = overrides.clocks
         configuration.stateOwner = stateOwner
         configuration.legacyStatePath = try adoptedLegacyState()
         if let size = source.maxEventSize { configuration.maximumEventSize = try ByteSizeText.parse(size) }

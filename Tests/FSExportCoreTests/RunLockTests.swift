@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import Testing
 
 @testable import FSExportCore
@@ -6,25 +7,24 @@ import Testing
 @Suite("The run lock")
 struct RunLockTests {
     @Test("A lock this process's last run left held a moment (by a child between fork and exec) is waited out; a live run's, or one held longer, is busy")
-    func ownLeftover() throws {
+    func ownLeftover() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-lock-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let state = "\(folder)/state.json"
-        do { _ = try RunLock(statePath: state) }  // a run that ended: this process's pid is on record
+        do { _ = try await RunLock(statePath: state) }  // a run that ended: this process's pid is on record
 
         // A forked child's copy of the last run's descriptor, as another open description of the file.
         let child = open("\(state).lock", O_RDWR)
         #expect(flock(child, LOCK_EX | LOCK_NB) == 0)
-        // Let go from a thread of its own, as a child's exec would: the lock's wait blocks the
-        // thread it runs on, and a task could wait behind it for one of the pool's threads.
+        // Let go from a thread of its own, as a child's exec would.
         let released = Thread {
             usleep(300_000)
             close(child)
         }
         released.start()
-        let run = try RunLock(statePath: state)
+        let run = try await RunLock(statePath: state)
         // While that run holds the lock, another in this process is busy.
-        #expect(throws: PipelineBusy.self) { try RunLock(statePath: state) }
+        await #expect(throws: PipelineBusy.self) { try await RunLock(statePath: state) }
         _ = run
 
         // A copy that is not let go within the wait: busy, not a wait without end.
@@ -32,6 +32,8 @@ struct RunLockTests {
         defer { close(stuck) }
         _ = consume run
         #expect(flock(stuck, LOCK_EX | LOCK_NB) == 0)
-        #expect(throws: PipelineBusy.self) { try RunLock(statePath: state) }
+        let clock = VirtualClock()
+        await #expect(throws: PipelineBusy.self) { try await RunLock(statePath: state, clocks: .virtual(clock)) }
+        #expect(clock.now.offset >= .seconds(2) && clock.now.offset < .milliseconds(2100))  // two seconds' patience, in no time
     }
 }

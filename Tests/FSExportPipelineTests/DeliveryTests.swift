@@ -325,9 +325,12 @@ struct DeliveryTests {
         try await withSimulator(bundles: 3) { simulator in
             let bundles = simulator.configuration.dataset.bundles
             let pipeline = try Pipeline.load(path: file)
-            let engine = try pipeline.makeEngine(overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey("simulator-key")), logger: quietLogger)
             // "Now" is 30 hours after the second bundle ends: only the first two have settled.
-            let summary = try await engine.runOnce(now: bundles[1].stop + 30 * 3600)
+            let now = bundles[1].stop + 30 * 3600
+            let engine = try pipeline.makeEngine(
+                overrides: .init(baseURL: simulator.baseURL, apiKey: try APIKey("simulator-key"), clocks: Clocks(wall: { now }, waits: ContinuousClock())),
+                logger: quietLogger)
+            let summary = try await engine.runOnce()
             #expect(summary.bundles == [bundles[0].id, bundles[1].id])
         }
     }
@@ -367,7 +370,7 @@ struct RunLogTests {
     @Test("Bundles held back by settle are counted and said, with when the first is ready; where the run resumes is said")
     func settleIsSaid() async throws {
         let workspace = try Workspace()
-        let now = Engine.now()
+        let now = Clocks.system.wall()
         let firstStart = (now / 3600) * 3600 - 3 * 86_400  // three daily bundles, the last ending within the hour
         let dataset = SimulatedDataset(bundleCount: 3, firstStart: firstStart, eventsPerBundle: 10)
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")

@@ -193,7 +193,7 @@ struct WarehouseTests {
         #expect(try database.query("SELECT bundle_id, loaded_at FROM fsexport_loads ORDER BY 1") == before, "skipped, not loaded again")
         // Exported again on purpose: rows replaced, one each still.
         try await Task.sleep(for: .seconds(1.1))
-        try state.reset(to: Self.day)
+        try await state.reset(to: Self.day)
         #expect(try await Self.run(file, server).bundles == [100, 200, 300])
         #expect(try database.count("SELECT count(*) FROM fullstory_events") == 15)
         #expect(try database.query("SELECT bundle_id, loaded_at FROM fsexport_loads ORDER BY 1") != before, "replaced")

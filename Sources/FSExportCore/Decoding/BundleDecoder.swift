@@ -131,7 +131,11 @@ public final class BundleDecoder {
         producer = Task {
             do {
                 try await FileSystemError.naming("read", path) {
-                    try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, arriving: arriving, into: channel)
+                    let following = arriving.map { arriving in (FileGrowth.Key(path), arriving) }
+                    let produce = {
+                        try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, following: following, into: channel)
+                    }
+                    if let (file, _) = following { try await FileGrowth.shared.watching(file, produce) } else { try await produce() }
                 }
                 channel.finish()
             } catch {
@@ -149,7 +153,7 @@ public final class BundleDecoder {
 
     /// Reads and inflates the file into chunks of about `chunkSize` bytes.
     private static func produce(
-        peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, arriving: (@Sendable () -> Bool)?,
+        peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, following: (FileGrowth.Key, @Sendable () -> Bool)?,
         into chunks: AsyncThrowingChannel<[UInt8], any Error>
     ) async throws {
         let inflater = gzip ? try Inflater(framing: .gzip) : nil
@@ -166,14 +170,16 @@ public final class BundleDecoder {
             await chunks.send(Array(UnsafeRawBufferPointer(rebasing: chunk[..<filled])))
             filled = 0
         }
-        var drained = arriving == nil
+        var drained = following == nil
         while true {
             try Task.checkCancellation()
+            let version = following.map { FileGrowth.shared.version(of: $0.0) } ?? 0
             let count = try input.read(into: buffer)
             if count == 0 {
-                guard !drained, let arriving else { break }
-                // Once the writer is done, one more pass reads what landed after the last read.
-                if arriving() { try await Task.sleep(for: .milliseconds(1)) } else { drained = true }
+                guard !drained, let (file, arriving) = following else { break }
+                // Waits for the writer's next write (or its end); once it is done, one more pass
+                // reads what landed after the last read.
+                if arriving() { await FileGrowth.shared.wait(for: file, beyond: version) } else { drained = true }
                 continue
             }
             var offset = 0

@@ -122,8 +122,13 @@ public struct CheckpointStore: Sendable {
     /// A state file from before each pipeline had its own, read while ``path`` does not exist yet
     /// and removed once ``path`` is written: the pipeline adopts it.
     public let legacyPath: String?
+    /// What `committed_at` is read from, and the run lock waits on.
+    public let clocks: Clocks
 
-    public init(path: String, scope: String = BundleSourceScope.exportBundles, owner: StateOwner? = nil, legacyPath: String? = nil) {
+    public init(
+        path: String, scope: String = BundleSourceScope.exportBundles, owner: StateOwner? = nil, legacyPath: String? = nil, clocks: Clocks = .system
+    ) {
+        self.clocks = clocks
         self.path = path
         self.scope = scope
         self.owner = owner
@@ -199,22 +204,22 @@ public struct CheckpointStore: Sendable {
     /// Moves the checkpoint to `time`, backwards or forwards: the next run delivers the bundles
     /// whose Stop is after it. Under the run lock (``PipelineBusy`` while a run holds it), atomically.
     @discardableResult
-    public func reset(to time: Int64) throws -> Checkpoint {
+    public func reset(to time: Int64) async throws -> Checkpoint {
         guard Timestamp.validRange.contains(time) else { throw StateFileError(path: path, problem: "cannot hold the time \(time)") }
-        let lock = try RunLock(statePath: path)
+        let lock = try await RunLock(statePath: path, clocks: clocks)
         defer { withExtendedLifetime(lock) {} }
         let current = try load()  // a damaged state file, or one of another source, is refused, not overwritten
         let checkpoint = Checkpoint(
-            bundleID: 0, stop: time, committedAt: Timestamp.iso8601(Int64(Date().timeIntervalSince1970)), deliveredAtStop: [], scope: scope,
+            bundleID: 0, stop: time, committedAt: Timestamp.iso8601(clocks.wall()), deliveredAtStop: [], scope: scope,
             highestStop: current?.highestStop)
         try write(checkpoint)
         return checkpoint
     }
 
     /// Whether a run holds the pipeline's lock now, and its pid when it recorded one.
-    public func runningProcess() -> (running: Bool, processID: Int32?) {
+    public func runningProcess() async -> (running: Bool, processID: Int32?) {
         do {
-            let lock = try RunLock(statePath: path, creating: false)
+            let lock = try await RunLock(statePath: path, creating: false, clocks: clocks)
             withExtendedLifetime(lock) {}
             return (false, nil)
         } catch let busy as PipelineBusy {
@@ -227,7 +232,7 @@ public struct CheckpointStore: Sendable {
     /// Records `bundle` as delivered, forward only, and returns the new checkpoint.
     @discardableResult
     public func record(_ bundle: ExportBundle, after current: Checkpoint?) throws -> Checkpoint {
-        let now = Timestamp.iso8601(Int64(Date().timeIntervalSince1970))
+        let now = Timestamp.iso8601(clocks.wall())
         let next = current?.advanced(by: bundle, at: now)
             ?? Checkpoint(bundleID: bundle.id, stop: bundle.stop, committedAt: now, deliveredAtStop: [bundle.id], scope: scope)
         guard next != current else { return next }

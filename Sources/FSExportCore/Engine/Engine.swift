@@ -24,6 +24,8 @@ public final class Engine: Sendable {
         public var maximumEventSize = BundleDecoder.defaultMaximumEventSize
         /// Called as the run lists and as each fetch moves along (for a progress display).
         public var progress: (@Sendable (RunProgress) -> Void)?
+        /// "Now" for settle, the state file and the metrics; what the run lock waits on.
+        public var clocks = Clocks.system
 
         public init(stages: [Stage], spoolDirectory: String, statePath: String, start: Int64, until: Int64? = nil, settle: Duration = .zero) {
             self.stages = stages
@@ -61,10 +63,10 @@ public final class Engine: Sendable {
     public var isStopRequested: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
 
     /// The bundles a run would deliver, in order: the same listing, resumption and filtering as
-    /// ``runOnce(since:now:)``.
-    public func plannedBundles(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> [ExportBundle] {
+    /// ``runOnce(since:)``.
+    public func plannedBundles(since: Int64? = nil) async throws -> [ExportBundle] {
         var bundles: [ExportBundle] = []
-        var listing = pendingBundles(since: since, checkpoint: try checkpointStore.load(), now: now)
+        var listing = pendingBundles(since: since, checkpoint: try checkpointStore.load(), now: configuration.clocks.wall())
         while let bundle = try await listing.next() { bundles.append(bundle) }
         return bundles
     }
@@ -73,10 +75,11 @@ public final class Engine: Sendable {
     /// from that time instead; the state file, which only moves forward, records what such a window
     /// delivers past it only when the window starts where the state file stands or before, so
     /// that nothing between the two is skipped for good.
-    public func runOnce(since: Int64? = nil, now: Int64 = Engine.now()) async throws -> RunSummary {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let lock = try RunLock(statePath: configuration.statePath)
+    public func runOnce(since: Int64? = nil) async throws -> RunSummary {
+        let clocks = configuration.clocks
+        let now = clocks.wall()
+        let stopwatch = clocks.stopwatch()
+        let lock = try await RunLock(statePath: configuration.statePath, clocks: clocks)
         defer { withExtendedLifetime(lock) {} }
         ExportMetrics.prepare(stages: configuration.stages)
         let store = checkpointStore
@@ -89,54 +92,50 @@ public final class Engine: Sendable {
 
         var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
         configuration.progress?(.listing)
-        var next = try await listing.next()
-        var number = 1
-        var download = next.map { startDownload($0, number: number, listing: listing) }
-        defer { download?.cancel() }
-        while let bundle = next, let pending = download {
-            if isStopRequested {
-                summary.stoppedEarly = true
-                break
-            }
-            let file = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
-            next = try await listing.next()
-            number += 1
-            download = next.map { startDownload($0, number: number, listing: listing) }  // overlaps with delivering this one
+        // The next bundle downloads (a child task, at most one) while this one is delivered; a
+        // stop or a failure cancels it, and the run returns once it has cleaned up.
+        let next = try await withThrowingTaskGroup(of: DownloadedBundle.self) { downloads in
+            var next = try await listing.next()
+            var number = 1
+            if let first = next { downloads.addTask(operation: download(first, number: number, listing: listing)) }
+            defer { downloads.cancelAll() }
+            while let bundle = next {
+                if isStopRequested {
+                    summary.stoppedEarly = true
+                    break
+                }
+                guard let file = try await downloads.next() else { break }
+                next = try await listing.next()
+                number += 1
+                if let following = next { downloads.addTask(operation: download(following, number: number, listing: listing)) }
 
-            // From here the bundle is finished even if a stop is asked for; checked after the
-            // flag is set, so that a stop asked just before is never missed.
-            delivering.store(true, ordering: .sequentiallyConsistent)
-            defer { delivering.store(false, ordering: .sequentiallyConsistent) }
-            if isStopRequested {
-                summary.stoppedEarly = true
-                break
+                // From here the bundle is finished even if a stop is asked for; checked after the
+                // flag is set, so that a stop asked just before is never missed.
+                delivering.store(true, ordering: .sequentiallyConsistent)
+                defer { delivering.store(false, ordering: .sequentiallyConsistent) }
+                if isStopRequested {
+                    summary.stoppedEarly = true
+                    break
+                }
+                if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
+                logger.info("delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))")
+                var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
+                context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
+                let outcome = try await delivery.deliver(context)
+                if records { checkpoint = try store.record(bundle, after: checkpoint) }
+                ConfinedRoot.removeIfPresent(file.path)
+                summary.add(bundle, file: file, outcome: outcome)
+                logger.info("committed bundle \(bundle.id): \(outcome.events) events")
             }
-            if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
-            logger.info("delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))")
-            var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
-            context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
-            let outcome = try await delivery.deliver(context)
-            if records { checkpoint = try store.record(bundle, after: checkpoint) }
-            ConfinedRoot.removeIfPresent(file.path)
-
-            summary.bundles.append(bundle.id)
-            summary.lastStop = bundle.stop
-            summary.events += outcome.events
-            summary.downloadedBytes += file.byteCount
-            for (stage, time) in outcome.stageTimes {
-                summary.stageTimes[stage, default: .zero] += time
-                ExportMetrics.stage(stage, took: time)
-            }
-            ExportMetrics.delivered(events: outcome.events, bytes: file.byteCount)
-            logger.info("committed bundle \(bundle.id): \(outcome.events) events")
+            return next
         }
         if isStopRequested, next != nil { summary.stoppedEarly = true }
         if !summary.stoppedEarly {
-            summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom, now: now)
-            ExportMetrics.succeeded(at: Engine.now())
+            summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom)
+            ExportMetrics.succeeded(at: clocks.wall())
         }
-        if let checkpoint { ExportMetrics.checkpoint(stop: checkpoint.stop, now: Engine.now()) }
-        summary.elapsed = clock.now - started
+        if let checkpoint { ExportMetrics.checkpoint(stop: checkpoint.stop, now: clocks.wall()) }
+        summary.elapsed = stopwatch.elapsed()
         return summary
     }
 
@@ -152,8 +151,8 @@ public final class Engine: Sendable {
 
     /// The bundles after `start` that `settle` holds back, logged so that a run that delivers
     /// fewer bundles than `list` shows says why. One more listing, and only when settle is set.
-    public func settling(after start: Int64, now: Int64 = Engine.now()) async throws -> (count: Int, readyAt: Int64?) {
-        guard configuration.settle > .zero, let cutoff = untilTime(now: now), cutoff < (configuration.until ?? .max) else { return (0, nil) }
+    public func settling(after start: Int64) async throws -> (count: Int, readyAt: Int64?) {
+        guard configuration.settle > .zero, let cutoff = untilTime(now: configuration.clocks.wall()), cutoff < (configuration.until ?? .max) else { return (0, nil) }
         var count = 0
         var first: Int64?
         for try await bundle in source.bundles(after: max(start, cutoff), until: configuration.until) where bundle.stop > cutoff {
@@ -173,7 +172,8 @@ public final class Engine: Sendable {
     /// The state file, for this source's ids.
     public var checkpointStore: CheckpointStore {
         CheckpointStore(
-            path: configuration.statePath, scope: source.checkpointScope, owner: configuration.stateOwner, legacyPath: configuration.legacyStatePath)
+            path: configuration.statePath, scope: source.checkpointScope, owner: configuration.stateOwner, legacyPath: configuration.legacyStatePath,
+            clocks: configuration.clocks)
     }
 
     /// The bundles still to deliver, from `since` or from where the state file says delivery stands.
@@ -196,14 +196,15 @@ public final class Engine: Sendable {
         return .init(listFrom: configuration.start)
     }
 
-    private func startDownload(_ bundle: ExportBundle, number: Int, listing: PendingBundles) -> Task<DownloadedBundle, any Error> {
+    /// The download of `bundle` into the spool, reporting its progress as the `number`th of the listing.
+    private func download(_ bundle: ExportBundle, number: Int, listing: PendingBundles) -> @Sendable () async throws -> DownloadedBundle {
         let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
         let source = self.source
         let position = RunProgress.Position(number: number, listed: listing.listed, listingComplete: listing.isComplete)
         let report = configuration.progress.map { report in
             { @Sendable (progress: TransferProgress) in report(.fetching(bundle, position: position, progress)) }
         }
-        return Task { try await source.fetch(bundle, to: path, progress: report) }
+        return { try await source.fetch(bundle, to: path, progress: report) }
     }
 
     func untilTime(now: Int64) -> Int64? {
@@ -214,8 +215,6 @@ public final class Engine: Sendable {
         case (nil, let settled): return settled
         }
     }
-
-    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }
 
 /// The listing of a run, less the bundles the state file says were delivered.

@@ -11,11 +11,11 @@ final class RunLock {
 
     /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it. Without
     /// `creating`, a missing lock file is an error (nothing has ever run).
-    init(statePath: String, creating: Bool = true) throws {
+    init(statePath: String, creating: Bool = true, clocks: Clocks = .system) async throws {
         path = "\(statePath).lock"
         // Taken before the instance is whole: an init that throws after that runs deinit, which
         // would close the descriptor a second time.
-        descriptor = try Self.acquire(path, creating: creating)
+        descriptor = try await Self.acquire(path, creating: creating, clocks: clocks)
         // The holder's pid, for the message the next run prints; the file is never removed, since
         // unlinking a lock file lets a third run lock a new file while the second still holds the old.
         guard creating else { return }  // a probe (`status`) leaves the last run's pid in place
@@ -24,12 +24,12 @@ final class RunLock {
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 
-    private static func acquire(_ path: String, creating: Bool) throws -> Int32 {
+    private static func acquire(_ path: String, creating: Bool, clocks: Clocks) async throws -> Int32 {
         // Through the state file's folder, never through a link: a lock file planted as a link
         // to another file must not get that file truncated and written with a pid.
         let (folder, name) = ConfinedRoot.holding(path)
         let descriptor = try folder.open(name, .readWrite, options: creating ? [.create] : [], permissions: FileModes.file, makingFolders: creating).rawValue
-        guard lock(descriptor, path: path) else {
+        guard await lock(descriptor, path: path, clocks: clocks) else {
             let holder = recordedProcess(descriptor)
             close(descriptor)
             throw PipelineBusy(lockPath: path, processID: holder)
@@ -50,14 +50,13 @@ final class RunLock {
     /// Takes the lock without waiting for another run. When the holder on record is this process
     /// but none of its runs holds the lock, the lock is its last run's, kept a moment longer by a
     /// child it was starting (a forked child holds the descriptor until it execs, which closes
-    /// it): that is waited out, for two seconds at most.
-    private static func lock(_ descriptor: Int32, path: String) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(2)
+    /// it): that is waited out, for two seconds at most, without holding a thread.
+    private static func lock(_ descriptor: Int32, path: String, clocks: Clocks) async -> Bool {
+        let waited = clocks.stopwatch()
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK, recordedProcess(descriptor) == getpid(), !heldHere.withLock({ $0.contains(path) }),
-                ContinuousClock.now < deadline
+                waited.elapsed() < .seconds(2), (try? await clocks.sleep(for: .milliseconds(10))) != nil
             else { return false }
-            usleep(10_000)
         }
         heldHere.withLock { _ = $0.insert(path) }
         return true

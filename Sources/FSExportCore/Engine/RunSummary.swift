@@ -13,6 +13,19 @@ public struct RunSummary: Sendable {
     /// them will be old enough (unix seconds).
     public var settling: (count: Int, readyAt: Int64?) = (0, nil)
 
+    /// Counts a delivered bundle, and its stages' times in the metrics too.
+    mutating func add(_ bundle: ExportBundle, file: DownloadedBundle, outcome: BundleDelivery.Outcome) {
+        bundles.append(bundle.id)
+        lastStop = bundle.stop
+        events += outcome.events
+        downloadedBytes += file.byteCount
+        for (stage, time) in outcome.stageTimes {
+            stageTimes[stage, default: .zero] += time
+            ExportMetrics.stage(stage, took: time)
+        }
+        ExportMetrics.delivered(events: outcome.events, bytes: file.byteCount)
+    }
+
     public var description: String {
         let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(DurationText.seconds($0.value))" }.joined(separator: ", ")
         return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(ByteSizeText.format(downloadedBytes)) downloaded in \(DurationText.seconds(elapsed))"
