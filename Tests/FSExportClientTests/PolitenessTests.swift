@@ -9,21 +9,17 @@ import Testing
 
 @Suite("Rate limits, retries and errors")
 struct PolitenessTests {
-    @Test("Retry-After is obeyed: the retry comes after the given seconds, and not much later")
+    @Test("Retry-After is obeyed: the retry waits the given seconds, not the backoff")
     func retryAfterObeyed() async throws {
         let configuration = SimulatorConfiguration(
             dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: nil,
             faults: [FaultRule(.tooManyRequests, on: .list, .requests([1]), retryAfter: 3)])
         try await withSimulator(configuration) { simulator in
-            // A backoff on top (30 s or more) would overshoot the bound; the wide margin below it
-            // absorbs a machine busy with the whole suite's start, where pauses of seconds were seen.
+            let clock = VirtualClock()
             let retry = RetryPolicy(initialDelay: .seconds(60), maxDelay: .seconds(60), maxAttempts: 3)
-            _ = try await makeClient(simulator, retry: retry).listPage(start: 0)
-            let requests = await simulator.requests
-            try #require(requests.map(\.status) == [429, 200])
-            let gap = requests[1].receivedAt - requests[0].receivedAt
-            #expect(gap >= .seconds(3))
-            #expect(gap < .seconds(20))
+            _ = try await makeClient(simulator, retry: retry, clocks: .virtual(clock)).listPage(start: 0)
+            #expect(await simulator.requests.map(\.status) == [429, 200])
+            #expect(clock.waits == [.seconds(3)])
         }
     }
 
@@ -53,33 +49,30 @@ struct PolitenessTests {
         #expect(refusedAndWaited, "in four rounds the second call never came within the 10 s refill")
     }
 
-    @Test("The client's token bucket spaces calls once the burst is spent, so the server never refuses")
+    @Test("The client's token bucket spaces calls once the burst is spent")
     func clientTokenBucket() async throws {
-        // A token every 6 s: wide enough that a loaded machine's pauses cannot pass for a refill wait.
-        let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 5), rateLimit: (2, 10))
-        try await withSimulator(configuration) { simulator in
-            let client = try makeClient(simulator, rateLimit: RateLimit(burst: 2, perMinute: 10))
+        try await withSimulator { simulator in
+            let clock = VirtualClock()
+            let client = try makeClient(simulator, rateLimit: RateLimit(burst: 2, perMinute: 10), clocks: .virtual(clock))
             for _ in 0..<4 { _ = try await client.listPage(start: 0) }
-            let requests = await simulator.requests
-            try #require(requests.map(\.status) == [200, 200, 200, 200])
-            // The burst: no refill wait between the first two (one would make it 6 s or more; the gap
-            // still holds the first call's own time).
-            #expect(requests[1].receivedAt - requests[0].receivedAt < .milliseconds(5000))
-            // After the burst of two, one call every 6 s: the fourth comes about 12 s after the first.
-            #expect(requests[3].receivedAt - requests[0].receivedAt >= .milliseconds(11800))
+            #expect(await simulator.requests.map(\.status) == [200, 200, 200, 200])
+            // The burst of two goes at once (the second waits at most a moment: the first call's
+            // travel time is charged); then a token every 6 s, each wait with its margin (5% and
+            // 0.3 s) for a server that counts from when calls arrive: the fourth goes at 12-13 s.
+            #expect(clock.waits.first.map { $0 < .seconds(1) } ?? true, "\(clock.waits)")
+            #expect(clock.now.offset >= .seconds(12) && clock.now.offset <= .seconds(13.5), "\(clock.waits)")
         }
     }
 
     @Test("A call's token is charged from when its answer began: the refill credited while it travelled is taken back")
     func latencyCharged() async throws {
-        let bucket = TokenBucket(RateLimit(burst: 1, perMinute: 60))
+        let clock = VirtualClock()
+        let bucket = TokenBucket(RateLimit(burst: 1, perMinute: 60), clocks: .virtual(clock))
         try await bucket.acquire()
         await bucket.charge(latency: .milliseconds(700))
-        let clock = ContinuousClock()
-        let started = clock.now
         try await bucket.acquire()
         // A second's refill, plus the 0.7 s the first call may have taken to reach the server.
-        #expect(clock.now - started >= .milliseconds(1650))
+        #expect(clock.now.offset >= .milliseconds(1700) && clock.now.offset <= .milliseconds(2100))
     }
 
     @Test("A transient failure that never ends gives up at the attempt limit")
