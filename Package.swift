@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "FSExportPipeline", targets: ["FSExportPipeline"]),
         .library(name: "FSExportSimulator", targets: ["FSExportSimulator"]),
         .library(name: "FSExportCommand", targets: ["FSExportCommand"]),
+        .library(name: "FSExportSinkTesting", targets: ["FSExportSinkTesting"]),
         .library(name: "FSExportTesting", targets: ["FSExportTesting"]),
         .plugin(name: "FSExportPipelineValidation", targets: ["FSExportPipelineValidation"]),
         .plugin(name: "FSExportNewSink", targets: ["FSExportNewSink"]),
@@ -100,7 +101,6 @@ let package = Package(
             dependencies: [
                 "FSExportCore", "FSExportHTTP", "FSExportZlib",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "FSExportSinks",
             dependencies: [
-                "FSExportCore", "FSExportZlib", "CArchive",
+                "FSExportCore", "CArchive",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -164,28 +164,41 @@ let package = Package(
             dependencies: [
                 "FSExportCore", "FSExportSinks", "FSExportClient", "FSExportArchive", "FSExportS3", "FSExportWarehouse",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict),
+
+        // What the simulator serves: seeded, export-shaped bundles, written in constant memory.
+        .target(
+            name: "FSExportSimulatedData",
+            dependencies: ["FSExportZlib", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
 
         // A faithful stand-in for the export API, faults included. Shares no code with the client.
         .target(
             name: "FSExportSimulator",
             dependencies: [
-                "FSExportZlib",
+                "FSExportSimulatedData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
 
-        // Helpers for sink authors' tests: simulated bundles through a sink, its files captured.
+        // A sink author's tests, on the core alone: simulated bundles through a sink (SinkHarness),
+        // the contract every sink keeps (SinkContract), a temporary folder. No HTTP, NIO or YAML.
+        .target(
+            name: "FSExportSinkTesting",
+            dependencies: ["FSExportCore", "FSExportSimulatedData", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        // Whole pipeline files with your own sinks, against the in-process simulator.
         .target(
             name: "FSExportTesting",
             dependencies: [
-                "FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator",
+                "FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", "FSExportSimulatedData",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -194,17 +207,19 @@ let package = Package(
         .target(
             name: "FSExportCommand",
             dependencies: [
-                "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportZlib", "FSExportCore", "FSExportPipeline", "FSExportArchive",
+                "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportSimulatedData", "FSExportZlib", "FSExportCore", "FSExportPipeline",
+                "FSExportArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "FSExportCore", "CMallocTuning"], swiftSettings: strict),
+        .executableTarget(name: "fsexport", dependencies: ["FSExportCommand", "CMallocTuning"], swiftSettings: strict),
 
         // SwiftPM plugins: pipeline files validated at build time, and a scaffold for new sinks.
         .executableTarget(name: "fsexport-validate", dependencies: ["FSExportPipeline"], swiftSettings: strict),
@@ -217,7 +232,10 @@ let package = Package(
 
         .executableTarget(
             name: "fsexport-benchmark",
-            dependencies: ["FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", "CMallocTuning", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FSExportCore", "FSExportClient", "FSExportPipeline", "FSExportSimulator", "FSExportSimulatedData", "CMallocTuning",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/DecodeBenchmark", swiftSettings: strict),
 
         // libFuzzer targets for every parser (Fuzz/run.sh); built here too, where they replay corpora.
@@ -226,21 +244,26 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
     } + [
         // Helpers shared by the test targets (not a product).
-        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib", "FSExportCore"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
+        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib", "FSExportCore", "FSExportSinkTesting"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
-            dependencies: ["FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportZlib", "FSExportTestSupport"],
+            dependencies: ["FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "FSExportTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",
             dependencies: [
                 "FSExportCore", "FSExportZlib", "FSExportTestSupport",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportPipelineTests",
-            dependencies: ["FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportSimulator", "FSExportSinks", "FSExportTestSupport"],
+            dependencies: [
+                "FSExportPipeline", "FSExportCore", "FSExportClient", "FSExportArchive", "FSExportSimulator", "FSExportSimulatedData", "FSExportZlib",
+                "FSExportTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportS3Tests",
@@ -251,11 +274,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportSinksTests",
-            dependencies: ["FSExportSinks", "FSExportCore", "FSExportTesting", "FSExportTestSupport"],
+            dependencies: ["FSExportSinks", "FSExportCore", "FSExportSinkTesting"],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",
-            dependencies: ["FSExportCommand", "FSExportSimulator", "fsexport", "FSExportTestSupport"],
+            dependencies: ["FSExportCommand", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "fsexport", "FSExportTestSupport"],
             swiftSettings: strict),
     ]
 )

@@ -8,6 +8,7 @@
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
 // pigz and zstd come from Debian (apt-get install pigz zstd); PostgreSQL from .ci/install-deps --tests.
 import CMallocTuning
+import FSExportSimulatedData
 import Foundation
 import FSExportClient
 import FSExportCore
@@ -185,7 +186,7 @@ if FileManager.default.fileExists(atPath: "/usr/bin/psql"), (try? FileManager.de
         setenv("FSEXPORT_BENCHMARK_PG", connection, 1)
         let psql = "psql -X -q '\(connection)'"
         _ = try measureOnce("\(psql) -c 'DROP TABLE IF EXISTS fullstory_events, fsexport_loads'; \(fsexportRun("warehouse-postgres"))")
-        _ = try measureOnce("\(psql) -c 'DROP TABLE IF EXISTS t; CREATE TABLE t (LIKE fullstory_events)'")
+        _ = try measureOnce("\(psql) -c 'DROP TABLE IF EXISTS t; CREATE TABLE t (LIKE fullstory_events INCLUDING ALL)'")
         let rows = [
             "\(psql) -c 'TRUNCATE t' && \(psql) -c \"\\\\copy t FROM '\(work)/events.csv' CSV HEADER\"",
             "\(psql) -c 'DROP TABLE IF EXISTS fullstory_events, fsexport_loads' && \(fsexportRun("warehouse-postgres"))",

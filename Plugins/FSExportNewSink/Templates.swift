@@ -42,7 +42,7 @@ enum Templates {
     static func test(name: String, module: String) -> String {
         """
         import FSExportCore
-        import FSExportTesting
+        import FSExportSinkTesting
         import Foundation
         import Testing
         import \(module)

@@ -6,7 +6,7 @@ import PackagePlugin
 /// Scaffolds a custom sink in your package: `NAMESink.swift` (the sink and its options) in the
 /// target, `NAMESinkTests.swift` (a test that drives it with simulated bundles) in `TARGETTests`,
 /// and registers it in an executable's `FSExportCommand.main(sinks: [...])` when there is one.
-/// The target must depend on FSExportCore, its test target on FSExportTesting too.
+/// The target must depend on FSExportCore, its test target on FSExportSinkTesting too.
 @main
 struct FSExportNewSink: CommandPlugin {
     func performCommand(context: PluginContext, arguments: [String]) async throws {
@@ -30,7 +30,7 @@ struct FSExportNewSink: CommandPlugin {
             try Self.write(Templates.test(name: name, module: target.moduleName), to: testFile)
             print("created \(testFile.path)")
         } else {
-            print("no test target named \(target.name)Tests: add one that depends on \(target.name) and FSExportTesting to test the sink")
+            print("no test target named \(target.name)Tests: add one that depends on \(target.name) and FSExportSinkTesting to test the sink")
         }
 
         var registered = false

@@ -55,6 +55,20 @@ public struct HTTPHeader: Sendable, Equatable {
 public struct ExportClientConfiguration: Sendable {
     public static let defaultBaseURL = "https://export.fullstory.com"
 
+    /// `FSEXPORT_BASE_URL`, which points every pipeline and command at a proxy or a simulator
+    /// without editing them: nil when unset or empty; an error when it is not an http(s) URL.
+    public static func baseURLFromEnvironment(_ environment: [String: String]) throws -> String? {
+        guard let text = environment["FSEXPORT_BASE_URL"], !text.isEmpty else { return nil }
+        guard isBaseURL(text) else { throw ExportError.configuration("FSEXPORT_BASE_URL must be an http(s) URL, not '\(text)'") }
+        return text
+    }
+
+    /// Whether `text` can be a base URL: http(s), a host, no query or fragment.
+    public static func isBaseURL(_ text: String) -> Bool {
+        guard let url = URL(string: text) else { return false }
+        return ["http", "https"].contains(url.scheme?.lowercased() ?? "") && url.host?.isEmpty == false && url.query == nil && url.fragment == nil
+    }
+
     public var baseURL: String
     public var apiKey: APIKey
     public var method: RequestMethod

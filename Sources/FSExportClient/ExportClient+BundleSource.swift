@@ -11,5 +11,5 @@ extension ExportClient: BundleSource {
     }
 
     /// GET writes the body to `destination.part` as it arrives, resumed in place after a break.
-    public func arrivingFile(for destination: String) -> ArrivingFile? { ArrivingFile(path: SpoolDownload.partPath(for: destination)) }
+    public func arrivingFile(for destination: String) -> ArrivingFile? { ArrivingFile(path: SpoolLayout.partPath(for: destination)) }
 }

@@ -22,14 +22,12 @@ struct SpoolDownload {
     /// What a non-2xx answer means.
     let failure: (_ status: Int, _ headers: HeaderFields, _ body: String, _ url: String) -> any Error
 
-    /// Where the body to `destination` is written as it arrives, and resumed after a break.
-    static func partPath(for destination: String) -> String { destination + ".part" }
 
     func run() async throws -> (encoding: BodyEncoding, byteCount: Int64) {
         // The spool folder is the root; the partial and the whole file are names in it, reached
         // without following a link.
         let (spool, name) = ConfinedRoot.holding(destination)
-        let part = SpoolFile(root: spool, name: ConfinedRoot.holding(Self.partPath(for: destination)).name)
+        let part = SpoolFile(root: spool, name: ConfinedRoot.holding(SpoolLayout.partPath(for: destination)).name)
         var resumable = true  // a .part left by an earlier run is worth a Range request
         var corruptCount = 0
         func discardCorrupt(_ detail: String) throws -> Never {

@@ -47,7 +47,7 @@ struct EventsCommand: AsyncParsableCommand {
                     let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
                     let output = StandardOutputLines()
                     for try await bundle in source.bundles(after: since, until: until) {
-                        let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id).bundle"  // removed by StreamingFetch
+                        let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id)\(SpoolLayout.bundleSuffix)"  // removed by StreamingFetch
                         guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
                     }
                     _ = output.flush()

@@ -131,7 +131,7 @@ struct GetCommand: AsyncParsableCommand {
 
     private func writeAtomically(_ bundle: DownloadedBundle, to target: String) throws {
         let (folder, name) = ConfinedRoot.holding(target)
-        let part = name + ".part"
+        let part = SpoolLayout.partPath(for: name)
         let fd = try folder.createFile(part)
         do {
             try fd.closeAfter { try write(bundle, decoded: true, to: fd) }

@@ -46,18 +46,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Run against a built-in simulator with generated data: no API key or network needed.")
     var simulate = false
 
-    @Flag(name: .shortAndLong, help: "Log every request, retry and decision.")
-    var verbose = false
-
-    @Flag(name: .shortAndLong, help: "Log only errors.")
-    var quiet = false
-
-    @Option(help: ArgumentHelp("Log lines as text (RFC 3339 times when not on a terminal) or json, one object a line. Default: FSEXPORT_LOG_FORMAT, else text.", valueName: "format"))
-    var logFormat: FSExportLogHandler.Format?
+    @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
-        _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         try validateBaseURL(baseURL)
         _ = try effectiveBaseURL()
         if rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
@@ -70,17 +61,16 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Checked by `validate()`, so that a bad FSEXPORT_LOG_* value is a usage error before any work.
-    var logger: Logger {
-        (try? makeLogger(verbose: verbose, quiet: quiet, format: logFormat)) ?? Logger(label: "fsexport") { _ in FSExportLogHandler() }
-    }
+    var logger: Logger { logging.logger }
 
     /// --base-url, else FSEXPORT_BASE_URL (checked as strictly), else the API's.
     func effectiveBaseURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let baseURL { return baseURL }
-        guard let text = environment["FSEXPORT_BASE_URL"], !text.isEmpty else { return ExportClientConfiguration.defaultBaseURL }
-        do { try validateBaseURL(text) } catch { throw ValidationError("FSEXPORT_BASE_URL must be an http(s) URL, not '\(text)'") }
-        return text
+        do {
+            return try ExportClientConfiguration.baseURLFromEnvironment(environment) ?? ExportClientConfiguration.defaultBaseURL
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func timeouts() throws -> Timeouts {
@@ -124,37 +114,12 @@ struct GlobalOptions: ParsableArguments {
 
 extension RequestMethod: ExpressibleByArgument {}
 
-/// The command line's logger: `-v`/`-q` over `FSEXPORT_LOG_LEVEL`, `--log-format` over
-/// `FSEXPORT_LOG_FORMAT`; a bad value in the environment is a usage error.
-func makeLogger(
-    verbose: Bool, quiet: Bool, format: FSExportLogHandler.Format? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
-) throws -> Logger {
-    var level: Logger.Level = verbose ? .debug : quiet ? .error : .info
-    if !verbose, !quiet, let text = environment["FSEXPORT_LOG_LEVEL"], !text.isEmpty {
-        guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
-            let names = Logger.Level.allCases.map(\.rawValue)
-            throw ValidationError("FSEXPORT_LOG_LEVEL must be one of \(names.joined(separator: ", ")), not '\(text)'")
-        }
-        level = parsed
-    }
-    var chosen = format ?? .text
-    if format == nil, let text = environment["FSEXPORT_LOG_FORMAT"], !text.isEmpty {
-        guard let parsed = FSExportLogHandler.Format(rawValue: text.lowercased()) else {
-            throw ValidationError("FSEXPORT_LOG_FORMAT must be text or json, not '\(text)'")
-        }
-        chosen = parsed
-    }
-    return Logger(label: "fsexport") { _ in FSExportLogHandler(format: chosen, logLevel: level) }
-}
 
-extension FSExportLogHandler.Format: ExpressibleByArgument {}
 
 /// A base URL is checked before anything is printed or asked: a usage error, not a network one.
 func validateBaseURL(_ text: String?) throws {
     guard let text else { return }
-    guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false,
-        url.query == nil, url.fragment == nil
-    else {
+    guard ExportClientConfiguration.isBaseURL(text) else {
         throw ValidationError("--base-url must be an http(s) URL such as https://export.fullstory.com, not '\(text)'")
     }
 }

@@ -51,33 +51,24 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "List the bundles that would be downloaded and what each stage would write; change nothing.")
     var dryRun = false
 
-    @Flag(name: .shortAndLong, help: "Log every request and decision.")
-    var verbose = false
-
-    @Flag(name: .shortAndLong, help: "Log only errors.")
-    var quiet = false
+    @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var metrics: MetricsOptions
 
-    @Option(help: ArgumentHelp("Log lines as text (RFC 3339 times when not on a terminal) or json, one object a line. Default: FSEXPORT_LOG_FORMAT, else text.", valueName: "format"))
-    var logFormat: FSExportLogHandler.Format?
-
     func validate() throws {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
-        if verbose && quiet { throw ValidationError("--verbose and --quiet cannot be used together") }
         do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
-        _ = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
         if try metrics.address() != nil, !follow { throw ValidationError("--metrics-address serves while --follow runs; for a single run, use --metrics-file") }
     }
 
     func run() async throws {
-        let logger = try makeLogger(verbose: verbose, quiet: quiet, format: logFormat)
+        let logger = logging.logger
         let overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
         try await reportingErrors(logger) {
             let display = ProgressDisplay()
             defer { display.finish() }
             if metrics.enabled { _ = MetricsExport.registry }  // before the engine records anything
-            try await pipeline.withEngine(overrides: overrides, logger: logger, progress: quiet ? nil : display.runReporter) { engine in
+            try await pipeline.withEngine(overrides: overrides, logger: logger, progress: logging.quiet ? nil : display.runReporter) { engine in
                 // A metrics file that cannot be written is said, and does not fail the delivery.
                 let written = metrics.metricsFile.map { path in
                     { @Sendable in
@@ -201,7 +192,7 @@ struct RunCommand: AsyncParsableCommand {
 /// the sinks' own naming code.
 enum DryRunPlan {
     static func outputs(of engine: Engine, for bundle: ExportBundle) -> [(Stage, [String])] {
-        let stages = engine.configuration.stages.topologicallySorted() ?? engine.configuration.stages
+        let stages = engine.configuration.stages  // in pipeline order
         var names: [String: [String]] = [:]
         var result: [(Stage, [String])] = []
         for stage in stages {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FSExportClient
 import FSExportCore
 import FSExportPipeline
+import FSExportSimulatedData
 import FSExportSimulator
 import Logging
 

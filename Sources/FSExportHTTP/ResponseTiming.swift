@@ -1,3 +1,4 @@
+import FSExportCore
 import Synchronization
 
 /// When the server began to answer one attempt. The request reached the server no later, which
@@ -6,10 +7,14 @@ import Synchronization
 ///
 /// It also keeps what `-v` logs of the attempt: the request line, the status, the body's bytes.
 package final class ResponseTiming: Sendable {
-    package let sent = ContinuousClock.now
+    /// Time since the attempt was sent, on the retry layer's clock.
+    package let sinceSent: Stopwatch
 
-    package init() {}
-    private let began = Mutex<ContinuousClock.Instant?>(nil)
+    package init(clocks: Clocks = .system) {
+        sinceSent = clocks.stopwatch()
+    }
+
+    private let began = Mutex<Duration?>(nil)
     private let seen = Mutex<(request: String?, status: Int?, bytes: Int64)>((nil, nil, 0))
 
     package func sending(_ request: HTTPRequest) { seen.withLock { $0.request = "\(request.method) \(request.loggedTarget)" } }
@@ -23,12 +28,13 @@ package final class ResponseTiming: Sendable {
 
     /// Called from curl's header callback when a status line arrives (the first one counts).
     package func responseBegan() {
-        began.withLock { if $0 == nil { $0 = .now } }
+        let now = sinceSent.elapsed()
+        began.withLock { if $0 == nil { $0 = now } }
     }
 
     /// How long after sending the server may have counted the call: until its answer began, or
     /// until the attempt ended when no answer came.
-    package func latency(endedAt end: ContinuousClock.Instant = .now) -> Duration {
-        (began.withLock { $0 } ?? end) - sent
+    package func latency() -> Duration {
+        began.withLock { $0 } ?? sinceSent.elapsed()
     }
 }

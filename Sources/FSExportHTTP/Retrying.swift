@@ -36,7 +36,7 @@ package struct Retrying: Sendable {
         var number = 1
         while true {
             try await limiter?.acquire()
-            let timing = ResponseTiming()
+            let timing = ResponseTiming(clocks: clocks)
             let outcome = await Result { try await attempt(number, timing) }
             await limiter?.charge(latency: timing.latency())
             logCall(timing, attempt: number, outcome: outcome)
@@ -75,7 +75,7 @@ package struct Retrying: Sendable {
     /// `-v`: every call once, with its outcome, as data too (for JSON logs).
     private func logCall<T>(_ timing: ResponseTiming, attempt: Int, outcome: Result<T, any Error>) {
         guard logger.logLevel <= .debug, let call = timing.summary else { return }
-        let seconds = DurationText.seconds(ContinuousClock.now - timing.sent)
+        let seconds = DurationText.seconds(timing.sinceSent.elapsed())
         let status = call.status.map { "HTTP \($0)" } ?? "no answer"
         let failure: String
         switch outcome {

@@ -38,7 +38,7 @@ extension Pipeline {
         let defaultBaseURL = source.type == "segments" ? SegmentExportSettings.defaultBaseURL : ExportClientConfiguration.defaultBaseURL
         // The command line's --base-url, then FSEXPORT_BASE_URL (point every pipeline at a proxy or
         // a simulator without editing them), then the file's base_url.
-        let fromEnvironment = environment["FSEXPORT_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let fromEnvironment = try ExportClientConfiguration.baseURLFromEnvironment(environment)
         var configuration = ExportClientConfiguration(apiKey: key, baseURL: overrides.baseURL ?? fromEnvironment ?? source.baseURL ?? defaultBaseURL)
         configuration.clocks = overrides.clocks
         if let method = source.method {

@@ -1,3 +1,4 @@
+import FSExportSimulatedData
 import Foundation
 
 /// Writes the file of a segment export from the simulated dataset: the events whose EventStart

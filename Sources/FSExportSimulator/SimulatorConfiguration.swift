@@ -1,3 +1,5 @@
+import FSExportSimulatedData
+
 /// Everything about how a simulator behaves. The defaults are the real API's.
 public struct SimulatorConfiguration: Sendable {
     public var host: String

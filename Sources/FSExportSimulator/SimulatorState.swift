@@ -1,3 +1,5 @@
+import FSExportSimulatedData
+
 /// One request as the simulator saw it, for tests and for `fsexport simulate -v`.
 public struct SimulatorRequestRecord: Sendable {
     public enum Endpoint: String, Sendable { case list, get, create, operation, results, storage, other }

@@ -1,3 +1,4 @@
+import FSExportSimulatedData
 import Foundation
 import FSExportCore
 import FSExportSimulator

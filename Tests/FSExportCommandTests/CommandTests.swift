@@ -1,3 +1,4 @@
+import FSExportSimulatedData
 import FSExportSimulator
 import Foundation
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import FSExportCore
 import FSExportSinks
-import FSExportTesting
+import FSExportSinkTesting
 import Testing
 
 /// Every built-in sink keeps the contract ``SinkContract`` checks, and the check catches sinks that do not.

@@ -28,11 +28,20 @@ let package = Package(
             name: "my-fsexport",
             dependencies: ["CSVSink", .product(name: "FSExportCommand", package: fsexport)],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The sink's own tests: on the core alone (FSExportSinkTesting), quick to build.
         .testTarget(
             name: "CSVSinkTests",
             dependencies: [
                 "CSVSink",
                 .product(name: "FSExportCore", package: fsexport),
+                .product(name: "FSExportSinkTesting", package: fsexport),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Pipeline files that use it, against the simulator (FSExportTesting).
+        .testTarget(
+            name: "CSVPipelineTests",
+            dependencies: [
+                "CSVSink",
                 .product(name: "FSExportTesting", package: fsexport),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -49,8 +49,8 @@ public final class SegmentExportSource: BundleSource {
     /// export; a CSV one holds no events to read).
     public func arrivingFile(for destination: String) -> ArrivingFile? {
         switch settings.format.content(.gzip) {
-        case .bundle: ArrivingFile(path: SpoolDownload.partPath(for: destination))
-        case .ndjson: ArrivingFile(path: SpoolDownload.partPath(for: destination), ndjson: true)
+        case .bundle: ArrivingFile(path: SpoolLayout.partPath(for: destination))
+        case .ndjson: ArrivingFile(path: SpoolLayout.partPath(for: destination), ndjson: true)
         case .opaque: nil
         }
     }

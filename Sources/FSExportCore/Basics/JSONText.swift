@@ -3,9 +3,9 @@ import Foundation
 /// Text as a JSON string literal, for the few JSON lines fsexport writes by hand (log lines,
 /// the external-sink protocol, `status --json`): any text, quotes, backslashes and control
 /// characters included, comes out as valid JSON.
-public enum JSONText {
+package enum JSONText {
     /// `say "hi"` → `"say \"hi\""`
-    public static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -3,21 +3,21 @@
 /// control characters written out (`\n`, `\u001b`), so that no answer can forge a log line or
 /// drive the terminal, and the length bounded. The one step such text passes through before it
 /// reaches a log line, an error or a file; the log handler applies the first two to every line.
-public enum OutsideText {
+package enum OutsideText {
     /// `text` redacted, escaped, and cut to `limit` characters (with `…`).
-    public static func shown(_ text: some StringProtocol, limit: Int = 300) -> String {
+    package static func shown(_ text: some StringProtocol, limit: Int = 300) -> String {
         let safe = escapingControls(Secrets.redacted(String(text)))
         return safe.count > limit ? safe.prefix(limit) + "…" : safe
     }
 
     /// Bytes decoded as UTF-8 (invalid sequences replaced), then as ``shown(_:limit:)``.
-    public static func shown(bytes: some Collection<UInt8>, limit: Int = 300) -> String {
+    package static func shown(bytes: some Collection<UInt8>, limit: Int = 300) -> String {
         shown(String(decoding: Array(bytes), as: UTF8.self), limit: limit)
     }
 
     /// `text` with control characters, and the characters that reorder text on a terminal,
     /// written as escapes: one line, shown as it is.
-    public static func escapingControls(_ text: String) -> String {
+    package static func escapingControls(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var result = ""
         for scalar in text.unicodeScalars {

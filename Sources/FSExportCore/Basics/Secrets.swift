@@ -4,31 +4,31 @@ import Synchronization
 /// database password), so that none leaves the process: a child's environment never carries
 /// one, whatever variable it came from (`api_key: ${MY_FS_KEY}`), and no text that came from
 /// outside shows one, however a server or a program echoed it (``redacted(_:)``).
-public enum Secrets {
+package enum Secrets {
     private static let known = Mutex<Set<String>>([])
 
     /// Adds a secret (the API key, S3 and database credentials do when they are loaded).
-    public static func remember(_ secret: String) {
+    package static func remember(_ secret: String) {
         guard !secret.isEmpty else { return }
         known.withLock { _ = $0.insert(secret) }
     }
 
     /// Whether `value` holds a secret: is one, or has one inside (`Basic KEY`). Inside only counts
     /// for secrets of 8 characters or more, so that a short test key cannot match every `PATH`.
-    public static func contains(in value: String) -> Bool {
+    package static func contains(in value: String) -> Bool {
         known.withLock { keys in keys.contains { value == $0 || ($0.count >= 8 && value.contains($0)) } }
     }
 
     /// The environment without any variable whose value holds a secret, nor `FULLSTORY_API_KEY`.
-    public static func scrubbed(_ environment: [String: String]) -> [String: String] {
+    package static func scrubbed(_ environment: [String: String]) -> [String: String] {
         environment.filter { $0.key != "FULLSTORY_API_KEY" && !contains(in: $0.value) }
     }
 
     /// What replaces a secret in text.
-    public static let mark = "<redacted>"
+    package static let mark = "<redacted>"
 
     /// `text` with every secret this process knows replaced by ``mark``.
-    public static func redacted(_ text: String) -> String {
+    package static func redacted(_ text: String) -> String {
         let secrets = known.withLock { $0 }
         return secrets.isEmpty ? text : redacted(text, hiding: secrets)
     }
@@ -37,7 +37,7 @@ public enum Secrets {
     /// carries it, hex in either case) and with `/` escaped as JSON may (`\/`). Every byte of every
     /// occurrence of any of them is hidden, however they overlap. Secrets under 4 bytes are left:
     /// replacing them would garble text and hide nothing.
-    public static func redacted(_ text: String, hiding secrets: some Sequence<String>) -> String {
+    package static func redacted(_ text: String, hiding secrets: some Sequence<String>) -> String {
         let bytes = Array(text.utf8)
         var hidden: [Range<Int>] = []
         for secret in secrets where secret.utf8.count >= 4 {

@@ -12,9 +12,13 @@ public struct BundleDelivery: Sendable {
     public let stages: [Stage]
     public let stagingRoot: String
     public let logger: Logger
+    /// Each stage's place in ``stages``: commits go in that order.
+    private let position: [String: Int]
 
+    /// `stages` are kept in pipeline order (``Swift/Array/inPipelineOrder``), the order they commit in.
     public init(stages: [Stage], stagingRoot: String, logger: Logger) {
-        self.stages = stages
+        self.stages = stages.inPipelineOrder
+        position = Dictionary(self.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.stagingRoot = stagingRoot
         self.logger = logger
     }
@@ -110,8 +114,7 @@ public struct BundleDelivery: Sendable {
     }
 
     private func commitAll(_ commits: [(String, Commit)], bundle: Int64) async throws {
-        let order = (stages.topologicallySorted() ?? stages).map(\.name)
-        let sorted = commits.sorted { order.firstIndex(of: $0.0)! < order.firstIndex(of: $1.0)! }
+        let sorted = commits.sorted { position[$0.0, default: .max] < position[$1.0, default: .max] }
         for (index, (name, commit)) in sorted.enumerated() {
             do {
                 try await commit.commit()

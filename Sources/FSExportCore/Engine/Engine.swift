@@ -27,8 +27,9 @@ public final class Engine: Sendable {
         /// "Now" for settle, the state file and the metrics; what the run lock waits on.
         public var clocks = Clocks.system
 
+        /// `stages` are kept in pipeline order (each after its inputs), ordered once here.
         public init(stages: [Stage], spoolDirectory: String, statePath: String, start: Int64, until: Int64? = nil, settle: Duration = .zero) {
-            self.stages = stages
+            self.stages = stages.inPipelineOrder
             self.spoolDirectory = spoolDirectory
             self.statePath = statePath
             self.start = start
@@ -87,7 +88,7 @@ public final class Engine: Sendable {
         let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
         if !records { logger.info("the window starts after where the state file stands; the state file is left as it was") }
         let delivery = BundleDelivery(
-            stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder("staging"), logger: logger)
+            stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder(SpoolLayout.staging), logger: logger)
         var summary = RunSummary()
 
         var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
@@ -198,7 +199,7 @@ public final class Engine: Sendable {
 
     /// The download of `bundle` into the spool, reporting its progress as the `number`th of the listing.
     private func download(_ bundle: ExportBundle, number: Int, listing: PendingBundles) -> @Sendable () async throws -> DownloadedBundle {
-        let path = "\(configuration.spoolDirectory)/\(bundle.id).bundle"
+        let path = SpoolLayout.bundlePath(bundle.id, in: configuration.spoolDirectory)
         let source = self.source
         let position = RunProgress.Position(number: number, listed: listing.listed, listingComplete: listing.isComplete)
         let report = configuration.progress.map { report in

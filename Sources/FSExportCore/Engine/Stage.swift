@@ -40,6 +40,10 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
 }
 
 extension Array where Element == Stage {
+    /// Stages in pipeline order: each after its inputs, as they commit and as a dry run shows
+    /// them; as given if they form a cycle (which a pipeline file's validation refuses).
+    public var inPipelineOrder: [Stage] { topologicallySorted() ?? self }
+
     /// Stages ordered so that each comes after its inputs; nil if they form a cycle.
     public func topologicallySorted() -> [Stage]? {
         var placed: Set<String> = []

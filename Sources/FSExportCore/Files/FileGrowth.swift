@@ -5,13 +5,13 @@ import Synchronization
 /// (``BundleDecoder/init(following:ndjson:arriving:bundleID:batchSize:maximumEventSize:)``)
 /// waits for the next write instead of polling. Only watched files are tracked: a write to a
 /// file nobody follows costs one lock and one lookup.
-public final class FileGrowth: Sendable {
-    public static let shared = FileGrowth()
+package final class FileGrowth: Sendable {
+    package static let shared = FileGrowth()
 
     /// A file's name as both sides spell it: absolute and standardized.
-    public struct Key: Hashable, Sendable {
+    package struct Key: Hashable, Sendable {
         let path: String
-        public init(_ path: String) { self.path = URL(fileURLWithPath: path).standardizedFileURL.path }
+        package init(_ path: String) { self.path = URL(fileURLWithPath: path).standardizedFileURL.path }
     }
 
     private struct Watch {
@@ -30,10 +30,10 @@ public final class FileGrowth: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// The writer: bytes landed in `key`'s file, or its writing ended. Wakes whoever waits.
-    public func grew(_ key: Key) {
+    package func grew(_ key: Key) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard var watch = state.watches[key] else { return [] }
             watch.version += 1
@@ -47,7 +47,7 @@ public final class FileGrowth: Sendable {
 
     /// The reader: runs `body` with the file watched, so that ``version(of:)`` and
     /// ``wait(for:beyond:)`` see its writer's announcements.
-    public func watching<T>(_ key: Key, _ body: () async throws -> T) async rethrows -> T {
+    package func watching<T>(_ key: Key, _ body: () async throws -> T) async rethrows -> T {
         state.withLock { $0.watches[key, default: Watch()].watchers += 1 }
         defer {
             state.withLock { state in
@@ -60,11 +60,11 @@ public final class FileGrowth: Sendable {
 
     /// How many announcements the file has had: read before reading the file, then passed to
     /// ``wait(for:beyond:)``, so that a write between the read and the wait is not missed.
-    public func version(of key: Key) -> Int { state.withLock { $0.watches[key]?.version ?? 0 } }
+    package func version(of key: Key) -> Int { state.withLock { $0.watches[key]?.version ?? 0 } }
 
     /// Returns once the file has had an announcement after `version` (at once if it has), or
     /// the task is cancelled.
-    public func wait(for key: Key, beyond version: Int) async {
+    package func wait(for key: Key, beyond version: Int) async {
         let id = state.withLock { state in
             state.nextWaiter += 1
             return state.nextWaiter

@@ -14,26 +14,26 @@ import Logging
 /// ```swift
 /// LoggingSystem.bootstrap { _ in FSExportLogHandler(format: .json, logLevel: .info) }
 /// ```
-public struct FSExportLogHandler: LogHandler {
-    public enum Format: String, Sendable, CaseIterable {
+package struct FSExportLogHandler: LogHandler {
+    package enum Format: String, Sendable, CaseIterable {
         case text, json
     }
 
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
-    public let format: Format
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
+    package let format: Format
     /// Whether text lines start with their time (by default, when standard error is not a terminal).
-    public let timestamps: Bool
+    package let timestamps: Bool
     private let interactive: Bool
 
-    public init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
+    package init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
         self.format = format
         self.logLevel = logLevel
         interactive = isatty(STDERR_FILENO) == 1
         self.timestamps = timestamps ?? !interactive
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
@@ -41,7 +41,7 @@ public struct FSExportLogHandler: LogHandler {
     /// Every line, whatever its format and level, has every secret redacted: a message may carry
     /// what a server or a program sent back. Text lines also have control characters escaped, so
     /// that nothing a line carries can forge another line or drive the terminal.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let line =
             switch format {
             case .json: Self.json(event, metadata.merging(event.metadata ?? [:]) { $1 }, time: Self.now())

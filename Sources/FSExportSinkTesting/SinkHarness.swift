@@ -1,7 +1,6 @@
 import Foundation
-import FSExportClient
 import FSExportCore
-import FSExportSimulator
+import FSExportSimulatedData
 import Logging
 
 /// Drives a sink with simulated bundles, the way the engine does, so that a sink's unit test is a
@@ -14,9 +13,9 @@ import Logging
 /// #expect(result.files[0].text.hasPrefix("EventType,UserId\n"))
 /// ```
 ///
-/// Bundles come from an in-process simulator (realistic, seeded events) over loopback, are
-/// downloaded and verified by the real client, decoded, delivered to the sink, and committed. The
-/// files the sink publishes are captured in ``Result/files``.
+/// Bundles are the simulator's (realistic, seeded events, gzip), made by a ``SampleSource`` on the
+/// core alone, then decoded, delivered to the sink and committed as the engine does. The files
+/// the sink publishes are captured in ``Result/files``.
 public struct SinkHarness: Sendable {
     /// A context for building sinks in tests: stage "sink", relative paths under a temporary folder.
     public static var context: SinkContext {
@@ -43,29 +42,19 @@ public struct SinkHarness: Sendable {
     /// Delivers `bundles` simulated bundles of `eventsPerBundle` events each (bundle indexes in
     /// `emptyBundles` have none), committing each one.
     public func deliver(bundles: Int = 1, eventsPerBundle: Int = 100, emptyBundles: Set<Int> = [], seed: UInt64 = 1) async throws -> Result {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-harness-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let configuration = SimulatorConfiguration(
-            dataset: SimulatedDataset(seed: seed, bundleCount: bundles, eventsPerBundle: eventsPerBundle, emptyBundles: emptyBundles),
-            rateLimit: nil)
-        return try await ExportSimulator.withRunning(configuration) { try await run($0, work: work) }
+        let dataset = SimulatedDataset(seed: seed, bundleCount: bundles, eventsPerBundle: eventsPerBundle, emptyBundles: emptyBundles)
+        return try await TemporaryFolder("harness").withPath { work in try await run(SampleSource(dataset), work: work) }
     }
 
-    private func run(_ simulator: ExportSimulator, work: String) async throws -> Result {
-        let logger = Logger(label: "fsexport.harness")
-        let client = ExportClient(
-            configuration: ExportClientConfiguration(apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited),
-            logger: logger)
+    private func run(_ source: SampleSource, work: String) async throws -> Result {
         let capture = CapturingSink()
         let delivery = BundleDelivery(
             stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: capture, inputs: [.stage("sink")])],
-            stagingRoot: "\(work)/staging", logger: logger)
+            stagingRoot: try ConfinedRoot(work).folder(SpoolLayout.staging), logger: Logger(label: "fsexport.harness"))
         var result = Result(bundles: [], events: 0, files: [])
-        for try await bundle in client.bundles(from: 0) {
-            let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
-            let context = BundleContext(bundle, file: file)
-            result.events += try await delivery.deliver(context).events
+        for try await bundle in source.bundles(after: 0, until: nil) {
+            let file = try await source.fetch(bundle, to: SpoolLayout.bundlePath(bundle.id, in: work), progress: nil)
+            result.events += try await delivery.deliver(BundleContext(bundle, file: file)).events
             result.bundles.append(bundle)
         }
         result.files = capture.files

@@ -4,20 +4,20 @@
 /// The events follow the export format: integer ids below 2^53, RFC 3339 times with milliseconds,
 /// fields left out where they do not apply, custom variables named `<scope>_<name>_<type>`, and
 /// strings with escapes (`\n`, `\"`, `\\`, `\u00e9`) and raw UTF-8.
-struct EventGenerator {
+package struct EventGenerator {
     private var random: SplitMix64
     private let bundle: SimulatedDataset.Bundle
     private var emitted = 0
     private var buffer: [UInt8] = []
 
-    init(seed: UInt64, bundle: SimulatedDataset.Bundle) {
+    package init(seed: UInt64, bundle: SimulatedDataset.Bundle) {
         self.random = SplitMix64(seed: seed ^ (UInt64(bitPattern: bundle.id) &* 0x2545_F491_4F6C_DD1D))
         self.bundle = bundle
         buffer.reserveCapacity(1 << 20)
     }
 
     /// Produces the whole document, handing out pieces of about `chunkSize` bytes.
-    mutating func generate(chunkSize: Int = 1 << 20, _ sink: ([UInt8]) throws -> Void) rethrows {
+    package mutating func generate(chunkSize: Int = 1 << 20, _ sink: ([UInt8]) throws -> Void) rethrows {
         append("[")
         while emitted < bundle.eventCount {
             if emitted > 0 { append(",\n") }
@@ -34,15 +34,15 @@ struct EventGenerator {
     }
 
     /// What a segment export needs to know of an event besides its JSON.
-    struct EventFacts {
-        var milliseconds: Int64
-        var individualID: Int64
+    package struct EventFacts {
+        package var milliseconds: Int64
+        package var individualID: Int64
         /// The individual's record, as an individuals export lists it (from this event).
-        var individualJSON: String
+        package var individualJSON: String
     }
 
     /// Produces the same events as ``generate(chunkSize:_:)``, one at a time, each without separators.
-    mutating func forEachEvent(_ body: (EventFacts, [UInt8]) throws -> Void) rethrows {
+    package mutating func forEachEvent(_ body: (EventFacts, [UInt8]) throws -> Void) rethrows {
         while emitted < bundle.eventCount {
             buffer.removeAll(keepingCapacity: true)
             let written = writeEvent()
@@ -150,7 +150,7 @@ struct EventGenerator {
     }
 
     /// `2020-08-27T06:20:26.900Z`
-    static func rfc3339(milliseconds: Int64) -> String {
+    package static func rfc3339(milliseconds: Int64) -> String {
         let seconds = milliseconds / 1000
         let days = seconds / 86_400
         let secondOfDay = seconds % 86_400

@@ -1,7 +1,6 @@
 import Foundation
-import FSExportClient
 import FSExportCore
-import FSExportSimulator
+import FSExportSimulatedData
 import Logging
 
 /// The contract every sink keeps, as a check a sink's own test runs in one line:
@@ -14,7 +13,7 @@ import Logging
 ///
 /// `make` builds the sink for a context whose folder (``SinkContext/baseDirectory``, where
 /// relative paths in its options resolve) is a fresh temporary folder, and the sink runs on a
-/// simulated bundle, downloaded and decoded for real, the way the engine runs it:
+/// simulated bundle (a ``SampleSource``'s), decoded for real, the way the engine runs it:
 /// - **Abort leaves nothing**: when a sibling stage fails, the sink is aborted, and its folder is
 ///   as it was before.
 /// - **Nothing lands outside its folder**: a committed delivery writes below that folder only.
@@ -32,15 +31,15 @@ public enum SinkContract {
     public static func verify(
         eventsPerBundle: Int = 50, _ make: @Sendable (SinkContext) throws -> any Sink
     ) async throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-contract-\(UUID().uuidString)").path
-        let folder = "\(work)/sink"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let context = SinkContext(stage: "sink", baseDirectory: folder, readsSource: true, hasDownstream: true)
-        let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: eventsPerBundle), rateLimit: nil)
-        let failures = try await ExportSimulator.withRunning(configuration) { simulator in
-            let bundle = try await download(from: simulator, into: work)
-            return try await check(make(context), bundle: bundle, work: work, folder: folder)
+        let failures = try await TemporaryFolder("contract").withPath { work in
+            let folder = "\(work)/sink"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let context = SinkContext(stage: "sink", baseDirectory: folder, readsSource: true, hasDownstream: true)
+            let source = SampleSource(SimulatedDataset(bundleCount: 1, eventsPerBundle: eventsPerBundle))
+            var listing = source.bundles(after: 0, until: nil).makeAsyncIterator()
+            guard let bundle = try await listing.next() else { throw SinkError("the sample source listed no bundle") }
+            let file = try await source.fetch(bundle, to: SpoolLayout.bundlePath(bundle.id, in: work), progress: nil)
+            return try await check(make(context), bundle: BundleContext(bundle, file: file), work: work, folder: folder)
         }
         if !failures.isEmpty { throw Violations(failures: failures) }
     }
@@ -54,14 +53,14 @@ public enum SinkContract {
         let failing = BundleDelivery(
             stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")]),
                      Stage(name: "sibling", sink: FailingSink(), inputs: [.source])],
-            stagingRoot: try ConfinedRoot(work).folder("staging"), logger: logger)
+            stagingRoot: try ConfinedRoot(work).folder(SpoolLayout.staging), logger: logger)
         _ = try? await failing.deliver(bundle)
         let changed = difference(before, try tree(work))
         if !changed.isEmpty { failures.append("after abort, these changed: \(changed.prefix(5).joined(separator: ", "))") }
 
         let delivery = BundleDelivery(
             stages: [Stage(name: "sink", sink: sink, inputs: [.source]), Stage(name: "capture", sink: CapturingSink(), inputs: [.stage("sink")])],
-            stagingRoot: try ConfinedRoot(work).folder("staging"), logger: logger)
+            stagingRoot: try ConfinedRoot(work).folder(SpoolLayout.staging), logger: logger)
         do {
             _ = try await delivery.deliver(bundle)
         } catch {
@@ -81,22 +80,12 @@ public enum SinkContract {
         return failures
     }
 
-    /// Downloads the simulator's bundle, as the engine would.
-    private static func download(from simulator: ExportSimulator, into work: String) async throws -> BundleContext {
-        let client = ExportClient(configuration: ExportClientConfiguration(
-            apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited))
-        var listing = client.bundles(from: 0).makeAsyncIterator()
-        guard let bundle = try await listing.next() else { throw SinkError("the simulator listed no bundle") }
-        let file = try await client.download(bundle.id, to: "\(work)/\(bundle.id).bundle")
-        return BundleContext(bundle, file: file)
-    }
-
     /// Every file below `root` (but the engine's staging folder and the downloaded bundle), with its bytes.
     private static func tree(_ root: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
         guard let walker = FileManager.default.enumerator(atPath: root) else { return files }
         while let relative = walker.nextObject() as? String {
-            guard !relative.hasPrefix("staging"), !relative.hasSuffix(".bundle") else { continue }
+            guard !relative.hasPrefix(SpoolLayout.staging), !relative.hasSuffix(SpoolLayout.bundleSuffix) else { continue }
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
                 files[relative] = FileManager.default.contents(atPath: "\(root)/\(relative)") ?? Data()
