@@ -247,7 +247,10 @@ let package = Package(
         .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib", "FSExportCore", "FSExportSinkTesting"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
-            dependencies: ["FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "FSExportTestSupport"],
+            dependencies: [
+                "FSExportClient", "FSExportHTTP", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "FSExportTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCoreTests",

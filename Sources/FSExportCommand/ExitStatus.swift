@@ -71,7 +71,16 @@ func reportingErrors(_ logger: Logger, _ body: () async throws -> Void) async th
     } catch is CancellationError {
         throw ExitCode(ExitStatus.interrupted.rawValue)  // told to stop: not an error to report
     } catch {
-        logger.error("\(error)")
-        throw ExitCode(ExitStatus.of(error).rawValue)
+        // The line says what the exit status will be, and which bundle and stage, when one failed.
+        let status = ExitStatus.of(error).rawValue
+        var metadata: Logger.Metadata = ["exit_code": "\(status)"]
+        if let failure = error as? StageFailure {
+            metadata["bundle_id"] = "\(failure.bundleID)"
+            metadata["stage"] = "\(failure.stage)"
+        } else if let damaged = error as? BundleFormatError, let bundle = damaged.bundleID {
+            metadata["bundle_id"] = "\(bundle)"
+        }
+        logger.error("\(error)", metadata: metadata)
+        throw ExitCode(status)
     }
 }

@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Synchronization
 
 /// `run --metrics-file` and `run --follow --metrics-address`: the run's swift-metrics, kept in a
 /// Prometheus registry, written for node_exporter's textfile collector or served at `/metrics`.
@@ -30,24 +31,87 @@ struct MetricsOptions: ParsableArguments {
     }
 }
 
-/// The registry the metrics go to, bootstrapped once for the process.
-enum MetricsExport {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
+/// The metrics of one pipeline's runs in this process: swift-metrics bootstrapped into a
+/// Prometheus registry (``PipelineMetricsFactory``), counters that go on from the totals saved
+/// beside the state file, and after each run the series a staleness alert needs, whether the run
+/// succeeded or not: when the pipeline last succeeded, the lag of the state file, the last run's
+/// outcome. Written for node_exporter's textfile collector, or served at `/metrics`.
+final class PipelineMetrics: Sendable {
+    let factory: PipelineMetricsFactory
+    let totalsPath: String
+    private let totals: Mutex<MetricsTotals>
 
-    /// Writes the registry's text, atomically.
-    static func write(to path: String) throws {
-        let (folder, name) = ConfinedRoot.holding(path)
-        try folder.writeAtomically(Data(registry.emitToBuffer()), to: name)
+    /// swift-metrics takes one factory a process: the first pipeline's.
+    private static let bootstrapped = Mutex<PipelineMetricsFactory?>(nil)
+
+    /// Starts the metrics of the pipeline whose state file is at `statePath`, its counters going on
+    /// from their saved totals.
+    init(pipeline: String, statePath: String, logger: Logger) {
+        factory = Self.bootstrapped.withLock { factory in
+            if let factory { return factory }
+            let made = PipelineMetricsFactory(registry: PrometheusCollectorRegistry(), pipeline: pipeline)
+            MetricsSystem.bootstrap(made)
+            factory = made
+            return made
+        }
+        totalsPath = MetricsTotals.path(beside: statePath)
+        let saved = MetricsTotals.load(from: totalsPath) { logger.warning("\($0)") }
+        totals = Mutex(saved)
+        for count in saved.counters where count.value > 0 {
+            Counter(label: count.series.name, dimensions: count.series.labels.sorted { $0.key < $1.key }).increment(by: count.value)
+        }
+        recordLastRun(saved)
+    }
+
+    /// After a run, successful or not: the gauges it may not have reached, saved totals, and the
+    /// textfile when one is asked for. `checkpointStop` is the state file's, read after the run.
+    func finishRun(succeeded: Bool, checkpointStop: Int64?, now: Int64, metricsFile: String?, logger: Logger) {
+        let current = totals.withLock { totals in
+            totals.counters = factory.counterTotals.sorted { ($0.key.name, $0.key.labels.description) < ($1.key.name, $1.key.labels.description) }
+                .map { MetricsTotals.Count(series: $0.key, value: $0.value) }
+            totals.lastRun = now
+            totals.lastRunSucceeded = succeeded
+            if succeeded { totals.lastSuccess = now }
+            return totals
+        }
+        recordLastRun(current)
+        if let checkpointStop { Gauge(label: "fsexport_checkpoint_lag_seconds").record(Double(now - checkpointStop)) }
+        do { try current.save(to: totalsPath) } catch { logger.warning("cannot save the metrics totals: \(error)") }
+        if let metricsFile {
+            do {
+                let (folder, name) = ConfinedRoot.holding(metricsFile)
+                try folder.writeAtomically(Data(exposition()), to: name)
+            } catch {
+                logger.warning("cannot write the metrics file: \(error)")  // said; it does not fail the delivery
+            }
+        }
+    }
+
+    private func recordLastRun(_ totals: MetricsTotals) {
+        if let lastSuccess = totals.lastSuccess { Gauge(label: "fsexport_last_success_timestamp_seconds").record(Double(lastSuccess)) }
+        if let lastRun = totals.lastRun { Gauge(label: "fsexport_last_run_timestamp_seconds").record(Double(lastRun)) }
+        if let succeeded = totals.lastRunSucceeded { Gauge(label: "fsexport_last_run_success").record(succeeded ? 1 : 0) }
+    }
+
+    /// The Prometheus text of every series.
+    func exposition() -> [UInt8] { factory.registry.emitToBuffer() }
+
+    /// For `/healthz`: whether the last run succeeded, in words.
+    var health: (healthy: Bool, text: String) {
+        let totals = totals.withLock { $0 }
+        switch totals.lastRunSucceeded {
+        case nil: return (true, "no run has ended yet\n")
+        case true?: return (true, "ok: the last run succeeded at \(Timestamp.iso8601(totals.lastRun ?? 0))\n")
+        case false?:
+            let since = totals.lastSuccess.map { "; the last success was at \(Timestamp.iso8601($0))" } ?? "; no run has succeeded yet"
+            return (false, "failing: the last run, at \(Timestamp.iso8601(totals.lastRun ?? 0)), failed\(since)\n")
+        }
     }
 }
 
 /// A minimal HTTP server for `/metrics`, on SwiftNIO; its lifetime is the caller's scope.
 enum MetricsServer {
-    static func withServing<T>(host: String, port: Int, logger: Logger, _ body: () async throws -> T) async throws -> T {
+    static func withServing<T>(host: String, port: Int, metrics: PipelineMetrics, logger: Logger, _ body: () async throws -> T) async throws -> T {
         let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -66,7 +130,7 @@ enum MetricsServer {
             try? await channel.executeThenClose { connections in
                 await withDiscardingTaskGroup { group in
                     do {
-                        for try await connection in connections { group.addTask { await serve(connection) } }
+                        for try await connection in connections { group.addTask { await serve(connection, metrics: metrics) } }
                     } catch {}
                 }
             }
@@ -78,7 +142,7 @@ enum MetricsServer {
         return try await body()
     }
 
-    private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, metrics: PipelineMetrics) async {
         try? await connection.executeThenClose { inbound, outbound in
             var path = ""
             for try await part in inbound {
@@ -86,18 +150,28 @@ enum MetricsServer {
                 case .head(let head): path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
                 case .body: continue
                 case .end:
-                    let found = path == "/metrics"
-                    let body = found ? MetricsExport.registry.emitToBuffer() : Array("not found: try /metrics\n".utf8)
+                    let (status, type, body) = answer(path, metrics: metrics)
                     var headers = HTTPHeaders()
-                    headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
+                    headers.add(name: "Content-Type", value: type)
                     headers.add(name: "Content-Length", value: "\(body.count)")
                     headers.add(name: "Connection", value: "close")
-                    try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers)))
+                    try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
                     try await outbound.write(.end(nil))
                     return
                 }
             }
+        }
+    }
+
+    /// `/metrics`: the exposition; `/healthz`: 200 while the last run succeeded, 503 once one failed.
+    private static func answer(_ path: String, metrics: PipelineMetrics) -> (HTTPResponseStatus, String, [UInt8]) {
+        switch path {
+        case "/metrics": return (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
+        case "/healthz":
+            let health = metrics.health
+            return (health.healthy ? .ok : .serviceUnavailable, "text/plain; charset=utf-8", Array(health.text.utf8))
+        default: return (.notFound, "text/plain", Array("not found: try /metrics or /healthz\n".utf8))
         }
     }
 }

@@ -62,33 +62,46 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.logger
+        let logger = {
+            var logger = logging.logger
+            logger[metadataKey: "pipeline"] = "\(Pipeline.name(ofFile: pipeline.file))"
+            return logger
+        }()
         let overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
         try await reportingErrors(logger) {
             let display = ProgressDisplay()
             defer { display.finish() }
-            if metrics.enabled { _ = MetricsExport.registry }  // before the engine records anything
             try await pipeline.withEngine(overrides: overrides, logger: logger, progress: logging.quiet ? nil : display.runReporter) { engine in
-                // A metrics file that cannot be written is said, and does not fail the delivery.
-                let written = metrics.metricsFile.map { path in
-                    { @Sendable in
-                        do { try MetricsExport.write(to: path) } catch { logger.warning("cannot write the metrics file: \(error)") }
+                // Started before the engine records anything; after each run, its outcome and the
+                // state file's lag are recorded and the totals saved, whether it succeeded or not.
+                let pipelineMetrics = metrics.enabled && !dryRun
+                    ? PipelineMetrics(pipeline: engine.configuration.pipelineName, statePath: engine.configuration.statePath, logger: logger) : nil
+                let written = pipelineMetrics.map { pipelineMetrics in
+                    { @Sendable (succeeded: Bool) in
+                        pipelineMetrics.finishRun(
+                            succeeded: succeeded, checkpointStop: (try? engine.checkpointStore.load())?.stop,
+                            now: engine.configuration.clocks.wall(), metricsFile: metrics.metricsFile, logger: logger)
                     }
                 }
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {
                     let interval = try DurationText.parse(interval)
-                    if let address = try metrics.address() {
-                        try await MetricsServer.withServing(host: address.host, port: address.port, logger: logger) {
+                    if let address = try metrics.address(), let pipelineMetrics {
+                        try await MetricsServer.withServing(host: address.host, port: address.port, metrics: pipelineMetrics, logger: logger) {
                             try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)
                         }
                     } else {
                         try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)
                     }
                 } else {
-                    defer { written?() }  // a failed run is a fact for the metrics too
-                    try await Self.runOnce(engine, since: overrides.since, logger: logger)
+                    do {
+                        try await Self.runOnce(engine, since: overrides.since, logger: logger)
+                        written?(true)
+                    } catch {
+                        written?(false)  // a failed run is a fact for the metrics too
+                        throw error
+                    }
                 }
             }
         }
@@ -132,7 +145,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private static func follow(
-        _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable () -> Void)? = nil
+        _ engine: Engine, interval: Duration, since: Int64?, logger: Logger, afterRound: (@Sendable (_ succeeded: Bool) -> Void)? = nil
     ) async throws {
         let stopSignal = SignalBox()
         // A failed round is retried as any failed call is: backoff from 30 s, never longer than
@@ -149,11 +162,11 @@ struct RunCommand: AsyncParsableCommand {
                         defer { since = nil }  // after the first round, the state file leads
                         return try await engine.runOnce(since: since)
                     } catch where !Task.isCancelled {
-                        afterRound?()
+                        afterRound?(false)
                         throw RetryableFailure("\(error)", category: "round")
                     }
                 }
-                afterRound?()
+                afterRound?(true)
                 // A stop asked during the round ends the run now, not after the interval.
                 if engine.isStopRequested {
                     logger.info("\(summary.description); stopped")

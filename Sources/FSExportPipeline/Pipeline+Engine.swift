@@ -79,6 +79,7 @@ extension Pipeline {
         var configuration = Engine.Configuration(
             stages: stages, spoolDirectory: spoolPath, statePath: statePath, start: start, until: until, settle: settle)
         configuration.clocks = overrides.clocks
+        configuration.pipelineName = stateName
         configuration.stateOwner = stateOwner
         configuration.legacyStatePath = try adoptedLegacyState()
         if let size = source.maxEventSize { configuration.maximumEventSize = try ByteSizeText.parse(size) }
@@ -91,6 +92,9 @@ extension Pipeline {
     ) throws -> Engine {
         var configuration = try engineConfiguration(overrides: overrides)
         configuration.progress = progress
+        // Every line of the run, the source's included, says which pipeline it is about.
+        var logger = logger
+        logger[metadataKey: "pipeline"] = "\(stateName)"
         return Engine(source: try makeSource(overrides: overrides, logger: logger), configuration: configuration, logger: logger)
     }
 

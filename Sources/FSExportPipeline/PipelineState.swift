@@ -9,7 +9,11 @@ import Yams
 /// nothing. The state file records its pipeline, so a state shared by a `state:` key is refused.
 extension Pipeline {
     /// What the default state and spool folder are named after.
-    var stateName: String {
+    var stateName: String { Self.name(ofFile: file) }
+
+    /// A pipeline's name, from its file's: `nightly` for `nightly.fsexport.yml`. Its state folder,
+    /// its log lines and its metrics are named after it.
+    public static func name(ofFile file: String) -> String {
         var name = URL(fileURLWithPath: file).lastPathComponent
         for suffix in [".yml", ".yaml", ".json"] where name.hasSuffix(suffix) {
             name.removeLast(suffix.count)

@@ -299,14 +299,33 @@ struct StatusResetTests {
 
 @Suite("Metrics", .serialized)
 struct MetricsTests {
-    /// The sample lines of a Prometheus text exposition, by name and labels.
-    static func samples(_ text: String) -> [String: Double] {
+    /// The sample lines of a Prometheus text exposition, by name and labels, the `pipeline`
+    /// label (on every series) left out: `name{reason="http_503"}`.
+    static func samples(_ text: String, pipeline: String = "p") -> [String: Double] {
         var result: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            result[String(line[..<space])] = value
+            let key = line[..<space].replacingOccurrences(of: ",pipeline=\"\(pipeline)\"", with: "")
+                .replacingOccurrences(of: "pipeline=\"\(pipeline)\"", with: "").replacingOccurrences(of: "{}", with: "")
+            result[key] = value
         }
         return result
+    }
+
+    /// The exposition as Prometheus's own Python parser reads it: each family's name, type, help
+    /// and samples (installed by `.ci/install-deps --tests` into .build-moto).
+    static func parsed(_ path: String) async throws -> [[String: Any]] {
+        let python = "\(LayeringTests.repository)/.build-moto/bin/python3"
+        let script = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            print(json.dumps([{"name": f.name, "type": f.type, "help": f.documentation,
+                               "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in f.samples]}
+                              for f in text_string_to_metric_families(open(sys.argv[1]).read())]))
+            """
+        let run = try await FSExportBinary.run(["-c", script, path], executable: python)
+        try #require(run.status == 0, "prometheus_client could not read it (is it installed? .ci/install-deps --tests): \(run.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
     }
 
     @Test("run --metrics-file writes Prometheus text after the run, atomically: deliveries, events, bytes, retries by reason, stage failures and durations, success time, lag")
@@ -350,6 +369,69 @@ struct MetricsTests {
         let samples = Self.samples(try String(contentsOfFile: "\(work)/fsexport.prom", encoding: .utf8))
         #expect(samples[#"fsexport_stage_failures_total{stage="broken"}"#] == 1)
         #expect(samples["fsexport_last_success_timestamp_seconds"] == nil)
+        #expect(samples["fsexport_last_run_success"] == 0)
+    }
+
+    @Test("Metrics an alert can rely on: every series on every run, zero when idle, counters cumulative across runs, last success and lag kept through a failure, HELP and TYPE, a pipeline label; read by Prometheus's own parser")
+    func acrossRuns() async throws {
+        let work = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try """
+            source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}
+            stages:
+              raw: {type: files, inputs: [source], root: \(work)/out, path: "{id}.json.gz"}
+              lines: {type: files, inputs: [source], root: \(work)/out, format: ndjson, path: "{id}.ndjson"}
+            """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
+        let file = "\(work)/p.prom"
+        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+            func run(until: String, key: String = simulator.configuration.apiKey) async throws -> (status: Int32, samples: [String: Double]) {
+                let run = try await FSExportBinary.run(
+                    ["run", "\(work)/p.yml", "--until", until, "--metrics-file", file], key: key, environment: ["FSEXPORT_BASE_URL": simulator.baseURL])
+                return (run.status, Self.samples(try String(contentsOfFile: file, encoding: .utf8)))
+            }
+            let first = try await run(until: "2024-01-03")
+            #expect(first.status == 0)
+            #expect(first.samples["fsexport_bundles_delivered_total"] == 2)
+            #expect(first.samples["fsexport_last_run_success"] == 1)
+            let succeeded = try #require(first.samples["fsexport_last_success_timestamp_seconds"])
+
+            // Nothing new: every series is still there, the counters where they were.
+            let idle = try await run(until: "2024-01-03")
+            #expect(idle.status == 0)
+            #expect(idle.samples["fsexport_bundles_delivered_total"] == 2, "cumulative, not this run's 0")
+            #expect(idle.samples["fsexport_events_delivered_total"] == 400)
+            #expect(idle.samples[#"fsexport_stage_failures_total{stage="raw"}"#] == 0)
+            #expect(idle.samples[#"fsexport_stage_duration_seconds_count{stage="raw"}"#] != nil)
+            let lastSuccess = try #require(idle.samples["fsexport_last_success_timestamp_seconds"])
+            #expect(lastSuccess >= succeeded)
+
+            // A failed run (the key refused) keeps last success and lag, and says it failed.
+            let failed = try await run(until: "2024-01-04", key: "wrong-key")
+            #expect(failed.status != 0)
+            #expect(failed.samples["fsexport_last_run_success"] == 0)
+            #expect(failed.samples["fsexport_last_success_timestamp_seconds"] == lastSuccess)
+            let lag = Double(Int64(Date().timeIntervalSince1970) - SimulatedDataset().bundle(at: 1).stop)
+            #expect(abs((failed.samples["fsexport_checkpoint_lag_seconds"] ?? 0) - lag) < 60)
+            #expect(failed.samples["fsexport_bundles_delivered_total"] == 2)
+
+            let again = try await run(until: "2024-01-04")
+            #expect(again.samples["fsexport_bundles_delivered_total"] == 3)
+            #expect(again.samples["fsexport_last_run_success"] == 1)
+
+            // As Prometheus reads it: each family has its help and type, each sample the pipeline's label.
+            let families = try await Self.parsed(file)
+            let names = Set(families.compactMap { $0["name"] as? String })
+            #expect(names.isSuperset(of: ["fsexport_bundles_delivered", "fsexport_events_delivered", "fsexport_bytes_downloaded", "fsexport_stage_failures",
+                                          "fsexport_stage_duration_seconds", "fsexport_checkpoint_lag_seconds", "fsexport_last_success_timestamp_seconds",
+                                          "fsexport_last_run_success"]), "\(names.sorted())")
+            for family in families {
+                #expect(!((family["help"] as? String) ?? "").isEmpty, "\(family["name"] ?? "?") has no HELP")
+                #expect(["counter", "gauge", "histogram"].contains(family["type"] as? String ?? ""), "\(family["name"] ?? "?")")
+                for sample in family["samples"] as? [[String: Any]] ?? [] {
+                    #expect((sample["labels"] as? [String: String])?["pipeline"] == "p", "\(sample)")
+                }
+            }
+        }
     }
 
     @Test("run --follow --metrics-address serves /metrics while it runs")
@@ -366,6 +448,8 @@ struct MetricsTests {
         #expect(Self.samples(scrape)["fsexport_bundles_delivered_total"] == 2, "\(scrape)")
         let missing = try await FSExportBinary.run(["-c", "curl -s -o /dev/null -w '%{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/other"))'"], executable: "/bin/bash")
         #expect(missing.stdout == "404")
+        let health = try await shellOutput("curl -s -w ' %{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/healthz"))'")
+        #expect(health.hasPrefix("ok: the last run succeeded at ") && health.hasSuffix(" 200"), "\(health)")
         kill(process.processIdentifier, SIGINT)
         await process.exited()
         #expect(process.terminationStatus == 130)

@@ -26,6 +26,8 @@ public final class Engine: Sendable {
         public var progress: (@Sendable (RunProgress) -> Void)?
         /// "Now" for settle, the state file and the metrics; what the run lock waits on.
         public var clocks = Clocks.system
+        /// What logs and metrics call the pipeline (its file's name, as its state folder is named).
+        public var pipelineName = "pipeline"
 
         /// `stages` are kept in pipeline order (each after its inputs), ordered once here.
         public init(stages: [Stage], spoolDirectory: String, statePath: String, start: Int64, until: Int64? = nil, settle: Duration = .zero) {
@@ -119,14 +121,22 @@ public final class Engine: Sendable {
                     break
                 }
                 if number == 2 { try await prepareStages(before: bundle.id) }  // the first bundle of this run
-                logger.info("delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))")
+                logger.info(
+                    "delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))",
+                    metadata: ["bundle_id": "\(bundle.id)", "bytes": "\(file.byteCount)"])
+                let delivered = clocks.stopwatch()
                 var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
                 context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
                 let outcome = try await delivery.deliver(context)
                 if records { checkpoint = try store.record(bundle, after: checkpoint) }
                 ConfinedRoot.removeIfPresent(file.path)
                 summary.add(bundle, file: file, outcome: outcome)
-                logger.info("committed bundle \(bundle.id): \(outcome.events) events")
+                logger.info(
+                    "committed bundle \(bundle.id): \(outcome.events) events",
+                    metadata: [
+                        "bundle_id": "\(bundle.id)", "events": "\(outcome.events)", "bytes": "\(file.byteCount)",
+                        "duration_s": "\(DurationText.seconds(delivered.elapsed()).dropLast())",
+                    ])
             }
             return next
         }

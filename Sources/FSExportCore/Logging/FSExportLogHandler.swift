@@ -14,26 +14,26 @@ import Logging
 /// ```swift
 /// LoggingSystem.bootstrap { _ in FSExportLogHandler(format: .json, logLevel: .info) }
 /// ```
-package struct FSExportLogHandler: LogHandler {
-    package enum Format: String, Sendable, CaseIterable {
+public struct FSExportLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable {
         case text, json
     }
 
-    package var logLevel: Logger.Level
-    package var metadata: Logger.Metadata = [:]
-    package let format: Format
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public let format: Format
     /// Whether text lines start with their time (by default, when standard error is not a terminal).
-    package let timestamps: Bool
+    public let timestamps: Bool
     private let interactive: Bool
 
-    package init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
+    public init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
         self.format = format
         self.logLevel = logLevel
         interactive = isatty(STDERR_FILENO) == 1
         self.timestamps = timestamps ?? !interactive
     }
 
-    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
@@ -41,7 +41,7 @@ package struct FSExportLogHandler: LogHandler {
     /// Every line, whatever its format and level, has every secret redacted: a message may carry
     /// what a server or a program sent back. Text lines also have control characters escaped, so
     /// that nothing a line carries can forge another line or drive the terminal.
-    package func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let line =
             switch format {
             case .json: Self.json(event, metadata.merging(event.metadata ?? [:]) { $1 }, time: Self.now())
@@ -51,6 +51,9 @@ package struct FSExportLogHandler: LogHandler {
     }
 
     private func text(_ event: LogEvent, _ fields: Logger.Metadata) -> String {
+        // A text log is one pipeline's (its terminal, cron mail or unit's journal): it is not named
+        // on every line. JSON lines, shipped to a store beside other pipelines', carry it.
+        let fields = fields.filter { $0.key != "pipeline" }
         let suffix = fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.safe("\($0.value)"))" }.joined(separator: " ")
         // On a terminal, a log line first clears a progress line that may be showing.
         let start = interactive ? "\r\u{1B}[2K" : ""
