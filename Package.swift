@@ -207,8 +207,8 @@ let package = Package(
         .target(
             name: "FSExportCommand",
             dependencies: [
-                "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportSimulatedData", "FSExportZlib", "FSExportCore", "FSExportPipeline",
-                "FSExportArchive",
+                "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportSimulatedData", "FSExportZlib", "FSExportZstd", "FSExportCore",
+                "FSExportPipeline", "FSExportArchive", "FSExportSinks", "FSExportWarehouse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -16,6 +16,12 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         guard !trimmed.contains(where: { $0.isNewline || $0 == "\r" }) else {
             throw ExportError.configuration("the API key contains a line break; a key file must hold the key alone")
         }
+        // A key goes into an HTTP header: control bytes (NUL, escapes) make it another header or
+        // none, and mean the file read is not a key (a binary file, a terminal capture).
+        if let control = trimmed.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ExportError.configuration(
+                "the API key contains the control character U+\(String(format: "%04X", control.value)); a key file must hold the key alone, as text")
+        }
         self.secret = trimmed
         Secrets.remember(trimmed)
     }

@@ -21,7 +21,7 @@ public struct FSExportCommand: AsyncParsableCommand {
 
             \(ExitStatus.helpText)
             """,
-        version: FSExportVersion.current,
+        version: VersionText.full,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, ResetCommand.self, EventsCommand.self, ListCommand.self,
             GetCommand.self, SimulateCommand.self,

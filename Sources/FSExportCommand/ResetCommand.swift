@@ -26,6 +26,8 @@ struct ResetCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask for confirmation.")
     var yes = false
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         _ = try parseTime(to, option: "--to")
         if !yes, !Terminal.standardInput.isInteractive {
@@ -35,7 +37,7 @@ struct ResetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let time = try parseTime(to, option: "--to")!
-        let logger = try makeLogger(verbose: false, quiet: false)
+        let logger = logging.logger
         try await reportingErrors(logger) {
             do {
                 let store = try pipeline.checkpointStore()

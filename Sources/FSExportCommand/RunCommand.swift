@@ -39,8 +39,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Keep running: deliver, wait --interval, repeat; a failing bundle is retried with backoff.")
     var follow = false
 
-    @Option(help: ArgumentHelp("How long --follow waits between runs.", valueName: "duration"))
-    var interval = "1h"
+    @Option(help: ArgumentHelp("How long --follow waits between runs (default 1h).", valueName: "duration"))
+    var interval: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Start here instead of after the state file's bundle (re-exports a period).", valueName: "time"))
     var since: String?
@@ -57,7 +57,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
-        do { _ = try DurationText.parse(interval) } catch { throw ValidationError("--interval: \(error)") }
+        if interval != nil, !follow { throw ValidationError("--interval is how long --follow waits between runs: add --follow, or leave --interval out") }
+        do { _ = try DurationText.parse(interval ?? "1h") } catch { throw ValidationError("--interval: \(error)") }
         if try metrics.address() != nil, !follow { throw ValidationError("--metrics-address serves while --follow runs; for a single run, use --metrics-file") }
     }
 
@@ -86,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
                 if dryRun {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {
-                    let interval = try DurationText.parse(interval)
+                    let interval = try DurationText.parse(interval ?? "1h")
                     if let address = try metrics.address(), let pipelineMetrics {
                         try await MetricsServer.withServing(host: address.host, port: address.port, metrics: pipelineMetrics, logger: logger) {
                             try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)

@@ -25,8 +25,11 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask the source: the state file and the lock only.")
     var offline = false
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        let logger = try makeLogger(verbose: false, quiet: true)
+        // The report is the output: the run's own lines only with -v, errors always.
+        let logger = try makeLogger(verbose: logging.verbose, quiet: !logging.verbose, format: logging.logFormat)
         try await reportingErrors(logger) {
             let report =
                 if offline {

@@ -22,6 +22,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Argument(help: "The pipeline files (YAML or JSON); '-' reads standard input.", completion: .file(extensions: ["yml", "yaml", "json"]))
     var files: [String]
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one pipeline file") }
     }
@@ -47,13 +49,15 @@ struct ValidateCommand: AsyncParsableCommand {
             } else {
                 pipeline = try Pipeline.load(path: file, registry: CommandEnvironment.sinks, mode: .validate)
             }
+            // -q: errors only (the exit status says the rest).
+            guard !logging.quiet else { return true }
             for warning in pipeline.warnings { Terminal.standardError.writeLine(warning.description) }
             Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
             return true
         } catch let error as PipelineFileError {
             Terminal.standardError.writeLine(error.description)
             let count = error.diagnostics.filter { $0.severity == .error }.count
-            Terminal.standardError.writeLine("\(file): \(count) error\(count == 1 ? "" : "s")")
+            Terminal.standardError.writeLine("\(file == "-" ? "<stdin>" : file): \(count) error\(count == 1 ? "" : "s")")
             return false
         } catch {
             Terminal.standardError.writeLine("\(file): \(error)")

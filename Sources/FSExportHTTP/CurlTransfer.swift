@@ -322,3 +322,8 @@ final class UploadSource {
         return true
     }
 }
+
+extension CurlTransfer {
+    /// libcurl's own line, with its TLS library and zlib: `libcurl/7.88.1 OpenSSL/3.0.17 zlib/1.2.13 …`.
+    package static var libraryVersion: String { String(cString: curl_version()) }
+}

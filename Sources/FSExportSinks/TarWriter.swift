@@ -154,3 +154,11 @@ private final class ArchiveOutput {
         try file.close()
     }
 }
+
+/// The libarchive the tar stage writes with.
+package enum LibArchive {
+    /// `libarchive/3.6.2`.
+    package static var version: String {
+        String(cString: archive_version_string()).replacingOccurrences(of: "libarchive ", with: "libarchive/")
+    }
+}

@@ -69,3 +69,8 @@ private enum ZstdContexts {
         return Context(pointer: pointer)
     })
 }
+
+extension ZstdCompressor {
+    /// The libzstd fsexport runs with: `libzstd/1.5.4`.
+    package static var libraryVersion: String { "libzstd/" + String(cString: ZSTD_versionString()) }
+}

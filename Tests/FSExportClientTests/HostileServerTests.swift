@@ -154,6 +154,15 @@ struct HostileServerTests {
         #expect(throws: DurationText.ParseError.self) { try DurationText.parse(text) }
     }
 
+    @Test("A key with a control character (a binary file read as a key) is refused in words, never sent", arguments: ["}" + String(repeating: "\0", count: 57), "key\u{1B}[2J", "ab\u{7F}cd"])
+    func keyWithControls(_ text: String) {
+        #expect {
+            _ = try APIKey(text)
+        } throws: { error in
+            "\(error)".contains("the API key contains the control character U+") && !"\(error)".contains(text)
+        }
+    }
+
     @Test("A connection that failed for want of file descriptors says so, with the limit, not 'check the firewall'")
     func outOfDescriptors() {
         let refused = TransportFailure(.connectionRefused, detail: "Couldn't connect to server (curl error 7)")

@@ -16,7 +16,8 @@ package enum Secrets {
     /// Whether `value` holds a secret: is one, or has one inside (`Basic KEY`). Inside only counts
     /// for secrets of 8 characters or more, so that a short test key cannot match every `PATH`.
     package static func contains(in value: String) -> Bool {
-        known.withLock { keys in keys.contains { value == $0 || ($0.count >= 8 && value.contains($0)) } }
+        // Bytes, not Foundation's contains, which on Linux stops a string at its first NUL.
+        known.withLock { keys in keys.contains { value == $0 || ($0.count >= 8 && value.utf8.firstRange(of: $0.utf8) != nil) } }
     }
 
     /// The environment without any variable whose value holds a secret, nor `FULLSTORY_API_KEY`.

@@ -1,0 +1,18 @@
+import FSExportCore
+import FSExportHTTP
+import FSExportSinks
+import FSExportWarehouse
+import FSExportZlib
+import FSExportZstd
+
+/// `fsexport --version`: the version, then the C libraries it runs with, as `curl --version`
+/// shows them, for a bug report (a TLS or zlib behaviour is often the library's).
+enum VersionText {
+    static var full: String {
+        """
+        fsexport \(FSExportVersion.current)
+        \(CurlTransfer.libraryVersion)
+        zlib/\(ZlibLibrary.version) \(ZstdCompressor.libraryVersion) \(LibArchive.version) \(WarehouseLibraries.versions)
+        """
+    }
+}
