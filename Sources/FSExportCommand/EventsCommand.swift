@@ -38,6 +38,7 @@ struct EventsCommand: AsyncParsableCommand {
     func run() async throws {
         let since = try parseTime(since, option: "--since")
         let until = try parseTime(until, option: "--until")
+        try checkWindow(from: since, option: "--since", until: until)
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         let (source, global) = (self.source, self.global)
         // Ctrl-C cancels the fetch, and StreamingFetch removes its files, as on every other path.
@@ -46,11 +47,14 @@ struct EventsCommand: AsyncParsableCommand {
                 try await source.withSource(global) { source, pipeline in
                     let since = since ?? pipeline.start ?? 0, until = until ?? pipeline.until
                     let output = StandardOutputLines()
+                    var found = 0
                     for try await bundle in source.bundles(after: since, until: until) {
+                        found += 1
                         let path = "\(folder)/fsexport-events-\(getpid())-\(bundle.id)\(SpoolLayout.bundleSuffix)"  // removed by StreamingFetch
                         guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
                     }
                     _ = output.flush()
+                    if found == 0 { global.logger.notice("\(NothingInWindow.text(after: since, until: until))") }
                 }
             }
         }

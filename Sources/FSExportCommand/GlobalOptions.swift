@@ -130,7 +130,23 @@ func parseTime(_ text: String?, option: String, now: Int64 = Int64(Date().timeIn
     do { return try Timestamp.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }
 }
 
+/// A window that can hold no bundle (its end before or at its start) is a usage error: run
+/// quietly, it would look like a night with nothing to deliver.
+func checkWindow(from start: Int64?, option startOption: String, until end: Int64?) throws {
+    guard let start, let end, end <= start else { return }
+    throw ValidationError(
+        "--until \(Timestamp.iso8601(end)) is not after \(startOption) \(Timestamp.iso8601(start)): no bundle can be in that window")
+}
+
 extension Logger {
     /// For commands whose output is their answer: nothing but errors, which they report themselves.
     static let quiet = Logger(label: "fsexport") { _ in SwiftLogNoOpLogHandler() }
+}
+
+/// What `events` and `list` say on standard error when no bundle is in their window, so that an
+/// empty output is not mistaken for a failure or a filter that went wrong.
+enum NothingInWindow {
+    static func text(after start: Int64, until end: Int64?) -> String {
+        "no finished bundle ends after \(Timestamp.iso8601(start))" + (end.map { " and by \(Timestamp.iso8601($0))" } ?? "")
+    }
 }

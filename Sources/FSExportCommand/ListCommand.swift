@@ -40,13 +40,17 @@ struct ListCommand: AsyncParsableCommand {
         if since != nil, start != nil { throw ValidationError("--start is the old name of --since: give one of them") }
         let start = try parseTime(since ?? start, option: since != nil ? "--since" : "--start")
         let until = try parseTime(until, option: "--until")
+        try checkWindow(from: start, option: since != nil ? "--since" : "--start", until: until)
         try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
                 let start = start ?? pipeline.start ?? 0, until = until ?? pipeline.until
                 if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
+                var found = 0
                 for try await bundle in source.bundles(after: start, until: until) {
+                    found += 1
                     Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))
                 }
+                if found == 0 { global.logger.notice("\(NothingInWindow.text(after: start, until: until))") }
             }
         }
     }

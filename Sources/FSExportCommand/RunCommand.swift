@@ -69,6 +69,7 @@ struct RunCommand: AsyncParsableCommand {
             return logger
         }()
         let overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
+        try checkWindow(from: overrides.since, option: "--since", until: overrides.until)
         try await reportingErrors(logger) {
             let display = ProgressDisplay()
             defer { display.finish() }

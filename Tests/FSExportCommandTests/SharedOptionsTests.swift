@@ -44,3 +44,26 @@ struct SharedOptionsTests {
         }
     }
 }
+
+@Suite("Empty results speak")
+struct EmptyResultsTests {
+    @Test("A window that ends before it starts is a usage error for run, events and list", arguments: [
+        ["run", "PIPELINE", "--simulate"], ["events", "--simulate"], ["list", "--simulate"],
+    ])
+    func backwardsWindow(_ command: [String]) async throws {
+        let work = try TemporaryFolder("window")
+        let file = try work.write("p.yml", "source: {start: 0}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        let arguments = command.map { $0 == "PIPELINE" ? file : $0 } + ["--since", "2024-01-05", "--until", "2024-01-03"]
+        let run = try await FSExportBinary.run(arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("--until 2024-01-03T00:00:00Z is not after --since 2024-01-05T00:00:00Z: no bundle can be in that window"), "\(run.stderr)")
+    }
+
+    @Test("events and list with nothing in their window say so on standard error, and print nothing", arguments: ["events", "list"])
+    func nothingInWindow(_ command: String) async throws {
+        let run = try await FSExportBinary.run([command, "--simulate", "--since", "2030-01-01", "--json"].filter { command == "list" || $0 != "--json" })
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("no finished bundle ends after 2030-01-01T00:00:00Z"), "\(run.stderr)")
+    }
+}
