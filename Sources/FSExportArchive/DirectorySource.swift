@@ -11,6 +11,9 @@ import Synchronization
 /// Each file is verified when fetched (gzip: its CRC-32 and length; JSON: the decoder checks it), and
 /// a damaged one is an error that names it.
 public struct DirectorySource: BundleSource {
+    /// The files are on disk already: a summary says they were read.
+    public var fetchVerb: String { "read" }
+
     /// The folder searched, recursively.
     public let root: String
     /// The file names that hold bundles: a name with `{id}` in it, such as `export-{id}.gz`; gzip

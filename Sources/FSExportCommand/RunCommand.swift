@@ -175,7 +175,7 @@ struct RunCommand: AsyncParsableCommand {
                     break
                 }
                 let next = Timestamp.iso8601(engine.configuration.clocks.wall() + Int64((interval / .seconds(1)).rounded(.up)))
-                let done = summary.bundles.isEmpty ? "nothing new" : summary.description
+                let done = summary.description
                 logger.info("\(done); next check at \(next) (every \(DurationText.format(interval)))", metadata: ["next_check": "\(next)"])
                 try await engine.configuration.clocks.sleep(for: interval)
             }

@@ -116,7 +116,7 @@ struct ConsistencyTests {
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
         let (process, text) = try await LoggedRun.start(["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"], in: work, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        #expect(text().contains("2 bundles, 0 events") && text().contains("; next check at ") && text().contains("(every 1h)"), "\(text())")
+        #expect(text().contains("2 bundles, 21.1 KiB downloaded") && text().contains("; next check at ") && text().contains("(every 1h)"), "\(text())")
         let took = await process.timeToEnd(after: SIGINT)
         await process.exited()
         #expect(took.map { $0 < SignalTests.promptly } == true, "\(String(describing: took))")

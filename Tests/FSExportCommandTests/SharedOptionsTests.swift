@@ -67,3 +67,20 @@ struct EmptyResultsTests {
         #expect(run.stderr.contains("no finished bundle ends after 2030-01-01T00:00:00Z"), "\(run.stderr)")
     }
 }
+
+@Suite("What a run's last line says")
+struct SummaryLineTests {
+    @Test("A raw-file pipeline counts bundles and bytes, not '0 events'; a folder's bundles are read, not downloaded; nothing new says after what")
+    func summaryWords() async throws {
+        let work = try TemporaryFolder("summary")
+        let archive = try work.write("archive.yml", "source: {start: 0, settle: 0s, until: 2024-01-03}\nstages:\n  raw: {type: files, inputs: [source], root: raw, path: \"{id}.json.gz\"}\n")
+        let archived = try await FSExportBinary.run(["run", archive, "--simulate"])
+        #expect(archived.status == 0 && archived.stderr.contains("info: 2 bundles, 21.1 KiB downloaded in "), "\(archived.stderr)")
+        #expect(!archived.stderr.contains("0 events"))
+        let replay = try work.write("replay.yml", "source: {type: directory, path: raw, settle: 0s}\nstages:\n  lines: {type: files, inputs: [source], root: out, format: ndjson, path: \"{id}.ndjson\"}\n")
+        let replayed = try await FSExportBinary.run(["run", replay])
+        #expect(replayed.status == 0 && replayed.stderr.contains("info: 2 bundles, 400 events, 21.1 KiB read in "), "\(replayed.stderr)")
+        let again = try await FSExportBinary.run(["run", archive, "--simulate"])
+        #expect(again.stderr.contains("info: nothing new: no finished bundle ends after 2024-01-03T00:00:00Z"), "\(again.stderr)")
+    }
+}

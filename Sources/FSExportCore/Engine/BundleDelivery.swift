@@ -23,6 +23,10 @@ public struct BundleDelivery: Sendable {
         self.logger = logger
     }
 
+    /// Whether the bundle is decoded into events (some stage reads them from the source); when
+    /// not, a run's summary has no event count to give.
+    public var decodesEvents: Bool { stages.contains { $0.inputs.contains(.source) && $0.sink.reads == .events } }
+
     public struct Outcome: Sendable {
         public var events: Int = 0
         public var stageTimes: [String: Duration] = [:]

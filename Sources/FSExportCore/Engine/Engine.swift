@@ -92,6 +92,8 @@ public final class Engine: Sendable {
         let delivery = BundleDelivery(
             stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder(SpoolLayout.staging), logger: logger)
         var summary = RunSummary()
+        summary.countsEvents = delivery.decodesEvents
+        summary.fetchVerb = source.fetchVerb
 
         var listing = pendingBundles(since: since, checkpoint: checkpoint, now: now)
         configuration.progress?(.listing)
@@ -132,7 +134,7 @@ public final class Engine: Sendable {
                 ConfinedRoot.removeIfPresent(file.path)
                 summary.add(bundle, file: file, outcome: outcome)
                 logger.info(
-                    "committed bundle \(bundle.id): \(outcome.events) events",
+                    "committed bundle \(bundle.id)\(summary.countsEvents ? ": \(outcome.events) events" : "")",
                     metadata: [
                         "bundle_id": "\(bundle.id)", "events": "\(outcome.events)", "bytes": "\(file.byteCount)",
                         "duration_s": "\(DurationText.seconds(delivered.elapsed()).dropLast())",
@@ -142,6 +144,7 @@ public final class Engine: Sendable {
         }
         if isStopRequested, next != nil { summary.stoppedEarly = true }
         if !summary.stoppedEarly {
+            summary.listedAfter = since ?? checkpoint?.stop ?? configuration.start
             summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom)
             ExportMetrics.succeeded(at: clocks.wall())
         }

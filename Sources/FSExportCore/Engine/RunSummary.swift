@@ -12,6 +12,12 @@ public struct RunSummary: Sendable {
     /// Bundles available but younger than `settle`, left for a later run, and when the first of
     /// them will be old enough (unix seconds).
     public var settling: (count: Int, readyAt: Int64?) = (0, nil)
+    /// Where the listing started: what "nothing new" is after.
+    public var listedAfter: Int64?
+    /// Whether the bundles were decoded into events (a pipeline of raw files counts none).
+    public var countsEvents = true
+    /// How the bytes came: `downloaded`, or `read` from a folder.
+    public var fetchVerb = "downloaded"
 
     /// Counts a delivered bundle, and its stages' times in the metrics too.
     mutating func add(_ bundle: ExportBundle, file: DownloadedBundle, outcome: BundleDelivery.Outcome) {
@@ -27,8 +33,20 @@ public struct RunSummary: Sendable {
     }
 
     public var description: String {
+        let took = " in \(DurationText.seconds(elapsed))"
+        guard !bundles.isEmpty else { return nothingNew }
         let stages = stageTimes.sorted { $0.key < $1.key }.map { "\($0.key) \(DurationText.seconds($0.value))" }.joined(separator: ", ")
-        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"), \(ByteSizeText.format(downloadedBytes)) downloaded in \(DurationText.seconds(elapsed))"
+        let counted = countsEvents ? ", \(events) event\(events == 1 ? "" : "s")" : ""
+        return "\(bundles.count) bundle\(bundles.count == 1 ? "" : "s")\(counted), \(ByteSizeText.format(downloadedBytes)) \(fetchVerb)\(took)"
             + (stages.isEmpty ? "" : " (stages: \(stages))")
+    }
+
+    /// A run with nothing to deliver: after what, and what settle holds back.
+    private var nothingNew: String {
+        var text = "nothing new" + (listedAfter.map { ": no finished bundle ends after \(Timestamp.iso8601($0))" } ?? "")
+        if settling.count > 0, let ready = settling.readyAt {
+            text += "; \(settling.count) held back by settle, the first ready at \(Timestamp.iso8601(ready))"
+        }
+        return text
     }
 }

@@ -42,6 +42,9 @@ public protocol BundleSource: Sendable {
     /// (`fsexport events`) can decode while the fetch goes on; nil when the source writes no such
     /// file, or a file without events (a CSV export).
     func arrivingFile(for destination: String) -> ArrivingFile?
+
+    /// How a run's summary says the bundles' bytes came: `downloaded` (the default), `read`.
+    var fetchVerb: String { get }
 }
 
 extension BundleSource {
@@ -52,6 +55,8 @@ extension BundleSource {
     public func plannedFileName(for bundle: ExportBundle) -> String { "\(bundle.id).json.gz" }
 
     public func arrivingFile(for destination: String) -> ArrivingFile? { nil }
+
+    public var fetchVerb: String { "downloaded" }
 }
 
 /// A file a fetch writes as its bytes arrive (``BundleSource/arrivingFile(for:)``).
