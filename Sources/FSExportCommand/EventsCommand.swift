@@ -28,7 +28,7 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
 
-    @Option(help: ArgumentHelp("Folder for the temporary downloads.", valueName: "path"))
+    @Option(help: ArgumentHelp("Folder for the temporary downloads.", valueName: "path"), completion: .directory)
     var spoolDir: String?
 
     @OptionGroup var source: SourceOptions

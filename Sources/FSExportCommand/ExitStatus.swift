@@ -23,11 +23,13 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         EXIT CODES
           0    success
           1    other failure (local files, configuration)
-          3    the API key was rejected (401) or lacks the Admin or Architect role (403)
+          3    the API key was rejected (401), or lacks the Admin or Architect
+               role (403)
           4    the bundle or segment does not exist (404)
           5    the network or the API kept failing until the retry limit was reached
                (a segment export that kept ending FAILED included)
-          6    data error: a damaged bundle or a response that is not what the API sends
+          6    data error: a damaged bundle, or a response that is not what the
+               API sends
           64   usage error (bad option or argument)
           75   another run of this pipeline is in progress; nothing was done
           78   the pipeline file is invalid (fsexport validate shows where)
@@ -47,7 +49,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case is ZlibError, is BundleFormatError, is DamagedBundleFile: return .dataError
         case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure
         case is PipelineFileError: return .invalidPipeline
-        case is PipelineBusy: return .busy
+        case is PipelineBusy, is ResetRefused: return .busy
         case is CancellationError: return .interrupted
         case is Timestamp.ParseError: return .usage
         default: return .failure

@@ -25,13 +25,13 @@ struct GetCommand: AsyncParsableCommand {
 
     @Option(name: .shortAndLong, help: ArgumentHelp(
         "Where to write the bundle: a file, a folder (ID.json.gz is written inside, as curl --output-dir does), or '-' for standard output. Default: ID.json.gz (ID.json with --decode).",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var output: String?
 
     @Flag(help: "Write the decoded JSON document instead of the gzip bytes.")
     var decode = false
 
-    @Option(help: ArgumentHelp("Folder for the temporary download when writing to standard output.", valueName: "path"))
+    @Option(help: ArgumentHelp("Folder for the temporary download when writing to standard output.", valueName: "path"), completion: .directory)
     var spoolDir: String?
 
     @OptionGroup var global: GlobalOptions

@@ -44,9 +44,10 @@ struct ListCommand: AsyncParsableCommand {
         try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
                 let start = start ?? pipeline.start ?? 0, until = until ?? pipeline.until
-                if !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
                 var found = 0
                 for try await bundle in source.bundles(after: start, until: until) {
+                    // The header with the first row: a refused key or a failed call prints no table.
+                    if found == 0, !json { Terminal.standardOutput.writeLine("ID              START                 STOP") }
                     found += 1
                     Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))
                 }

@@ -14,7 +14,7 @@ import Synchronization
 struct MetricsOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After each run, write the metrics in Prometheus text format here, atomically (for node_exporter's textfile collector).",
-        valueName: "path"))
+        valueName: "path"), completion: .file(extensions: ["prom"]))
     var metricsFile: String?
 
     @Option(help: ArgumentHelp("With --follow, serve the metrics at http://HOST:PORT/metrics (port 0 picks a free one).", valueName: "host:port"))

@@ -271,6 +271,8 @@ struct StatusResetTests {
         #expect(status["running"] as? Bool == true && status["pid"] as? Int32 == process.processIdentifier)
         let reset = try await FSExportBinary.run(["reset", file, "--to", "0", "--yes"])
         #expect(reset.status == 75, "\(reset.stderr)")
+        #expect(reset.stderr.contains("process \(process.processIdentifier) is running this pipeline") && reset.stderr.contains("Reset once it has ended"), "\(reset.stderr)")
+        #expect(!reset.stderr.contains("this run delivered nothing"), "a run's words, not a reset's")
         #expect(!FileManager.default.fileExists(atPath: "\(work)/state.json"))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportSimulator
 import FSExportTestSupport
 import Testing
 
@@ -82,5 +83,19 @@ struct SummaryLineTests {
         #expect(replayed.status == 0 && replayed.stderr.contains("info: 2 bundles, 400 events, 21.1 KiB read in "), "\(replayed.stderr)")
         let again = try await FSExportBinary.run(["run", archive, "--simulate"])
         #expect(again.stderr.contains("info: nothing new: no finished bundle ends after 2024-01-03T00:00:00Z"), "\(again.stderr)")
+    }
+}
+
+@Suite("Failed listings print no table")
+struct ListHeaderTests {
+    @Test("list prints its table header with the first row: a refused key prints no table, only the error")
+    func noHeaderBeforeError() async throws {
+        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+            let refused = try await FSExportBinary.run(["list", "--base-url", simulator.baseURL], key: "wrong-key")
+            #expect(refused.status == 3, "\(refused.stderr)")
+            #expect(refused.stdout.isEmpty, "\(refused.stdout)")
+            let listed = try await FSExportBinary.run(["list", "--base-url", simulator.baseURL, "--until", "2024-01-02"], key: simulator.configuration.apiKey)
+            #expect(listed.stdout.hasPrefix("ID              START                 STOP\n"), "\(listed.stdout)")
+        }
     }
 }
