@@ -277,7 +277,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportSinksTests",
-            dependencies: ["FSExportSinks", "FSExportCore", "FSExportSinkTesting"],
+            dependencies: ["FSExportSinks", "FSExportCore", "FSExportSinkTesting", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",

@@ -1,0 +1,101 @@
+import Foundation
+import FSExportCore
+import FSExportSinkTesting
+import SystemPackage
+import Testing
+
+@testable import FSExportSinks
+
+/// The one process runner both program sinks use, driven directly.
+@Suite("The program runner")
+struct ProgramRunnerTests {
+    @Test("The program reads what body writes, and its output lines come back; the exit status is checked")
+    func feedsAndReads() async throws {
+        let work = try TemporaryFolder("runner")
+        let ending = try await ProgramRunner(command: ["tr", "a-z", "A-Z"], environment: [:], workingDirectory: work.path)
+            .run(output: .lines, errors: .captured(in: work.path)) { io in
+                _ = await io.write(Array("hello\nworld\n".utf8))
+                await io.finishInput()
+                var lines: [String] = []
+                for try await line in io.lines! { lines.append(line) }
+                return lines
+            }
+        try ending.check()
+        #expect(ending.value == ["HELLO", "WORLD"])
+    }
+
+    @Test("A failing program's error names it, its status and the end of its standard error")
+    func failureSaysWhy() async throws {
+        let work = try TemporaryFolder("runner")
+        let ending = try await ProgramRunner(command: ["sh", "-c", "echo 'disk full' >&2; exit 3"], environment: [:], workingDirectory: work.path)
+            .run(output: .lines, errors: .captured(in: work.path)) { io in await io.finishInput() }
+        #expect {
+            try ending.check()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("sh -c") && text.contains("3") && text.contains("disk full")
+        }
+        #expect(work.listing().isEmpty, "the captured standard error is removed")
+    }
+
+    @Test("A program past its timeout is killed with its group, and the error says so")
+    func timeout() async throws {
+        let work = try TemporaryFolder("runner")
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await ProgramRunner(command: ["sh", "-c", "sleep 30 & sleep 30"], environment: [:], workingDirectory: work.path)
+                .run(output: .lines, errors: .captured(in: work.path), timeout: .milliseconds(300)) { _ in }
+        } throws: { error in
+            "\(error)".hasPrefix("sh -c sleep 30 & sleep 30 took longer than its timeout of ") && "\(error)".contains("and was killed")
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("The API key is not in the program's environment")
+    func noKeyInEnvironment() async throws {
+        let work = try TemporaryFolder("runner")
+        let ending = try await ProgramRunner(
+            command: ["sh", "-c", "echo \"kept=$KEPT key=$FULLSTORY_API_KEY\""], environment: ["FULLSTORY_API_KEY": "secret-key-1234", "KEPT": "yes"],
+            workingDirectory: work.path
+        ).run(output: .lines, errors: .captured(in: work.path)) { io in
+            await io.finishInput()
+            var lines: [String] = []
+            for try await line in io.lines! { lines.append(line) }
+            return lines
+        }
+        #expect(ending.value == ["kept=yes key="], "\(ending.value)")
+    }
+}
+
+/// The tar writer over libarchive, driven directly and read back with tar.
+@Suite("The tar writer")
+struct TarWriterTests {
+    @Test("Files go in under their names with the given time; gzip and zstd archives read back with tar", arguments: [TarWriter.Compression.none, .gzip, .zstd])
+    func readsBack(_ compression: TarWriter.Compression) async throws {
+        let work = try TemporaryFolder("tar")
+        let first = try work.write("in/a.ndjson", "{\"a\":1}\n")
+        let second = try work.write("in/b.ndjson", String(repeating: "{\"b\":2}\n", count: 1000))
+        let name = "out.tar" + compression.fileExtension
+        let writer = try TarWriter(root: ConfinedRoot(work.path), relative: name, format: .pax, compression: compression, mtime: 1_704_067_200)
+        try writer.add(name: "day/a.ndjson", contentsOf: first, size: 8)
+        try writer.add(name: "day/b.ndjson", contentsOf: second, size: 8000)
+        try writer.close()
+        let listing = try await shell("tar -tvf '\(work.file(name))'")
+        #expect(listing.contains("day/a.ndjson") && listing.contains("day/b.ndjson") && listing.contains("2024-01-01"), "\(listing)")
+        let extracted = try await shell("tar -xOf '\(work.file(name))' day/b.ndjson | wc -l")
+        #expect(extracted.trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
+    }
+
+    func shell(_ command: String) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.environment = ["TZ": "UTC", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
