@@ -277,7 +277,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportSinksTests",
-            dependencies: ["FSExportSinks", "FSExportCore", "FSExportSinkTesting", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "FSExportSinks", "FSExportCore", "FSExportSinkTesting", "FSExportTestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",

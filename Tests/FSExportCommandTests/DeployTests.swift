@@ -60,4 +60,43 @@ struct DeployTests {
             #expect(work.listing().filter { $0.hasPrefix("out/") && $0.hasSuffix(".json.gz") }.count == 2)
         }
     }
+
+    @Test("scripts/package-deb makes a package that installs (into a scratch root), runs, has its man page and completions, and removes cleanly")
+    func debianPackage() async throws {
+        let repository = LayeringTests.repository
+        try #require(
+            FileManager.default.fileExists(atPath: "\(repository)/.build/man/fsexport.1"),
+            "no .build/man/fsexport.1: run docs/man.sh first (the README's test command does, before swift test)")
+        let work = try TemporaryFolder("deb")
+        let package = try await FSExportBinary.run(
+            ["\(repository)/scripts/package-deb", "--configuration", "debug", "--no-build", "--output", work.file("debs")], executable: "/usr/bin/env")
+        try #require(package.status == 0, "\(package.stderr)")
+        let deb = try #require(package.stdout.split(separator: "\n").last.map(String.init))
+        #expect(deb.hasSuffix("_amd64.deb") || deb.hasSuffix(".deb"))
+        // Every package it depends on is a real one (installed here, where it was built).
+        let info = try await FSExportBinary.run(["-f", deb, "Depends"], executable: "/usr/bin/dpkg-deb")
+        for dependency in info.stdout.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !dependency.isEmpty {
+            #expect(try await FSExportBinary.run(["-W", dependency], executable: "/usr/bin/dpkg-query").status == 0, "\(dependency) is not a package here")
+        }
+        // Installed into a root of its own, so that the test touches nothing of the system's.
+        let root = work.file("root")
+        for folder in ["var/lib/dpkg/info", "var/lib/dpkg/updates"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+        }
+        try work.write("root/var/lib/dpkg/status", "")
+        try work.write("root/var/lib/dpkg/available", "")
+        let dpkg = ["--root=\(root)", "--log=/dev/null", "--force-not-root"]
+        let install = try await FSExportBinary.run(dpkg + ["--force-depends", "-i", deb], executable: "/usr/bin/dpkg")
+        #expect(install.status == 0, "\(install.stderr)")
+        let version = try await FSExportBinary.run(["--version"], executable: "\(root)/usr/bin/fsexport")
+        #expect(version.status == 0 && version.stdout.hasPrefix("fsexport "), "\(version.stderr)")
+        let man = try await FSExportBinary.run(["-M", "\(root)/usr/share/man", "-w", "fsexport"], executable: "/usr/bin/man")
+        #expect(man.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(root)/usr/share/man/man1/fsexport.1", "\(man.stdout)\(man.stderr)")
+        for completion in ["share/bash-completion/completions/fsexport", "share/zsh/site-functions/_fsexport", "share/fish/vendor_completions.d/fsexport.fish", "share/doc/fsexport/examples/fsexport@.service"] {
+            #expect(FileManager.default.fileExists(atPath: "\(root)/usr/\(completion)"), "\(completion)")
+        }
+        let remove = try await FSExportBinary.run(dpkg + ["-r", "fsexport"], executable: "/usr/bin/dpkg")
+        #expect(remove.status == 0, "\(remove.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/usr/bin/fsexport"))
+    }
 }
