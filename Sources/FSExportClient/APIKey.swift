@@ -49,8 +49,7 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
             return try APIKey(contents)
         }
         guard let value = environment["FULLSTORY_API_KEY"], !value.isEmpty else {
-            throw ExportError.configuration(
-                "no API key: set FULLSTORY_API_KEY or pass --api-key-file PATH (a file holding only the key)")
+            throw ExportError.missingKey
         }
         return try APIKey(value)
     }

@@ -3,6 +3,9 @@ import FSExportCore
 public enum ExportError: Error, Sendable, CustomStringConvertible {
     /// Settings are wrong before any request is made.
     case configuration(String)
+    /// No key was given at all (neither the environment nor a key file): what can be done without
+    /// the API (`status --offline`) still can.
+    case missingKey
     /// 401: the key is not valid.
     case unauthorized
     /// 403: the key lacks the Admin or Architect role.
@@ -34,6 +37,8 @@ public enum ExportError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .configuration(let message):
             return message
+        case .missingKey:
+            return "no API key: set FULLSTORY_API_KEY or pass --api-key-file PATH (a file holding only the key)"
         case .unauthorized:
             return "the API key was rejected (HTTP 401): check FULLSTORY_API_KEY or the key file; keys are created under Settings > Integrations > API Keys"
         case .forbidden:

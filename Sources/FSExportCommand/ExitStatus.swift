@@ -44,7 +44,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             case .bundleNotFound, .segmentNotFound: return .notFound
             case .gaveUp, .exportFailed, .locationRefused, .exportExpired, .exportTimedOut: return .networkGaveUp
             case .corruptBundle, .invalidResponse: return .dataError
-            case .configuration, .httpStatus, .localIO: return .failure
+            case .configuration, .missingKey, .httpStatus, .localIO: return .failure
             }
         case is ZlibError, is BundleFormatError, is DamagedBundleFile: return .dataError
         case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure

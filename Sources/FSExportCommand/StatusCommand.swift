@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FSExportClient
 import FSExportCore
 
 struct StatusCommand: AsyncParsableCommand {
@@ -31,12 +32,19 @@ struct StatusCommand: AsyncParsableCommand {
         // The report is the output: the run's own lines only with -v, errors always.
         let logger = try makeLogger(verbose: logging.verbose, quiet: !logging.verbose, format: logging.logFormat)
         try await reportingErrors(logger) {
-            let report =
-                if offline {
-                    try await StatusReport.make(pipeline.checkpointStore())
-                } else {
-                    try await pipeline.withEngine(logger: logger) { engine in try await StatusReport.make(engine) }
+            let report: StatusReport
+            if offline {
+                report = try await StatusReport.make(pipeline.checkpointStore())
+            } else {
+                do {
+                    report = try await pipeline.withEngine(logger: logger) { engine in try await StatusReport.make(engine) }
+                } catch ExportError.missingKey {
+                    // What the state folder says needs no key: shown, with what would show the rest.
+                    Terminal.standardError.writeLine(
+                        "fsexport: notice: \(ExportError.missingKey); showing the state file and the lock only (--offline does that without this notice)")
+                    report = try await StatusReport.make(pipeline.checkpointStore())
                 }
+            }
             Terminal.standardOutput.writeLine(json ? report.json : report.text(pipeline: pipeline.file))
         }
     }

@@ -99,3 +99,20 @@ struct ListHeaderTests {
         }
     }
 }
+
+@Suite("status without a key")
+struct StatusWithoutKeyTests {
+    @Test("status without a key shows the state file and the lock, and says that --offline does so quietly")
+    func localState() async throws {
+        let work = try TemporaryFolder("status-key")
+        let file = try work.write("p.yml", "source: {start: 0, settle: 0s, until: 2024-01-03}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"{id}.json.gz\"}\n")
+        #expect(try await FSExportBinary.run(["run", file, "--simulate", "-q"]).status == 0)
+        let status = try await FSExportBinary.run(["status", file], key: nil, environment: ["FULLSTORY_API_KEY": ""])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("checkpoint  bundle 170415360048"), "\(status.stdout)")
+        #expect(status.stderr.contains("no API key") && status.stderr.contains("--offline"), "\(status.stderr)")
+        // Other commands still need it.
+        let list = try await FSExportBinary.run(["list"], key: nil, environment: ["FULLSTORY_API_KEY": ""])
+        #expect(list.status == 1 && list.stderr.contains("no API key: set FULLSTORY_API_KEY"), "\(list.stderr)")
+    }
+}
