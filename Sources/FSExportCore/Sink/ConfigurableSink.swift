@@ -45,7 +45,13 @@ public struct SinkContext: Sendable {
 
     /// `path` made absolute against `directory` (the pipeline file's folder, for every relative path in it).
     public static func resolve(_ path: String, against directory: String) -> String {
-        path.hasPrefix("/") ? path : "\(directory)/\(path)"
+        let joined = path.hasPrefix("/") ? path : "\(directory)/\(path)"
+        // `.` components say nothing and read oddly in messages and dry runs (`/srv/./raw`); `..`
+        // stays as written: collapsing it by text could name another folder than a link leads to.
+        let components = joined.split(separator: "/", omittingEmptySubsequences: false).enumerated()
+            .filter { index, component in index == 0 || (component != "." && !component.isEmpty) }.map(\.element)
+        let cleaned = components.joined(separator: "/")
+        return cleaned.isEmpty ? "/" : cleaned
     }
 }
 
