@@ -9,7 +9,7 @@ struct ToolsTests {
     static let tools: [(name: String, installedBy: String)] = [
         ("jq", ".ci/install-deps"), ("sqlite3", ".ci/install-deps"), ("zstd", ".ci/install-deps"), ("gzip", ".ci/install-deps"),
         ("tar", ".ci/install-deps"), ("python3", ".ci/install-deps"), ("psql", ".ci/install-deps --tests"),
-        ("systemd-analyze", ".ci/install-deps --tests"),
+        ("systemd-analyze", ".ci/install-deps --tests"), ("man", ".ci/install-deps --tests"), ("dpkg-deb", ".ci/install-deps --tests"),
     ]
 
     static func onPath(_ name: String) -> Bool {
