@@ -49,7 +49,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case is ZlibError, is BundleFormatError, is DamagedBundleFile: return .dataError
         case let failure as StageFailure: return of(failure.underlying) == .dataError ? .dataError : .failure
         case is PipelineFileError: return .invalidPipeline
-        case is PipelineBusy, is ResetRefused: return .busy
+        case is PipelineBusy: return .busy
         case is CancellationError: return .interrupted
         case is Timestamp.ParseError: return .usage
         default: return .failure

@@ -206,7 +206,7 @@ public struct CheckpointStore: Sendable {
     @discardableResult
     public func reset(to time: Int64) async throws -> Checkpoint {
         guard Timestamp.validRange.contains(time) else { throw StateFileError(path: path, problem: "cannot hold the time \(time)") }
-        let lock = try await RunLock(statePath: path, clocks: clocks)
+        let lock = try await RunLock(statePath: path, for: .reset, clocks: clocks)
         defer { withExtendedLifetime(lock) {} }
         let current = try load()  // a damaged state file, or one of another source, is refused, not overwritten
         let checkpoint = Checkpoint(

@@ -11,11 +11,11 @@ final class RunLock {
 
     /// Takes the lock, or throws ``PipelineBusy`` at once if another process holds it. Without
     /// `creating`, a missing lock file is an error (nothing has ever run).
-    init(statePath: String, creating: Bool = true, clocks: Clocks = .system) async throws {
+    init(statePath: String, creating: Bool = true, for attempt: PipelineBusy.Attempt = .run, clocks: Clocks = .system) async throws {
         path = "\(statePath).lock"
         // Taken before the instance is whole: an init that throws after that runs deinit, which
         // would close the descriptor a second time.
-        descriptor = try await Self.acquire(path, creating: creating, clocks: clocks)
+        descriptor = try await Self.acquire(path, creating: creating, attempt: attempt, clocks: clocks)
         // The holder's pid, for the message the next run prints; the file is never removed, since
         // unlinking a lock file lets a third run lock a new file while the second still holds the old.
         guard creating else { return }  // a probe (`status`) leaves the last run's pid in place
@@ -24,7 +24,7 @@ final class RunLock {
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 
-    private static func acquire(_ path: String, creating: Bool, clocks: Clocks) async throws -> Int32 {
+    private static func acquire(_ path: String, creating: Bool, attempt: PipelineBusy.Attempt, clocks: Clocks) async throws -> Int32 {
         // Through the state file's folder, never through a link: a lock file planted as a link
         // to another file must not get that file truncated and written with a pid.
         let (folder, name) = ConfinedRoot.holding(path)
@@ -32,7 +32,7 @@ final class RunLock {
         guard await lock(descriptor, path: path, clocks: clocks) else {
             let holder = recordedProcess(descriptor)
             close(descriptor)
-            throw PipelineBusy(lockPath: path, processID: holder)
+            throw PipelineBusy(lockPath: path, processID: holder, attempt: attempt)
         }
         return descriptor
     }
@@ -72,12 +72,30 @@ final class RunLock {
 
 /// Another process is running the same pipeline (it holds the lock beside the state file).
 public struct PipelineBusy: Error, CustomStringConvertible, Sendable {
+    /// What was refused: a run, or a reset of the state file.
+    public enum Attempt: Sendable {
+        case run
+        case reset
+    }
+
     public let lockPath: String
     public let processID: Int32?
+    public let attempt: Attempt
+
+    public init(lockPath: String, processID: Int32?, attempt: Attempt = .run) {
+        self.lockPath = lockPath
+        self.processID = processID
+        self.attempt = attempt
+    }
 
     public var description: String {
         let holder = processID.map { "process \($0)" } ?? "another process"
-        return "\(holder) is already running this pipeline (it holds \(lockPath)); this run delivered nothing. "
-            + "Let it finish, or schedule runs further apart (a cron job that overlaps itself), or use --follow."
+        switch attempt {
+        case .run:
+            return "\(holder) is already running this pipeline (it holds \(lockPath)); this run delivered nothing. "
+                + "Let it finish, or schedule runs further apart (a cron job that overlaps itself), or use --follow."
+        case .reset:
+            return "\(holder) is running this pipeline (it holds \(lockPath)); the state file was not changed. Reset once it has ended."
+        }
     }
 }
