@@ -54,7 +54,7 @@ struct EventsCommand: AsyncParsableCommand {
                         guard try await StreamingFetch(source: source, bundle: bundle, destination: path).print(to: output) else { return }
                     }
                     _ = output.flush()
-                    if found == 0 { global.logger.notice("\(NothingInWindow.text(after: since, until: until))") }
+                    if found == 0 { global.logger.notice("\(RunSummary.nothingFinished(after: since, until: until))") }
                 }
             }
         }

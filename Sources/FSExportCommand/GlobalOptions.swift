@@ -142,11 +142,3 @@ extension Logger {
     /// For commands whose output is their answer: nothing but errors, which they report themselves.
     static let quiet = Logger(label: "fsexport") { _ in SwiftLogNoOpLogHandler() }
 }
-
-/// What `events` and `list` say on standard error when no bundle is in their window, so that an
-/// empty output is not mistaken for a failure or a filter that went wrong.
-enum NothingInWindow {
-    static func text(after start: Int64, until end: Int64?) -> String {
-        "no finished bundle ends after \(Timestamp.iso8601(start))" + (end.map { " and by \(Timestamp.iso8601($0))" } ?? "")
-    }
-}

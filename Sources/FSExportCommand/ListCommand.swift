@@ -51,7 +51,7 @@ struct ListCommand: AsyncParsableCommand {
                     found += 1
                     Terminal.standardOutput.writeLine(json ? Self.jsonLine(bundle) : Self.tableLine(bundle))
                 }
-                if found == 0 { global.logger.notice("\(NothingInWindow.text(after: start, until: until))") }
+                if found == 0 { global.logger.notice("\(RunSummary.nothingFinished(after: start, until: until))") }
             }
         }
     }

@@ -14,18 +14,24 @@ public struct BundleDelivery: Sendable {
     public let logger: Logger
     /// Each stage's place in ``stages``: commits go in that order.
     private let position: [String: Int]
+    /// The stages that read the source: those given the bundle file, and those given its events.
+    private let sourceFileReaders: [Stage]
+    private let sourceEventReaders: [Stage]
 
     /// `stages` are kept in pipeline order (``Swift/Array/inPipelineOrder``), the order they commit in.
     public init(stages: [Stage], stagingRoot: String, logger: Logger) {
         self.stages = stages.inPipelineOrder
         position = Dictionary(self.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let roots = self.stages.filter { $0.inputs.contains(.source) }
+        sourceFileReaders = roots.filter { $0.sink.reads == .files }
+        sourceEventReaders = roots.filter { $0.sink.reads == .events }
         self.stagingRoot = stagingRoot
         self.logger = logger
     }
 
     /// Whether the bundle is decoded into events (some stage reads them from the source); when
     /// not, a run's summary has no event count to give.
-    public var decodesEvents: Bool { stages.contains { $0.inputs.contains(.source) && $0.sink.reads == .events } }
+    public var decodesEvents: Bool { !sourceEventReaders.isEmpty }
 
     public struct Outcome: Sendable {
         public var events: Int = 0
@@ -133,11 +139,10 @@ public struct BundleDelivery: Sendable {
 
     /// Sends the bundle file to stages that read files, and the decoded events to those that read events.
     private func feedSource(_ bundle: BundleContext, _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>]) async throws -> Int {
-        let roots = stages.filter { $0.inputs.contains(.source) }
-        for stage in roots where stage.sink.reads == .files {
+        for stage in sourceFileReaders {
             await channels[stage.name]!.send(.file(bundle.file))
         }
-        let readers = roots.filter { $0.sink.reads == .events }
+        let readers = sourceEventReaders
         guard !readers.isEmpty else { return 0 }
         let decoder = try bundle.makeDecoder(indexing: readers.lazy.compactMap(\.fieldRead).first)
         var events = 0

@@ -43,10 +43,15 @@ public struct RunSummary: Sendable {
 
     /// A run with nothing to deliver: after what, and what settle holds back.
     private var nothingNew: String {
-        var text = "nothing new" + (listedAfter.map { ": no finished bundle ends after \(Timestamp.iso8601($0))" } ?? "")
+        var text = "nothing new" + (listedAfter.map { ": " + Self.nothingFinished(after: $0, until: nil) } ?? "")
         if settling.count > 0, let ready = settling.readyAt {
             text += "; \(settling.count) held back by settle, the first ready at \(Timestamp.iso8601(ready))"
         }
         return text
+    }
+
+    /// An empty window in words, for a run's last line and for `events` and `list`.
+    public static func nothingFinished(after start: Int64, until end: Int64?) -> String {
+        "no finished bundle ends after \(Timestamp.iso8601(start))" + (end.map { " and by \(Timestamp.iso8601($0))" } ?? "")
     }
 }
