@@ -18,6 +18,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-s3-responses", ["FSExportS3"]),
     ("fuzz-credentials-file", ["FSExportS3"]),
     ("fuzz-key-file", ["FSExportClient", "FSExportCore"]),
+    ("fuzz-inflate", ["FSExportZlib"]),
 ]
 
 let package = Package(
@@ -38,6 +39,11 @@ let package = Package(
         .library(name: "FSExportTesting", targets: ["FSExportTesting"]),
         .plugin(name: "FSExportPipelineValidation", targets: ["FSExportPipelineValidation"]),
         .plugin(name: "FSExportNewSink", targets: ["FSExportNewSink"]),
+    ],
+    // Built with ISA-L's inflate unless `--disable-default-traits` (where libisal is missing).
+    traits: [
+        .trait(name: "ISAL", description: "Inflate gzip with Intel ISA-L (libisal), several times faster than zlib."),
+        .default(enabledTraits: ["ISAL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +71,9 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         .systemLibrary(
+            name: "CIsal", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"]), .brew(["isa-l"])]),
+        .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(
@@ -78,8 +87,12 @@ let package = Package(
         // Process tuning, for the executables alone.
         .target(name: "CMallocTuning"),
 
-        // Swift wrappers over zlib streams, shared by the client, the decoder and the simulator.
-        .target(name: "FSExportZlib", dependencies: ["CZlib", "CZlibShims"], swiftSettings: strict),
+        // gzip for everyone (the client, the decoder, the sinks, the simulator): inflating with ISA-L
+        // (zlib where it is built without, or FSEXPORT_INFLATE=zlib), and zlib's streams.
+        .target(
+            name: "FSExportZlib",
+            dependencies: ["CZlib", "CZlibShims", .target(name: "CIsal", condition: .when(traits: ["ISAL"]))],
+            swiftSettings: strict),
         // zstd compression on every core (through FSExportZlib's ordered blocks), for ndjson and files stages.
         .target(name: "FSExportZstd", dependencies: ["CZstd", "FSExportZlib"], swiftSettings: strict),
 
@@ -240,7 +253,7 @@ let package = Package(
 
         // libFuzzer targets for every parser (Fuzz/run.sh); built here too, where they replay corpora.
         .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver", swiftSettings: strict),
-    ] + fuzzTargets.map { name, dependencies in
+    ] + fuzzTargets.map { (name: String, dependencies: [Target.Dependency]) -> Target in
         .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
     } + [
         // Helpers shared by the test targets (not a product).

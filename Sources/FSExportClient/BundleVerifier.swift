@@ -25,7 +25,7 @@ final class BundleVerifier {
             }
             encoding = sniffed
             if sniffed == .gzip {
-                do { inflater = try Inflater(framing: .gzip) } catch { return .corrupt("\(error)") }
+                do { inflater = try Inflater() } catch { return .corrupt("\(error)") }
             }
         }
         byteCount += Int64(bytes.count)

@@ -11,4 +11,17 @@ public enum HostileValues {
             return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
         }
     }
+
+    /// `count` copies of `bytes`, each with one byte changed (its offset given), for checking that
+    /// a reader refuses or survives damage anywhere.
+    public static func singleByteChanges(of bytes: [UInt8], count: Int, seed: UInt64) -> [(offset: Int, bytes: [UInt8])] {
+        guard !bytes.isEmpty else { return [] }
+        var generator = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            var changed = bytes
+            let offset = Int.random(in: 0..<bytes.count, using: &generator)
+            changed[offset] ^= UInt8.random(in: 1...255, using: &generator)
+            return (offset, changed)
+        }
+    }
 }

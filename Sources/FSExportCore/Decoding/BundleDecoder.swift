@@ -156,7 +156,7 @@ public final class BundleDecoder {
         peak: PeakCounter, from input: FileDescriptor, gzip: Bool, chunkSize: Int, following: (FileGrowth.Key, @Sendable () -> Bool)?,
         into chunks: AsyncThrowingChannel<[UInt8], any Error>
     ) async throws {
-        let inflater = gzip ? try Inflater(framing: .gzip) : nil
+        let inflater = gzip ? try Inflater() : nil
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
         // The chunk being filled, handed over whenever it is full: what waits here is one chunk,

@@ -13,7 +13,7 @@ public final class DecodedBundleReader {
     public init(_ bundle: DownloadedBundle) throws {
         path = bundle.path
         input = try FileSystemError.naming("open", bundle.path) { try FileDescriptor.open(FilePath(bundle.path), .readOnly) }
-        inflater = bundle.encoding == .gzip ? try Inflater(framing: .gzip) : nil
+        inflater = bundle.encoding == .gzip ? try Inflater() : nil
     }
 
     deinit { try? input.close() }
