@@ -74,6 +74,9 @@ let package = Package(
             name: "CIsal", pkgConfig: "libisal",
             providers: [.apt(["libisal-dev"]), .brew(["isa-l"])]),
         .systemLibrary(
+            name: "CDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
+        .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(
@@ -88,10 +91,11 @@ let package = Package(
         .target(name: "CMallocTuning"),
 
         // gzip for everyone (the client, the decoder, the sinks, the simulator): inflating with ISA-L
-        // (zlib where it is built without, or FSEXPORT_INFLATE=zlib), and zlib's streams.
+        // (zlib where it is built without, or FSEXPORT_INFLATE=zlib), compressing blocks on every core
+        // with libdeflate, and zlib's streams where a stream is needed.
         .target(
             name: "FSExportZlib",
-            dependencies: ["CZlib", "CZlibShims", .target(name: "CIsal", condition: .when(traits: ["ISAL"]))],
+            dependencies: ["CZlib", "CZlibShims", "CDeflate", .target(name: "CIsal", condition: .when(traits: ["ISAL"]))],
             swiftSettings: strict),
         // zstd compression on every core (through FSExportZlib's ordered blocks), for ndjson and files stages.
         .target(name: "FSExportZstd", dependencies: ["CZstd", "FSExportZlib"], swiftSettings: strict),

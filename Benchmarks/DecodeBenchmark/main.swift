@@ -1,12 +1,15 @@
 // fsexport's pipelines beside their Unix baselines, on one bundle file of realistic events, in one run:
 //   decoding:     gzip -dc > /dev/null            | fsexport: gz → NDJSON parts on disk | gzip -dc | jq -c '.[]'
+//                 igzip -dc > /dev/null (ISA-L, when installed: the fastest inflate on the machine)
 //   compressing:  gzip -dc | pigz -6 -p 2         | fsexport: NDJSON split by type, gzip; a nightly tar.gz
+//                 igzip -dc | libdeflate-gzip -6 (when installed: the fastest gzip on the machine)
 //                 gzip -dc | zstd -3              | fsexport: NDJSON split by type, zstd
 //   streaming:    gzip -dc FILE > /dev/null       | fsexport events from the simulator > /dev/null
 //   loading:      sqlite3 .import --csv           | fsexport: sqlite stage
 //                 psql \copy FROM CSV              | fsexport: postgres stage (when PostgreSQL's server is installed)
 // Run: swift run -c release fsexport-benchmark [EVENTS]   (default 500 000 events ≈ 430 MB of JSON)
-// pigz and zstd come from Debian (apt-get install pigz zstd); PostgreSQL from .ci/install-deps --tests.
+// pigz and zstd come from Debian (apt-get install pigz zstd; isal and libdeflate-tools for the fastest
+// tools' rows); all of them, and PostgreSQL, from .ci/install-deps --tests.
 import CMallocTuning
 import FSExportSimulatedData
 import Foundation
@@ -123,6 +126,11 @@ func fsexportRun(_ pipeline: String) -> String { "rm -rf '\(work)/out'; '\(me)' 
 // events streams from a simulator serving this very bundle file (no rate limit, as fast as loopback goes).
 let served = try await ExportSimulator.start(SimulatorConfiguration(
     dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: events), rateLimit: nil, cacheDirectory: "\(work)/cache"), logger: logger)
+/// Whether `tool` is on the PATH: the fastest tools on the machine get rows of their own when installed.
+func installed(_ tool: String) -> Bool {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+}
+let fastest = (igzip: installed("igzip"), libdeflate: installed("igzip") && installed("libdeflate-gzip"))
 let commands = [
     "gzip -dc '\(file)' > /dev/null",
     "gzip -dc '\(file)' | pigz -6 -p 2 > /dev/null",
@@ -132,7 +140,7 @@ let commands = [
     fsexportRun("by-type-zstd"),
     fsexportRun("nightly-tar-gz"),
     "FULLSTORY_API_KEY=simulator-key '\(fsexport)' events --base-url '\(served.baseURL)' --since 0 -q > /dev/null",
-]
+] + (fastest.igzip ? ["igzip -dc '\(file)' > /dev/null"] : []) + (fastest.libdeflate ? ["igzip -dc '\(file)' | libdeflate-gzip -6 -c > /dev/null"] : [])
 // Rounds that run every command once, best of five each: this VM's speed drifts over minutes, and
 // a fsexport run and its baseline measured seconds apart see the same machine.
 var best = Array(repeating: (seconds: Double.infinity, maxRSSKiB: 0), count: commands.count)
@@ -144,6 +152,8 @@ for _ in 0..<5 {
 }
 await served.shutdown()
 let (gzip, pigz, zstd, split, byTypeGzip, byTypeZstd, nightly, eventsCommand) = (best[0], best[1], best[2], best[3], best[4], best[5], best[6], best[7])
+let igzip = fastest.igzip ? best[8] : nil
+let libdeflate = fastest.libdeflate ? best[9] : nil
 
 // Loading: the same rows, typed, into SQLite and PostgreSQL, beside each database's own CSV loader
 // reading those rows prepared beforehand (exported as CSV from what fsexport loaded once).
@@ -209,6 +219,22 @@ _ = try measureOnce("cat '\(work)'/out/part-*.ndjson | wc -l > '\(work)/lines'")
 let written = Int((try String(contentsOfFile: "\(work)/lines", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
 let jq = try measureOnce("gzip -dc '\(file)' | jq -c '.[]' > /dev/null")
 
+/// The bytes a command writes to its standard output.
+func outputSize(_ command: String) throws -> Int64 {
+    _ = try measureOnce("\(command) | wc -c > '\(work)/size'")
+    return Int64((try String(contentsOfFile: "\(work)/size", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+}
+/// The bytes of the files under OUT whose names end with `suffix`.
+func storedSize(_ suffix: String) throws -> Int64 {
+    let names = try FileManager.default.subpathsOfDirectory(atPath: "\(work)/out").filter { $0.hasSuffix(suffix) }
+    return try names.reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: "\(work)/out/\($1)")[.size] as? Int64) ?? 0) }
+}
+let pigzBytes = try outputSize("gzip -dc '\(file)' | pigz -6 -p 2")
+_ = try measureOnce(fsexportRun("by-type-gzip"))
+let byTypeGzipBytes = try storedSize(".gz")
+_ = try measureOnce(fsexportRun("nightly-tar-gz"))
+let nightlyBytes = try storedSize(".tar.gz")
+
 func padded(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
 
 func row(_ name: String, _ result: (seconds: Double, maxRSSKiB: Int), baseline: (seconds: Double, maxRSSKiB: Int)? = nil) -> String {
@@ -220,9 +246,17 @@ print(padded("command (best of 5 rounds; jq once)", 50) + "   time    JSON rate 
 print(row("gzip -dc > /dev/null", gzip))
 print(row("fsexport: NDJSON parts (64 MiB) on disk", split, baseline: gzip))
 print(row("fsexport events (from the simulator) > /dev/null", eventsCommand, baseline: gzip))
+if let igzip {
+    print(row("igzip -dc > /dev/null (ISA-L)", igzip, baseline: gzip))
+    print(row("  fsexport events, to igzip -dc", eventsCommand, baseline: igzip))
+}
 print(row("gzip -dc | pigz -6 -p 2 > /dev/null", pigz))
 print(row("fsexport: NDJSON by type, gzip", byTypeGzip, baseline: pigz))
 print(row("fsexport: nightly tar.gz", nightly, baseline: pigz))
+if let libdeflate {
+    print(row("igzip -dc | libdeflate-gzip -6 > /dev/null", libdeflate, baseline: pigz))
+    print(row("  fsexport: NDJSON by type, gzip, to it", byTypeGzip, baseline: libdeflate))
+}
 print(row("gzip -dc | zstd -3 > /dev/null", zstd))
 print(row("fsexport: NDJSON by type, zstd", byTypeZstd, baseline: zstd))
 print(row("gzip -dc | jq -c '.[]' > /dev/null", jq, baseline: gzip))
@@ -236,11 +270,13 @@ if let postgresBest {
 }
 print(String(format: """
 
-    ratios are to the row above each group's first (gzip -dc, pigz, zstd).
-    targets: NDJSON by type gzip %.2fx and nightly tar.gz %.2fx pigz's time (at most 1.15x);
-             events %.2fx gzip -dc's (at most 1.1x); zstd parts %.2fx faster than gzip parts (at least 2x).
+    ratios are to the row above each group's first (gzip -dc, pigz, zstd), or to the row named.
+    targets: NDJSON by type gzip %.2fx and nightly tar.gz %.2fx pigz's time (at most 0.6x);
+             events %.2fx igzip -dc's (at most 1.6x); zstd parts %.2fx faster than gzip parts.
+    gzip bytes: by type %.1f MB, nightly tar.gz %.1f MB, pigz -6 %.1f MB (%.3fx and %.3fx pigz's; at most 1x)
     fsexport vs jq: %.1fx faster; %d parts, %d lines (expected %d)
     loading: sqlite %.2fx and postgres %.2fx the rows a second of the database's own CSV loader (at least 0.8x)
-    """, byTypeGzip.seconds / pigz.seconds, nightly.seconds / pigz.seconds, eventsCommand.seconds / gzip.seconds,
-    byTypeGzip.seconds / byTypeZstd.seconds, jq.seconds / split.seconds, parts.count, written, events,
+    """, byTypeGzip.seconds / pigz.seconds, nightly.seconds / pigz.seconds, eventsCommand.seconds / (igzip ?? gzip).seconds,
+    byTypeGzip.seconds / byTypeZstd.seconds, Double(byTypeGzipBytes) / 1e6, Double(nightlyBytes) / 1e6, Double(pigzBytes) / 1e6,
+    Double(byTypeGzipBytes) / Double(pigzBytes), Double(nightlyBytes) / Double(pigzBytes), jq.seconds / split.seconds, parts.count, written, events,
     sqliteBest[0].seconds / sqliteBest[1].seconds, postgresBest.map { $0[0].seconds / $0[1].seconds } ?? .nan))

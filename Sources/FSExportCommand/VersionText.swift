@@ -12,7 +12,8 @@ enum VersionText {
         """
         fsexport \(FSExportVersion.current)
         \(CurlTransfer.libraryVersion)
-        zlib/\(ZlibLibrary.version) \(ZstdCompressor.libraryVersion) \(LibArchive.version) \(WarehouseLibraries.versions)
+        \(InflateLibrary.available.map(\.description).joined(separator: " ")) \(ParallelGzip.libraryVersion) \(ZstdCompressor.libraryVersion) \(LibArchive.version) \(WarehouseLibraries.versions)
+        gzip: inflated with \(InflateLibrary.preferred) (FSEXPORT_INFLATE=zlib for zlib), compressed with \(ParallelGzip.libraryVersion)
         """
     }
 }

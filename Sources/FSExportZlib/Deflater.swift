@@ -72,9 +72,3 @@ public final class Deflater {
         }
     }
 }
-
-/// The zlib fsexport runs with.
-package enum ZlibLibrary {
-    /// `1.2.13`.
-    package static var version: String { String(cString: zlibVersion()) }
-}

@@ -19,21 +19,19 @@ public final class ZstdCompressor {
 
     public init(level: Int32 = 3, threads: Int = ProcessorCount.active) throws(Failure) {
         guard Self.levels.contains(level) else { throw Failure(description: "zstd level \(level) is not \(Self.levels.lowerBound) to \(Self.levels.upperBound)") }
-        blocks = OrderedBlocks(blockSize: Self.blockSize, threads: threads) { block, _, last in
-            // An empty input still makes one (empty) frame, so that the file is valid zstd.
-            guard !block.isEmpty || last else { return ([], 0) }
-            return (try ZstdContexts.shared.with(level: level) { context throws(Failure) in try Self.frame(block, context: context.pointer, into: context.room) }, 0)
+        blocks = OrderedBlocks(blockSize: Self.blockSize, threads: threads) { block in
+            try ZstdContexts.shared.with(level: level) { context throws(Failure) in try Self.frame(block, context: context.pointer, into: context.room) }
         }
     }
 
     /// Compresses `input`, calling `sink` with compressed bytes in order (valid only during the call).
     public func compress(_ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try blocks.add(input) { bytes, _, _ in try bytes.withUnsafeBytes { try sink($0) } }
+        try blocks.add(input) { bytes in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
     /// Compresses what is left. The compressor cannot be used afterwards.
     public func finish(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try blocks.finish { bytes, _, _ in try bytes.withUnsafeBytes { try sink($0) } }
+        try blocks.finish { bytes in try bytes.withUnsafeBytes { try sink($0) } }
     }
 
     private static func frame(_ block: [UInt8], context: OpaquePointer, into room: OutputRoom) throws(Failure) -> [UInt8] {

@@ -40,9 +40,11 @@ struct SharedOptionsTests {
     func version() async throws {
         let run = try await FSExportBinary.run(["--version"])
         #expect(run.status == 0)
-        for part in ["fsexport ", "libcurl/", "zlib/", "libzstd/", "libarchive/", "SQLite/", "libpq/"] {
+        for part in ["fsexport ", "libcurl/", "zlib/", "ISA-L/", "libdeflate/", "libzstd/", "libarchive/", "SQLite/", "libpq/", "inflated with ISA-L/"] {
             #expect(run.stdout.contains(part), "\(part) missing from \(run.stdout)")
         }
+        let zlib = try await FSExportBinary.run(["--version"], environment: ["FSEXPORT_INFLATE": "zlib"])
+        #expect(zlib.stdout.contains("inflated with zlib/"), "\(zlib.stdout)")
     }
 }
 

@@ -4,14 +4,14 @@ import FSExportZstd
 import SystemPackage
 
 /// A file being written: buffered (256 KiB, so few system calls), optionally compressed on the
-/// way (gzip on every core, as one standard gzip stream: ``ParallelGzip``; or zstd), with its
+/// way (gzip on every core, a standard multi-member gzip file: ``ParallelGzip``; or zstd), with its
 /// byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
 /// ``OutputFile/init(path:name:compression:)``.
 public final class OutputFile {
     /// How the bytes are stored.
     public enum Compression: String, Sendable, Codable, CaseIterable {
         case none
-        /// Standard gzip, compressed on every core (``ParallelGzip``).
+        /// Standard gzip, compressed on every core with libdeflate (``ParallelGzip``).
         case gzip
         /// zstd (libzstd), with a checksum: several times faster than gzip at a similar size.
         case zstd
@@ -20,7 +20,7 @@ public final class OutputFile {
         public var levels: ClosedRange<Int>? {
             switch self {
             case .none: nil
-            case .gzip: 1...9
+            case .gzip: Int(ParallelGzip.levels.lowerBound)...Int(ParallelGzip.levels.upperBound)
             case .zstd: Int(ZstdCompressor.levels.lowerBound)...Int(ZstdCompressor.levels.upperBound)
             }
         }
@@ -114,7 +114,7 @@ public final class OutputFile {
             try? descriptor.close()
             throw error
         }
-        buffer.reserveCapacity(bufferLimit)
+        if deflater == nil { buffer.reserveCapacity(bufferLimit) }
     }
 
     deinit { if !closed { try? descriptor.close() } }
@@ -214,10 +214,12 @@ public final class OutputFile {
         if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", path, errno: errno) }
     }
 
+    /// Compressed pieces (a gzip member, a zstd frame: tens of KiB) go to disk as they come, so
+    /// that a stage with many compressed files open holds no write buffer for each.
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffer.count + bytes.count > bufferLimit {
+        if deflater != nil || buffer.count + bytes.count > bufferLimit {
             try flush()
-            if bytes.count >= bufferLimit {
+            if deflater != nil || bytes.count >= bufferLimit {
                 byteCount += Int64(try FileSystemError.naming("write", path) { try descriptor.writeAll(bytes) })
                 return
             }
