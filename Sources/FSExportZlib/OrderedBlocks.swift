@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,17 +8,20 @@ import Darwin
 
 /// The machinery of compressing on every core, shared by ``ParallelGzip`` and zstd's: the input is
 /// cut into blocks, each block is compressed on a global queue into a piece that stands alone (a
-/// gzip member, a zstd frame), and the pieces are handed over in input order. At most
-/// `threads + 1` blocks are in flight, so memory stays bounded whatever the input; the output
-/// depends only on the input and the codec, never on the threads. An empty input makes one piece
-/// (of an empty block), so that the file is valid for its codec.
+/// gzip member, a zstd frame), and the pieces are handed over in input order. A file has as many
+/// blocks in flight as there are threads, or one while as many files as threads are being
+/// written (a split by type: the files keep the cores busy between them), so memory stays
+/// bounded whatever the input; the output depends only on the input and the codec, never on the
+/// threads. An empty input makes one piece (of an empty block), so that the file is valid for its
+/// codec.
 public final class OrderedBlocks {
     /// Compresses one block into a piece that stands alone.
     public typealias Compress = @Sendable (_ block: [UInt8]) throws -> [UInt8]
 
     private let blockSize: Int
     private let compress: Compress
-    private let maximumInFlight: Int
+    private let threads: Int
+    private var finished = false
     private var block: [UInt8] = []
     private var submitted = false
     private var inFlight: [Job] = []
@@ -27,13 +31,22 @@ public final class OrderedBlocks {
     public init(blockSize: Int, threads: Int = ProcessorCount.active, compress: @escaping Compress) {
         self.blockSize = blockSize
         self.compress = compress
-        maximumInFlight = max(1, threads)
+        self.threads = max(1, threads)
         block.reserveCapacity(blockSize)
+        Self.open.add(1, ordering: .relaxed)
     }
+
+    /// Files being compressed, in the whole process.
+    private static let open = Atomic<Int>(0)
+
+    private var maximumInFlight: Int { Self.open.load(ordering: .relaxed) >= threads ? 1 : threads }
 
     private static let workers = DispatchSemaphore(value: ProcessorCount.active)
 
-    deinit { for job in inFlight { job.done.wait() } }
+    deinit {
+        for job in inFlight { job.done.wait() }
+        if !finished { Self.open.subtract(1, ordering: .relaxed) }
+    }
 
     /// Takes `input`; `ready` receives each compressed block in order.
     public func add(_ input: UnsafeRawBufferPointer, ready: (_ bytes: [UInt8]) throws -> Void) throws {
@@ -51,13 +64,14 @@ public final class OrderedBlocks {
     public func finish(ready: (_ bytes: [UInt8]) throws -> Void) throws {
         if !block.isEmpty || !submitted { try submit(ready: ready) }
         while !inFlight.isEmpty { try drainOldest(ready) }
+        if !finished { Self.open.subtract(1, ordering: .relaxed) }
+        finished = true
     }
 
     private func submit(ready: (_ bytes: [UInt8]) throws -> Void) throws {
         let job = Job(input: block, compress: compress)
         submitted = true
-        block = spare.popLast() ?? []
-        block.reserveCapacity(blockSize)
+        block = []  // the job holds the bytes now
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
             // As many blocks at once as there are cores, over every file being written: more threads
@@ -67,6 +81,10 @@ public final class OrderedBlocks {
             job.run()
         }
         while inFlight.count > maximumInFlight { try drainOldest(ready) }
+        // The next block takes the buffer of the one just handed over, if any: a file holds its
+        // block and those in flight, no more, and makes no fresh allocation for every block.
+        block = spare.popLast() ?? []
+        block.reserveCapacity(blockSize)
     }
 
     private func drainOldest(_ ready: (_ bytes: [UInt8]) throws -> Void) throws {
@@ -77,7 +95,6 @@ public final class OrderedBlocks {
         case .failure(let error)?: throw error
         case nil: fatalError("a block was handed over before it was compressed")
         }
-        // Its buffer takes a later block: no fresh allocation (and page faults) for every block.
         var buffer = job.input
         job.input = []
         buffer.removeAll(keepingCapacity: true)
