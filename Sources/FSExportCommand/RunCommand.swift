@@ -55,6 +55,20 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var metrics: MetricsOptions
 
+    /// The shortest --interval against Fullstory's own API: it allows two downloads a minute and
+    /// a bundle covers 30 minutes at least, so checking more often only spends the key's calls.
+    static let minimumInterval: Duration = .seconds(60)
+
+    /// Refuses an --interval under ``minimumInterval`` when the source is Fullstory's API (a
+    /// simulator, a proxy or a folder may be followed as often as one likes).
+    static func checkInterval(_ interval: Duration, source: any BundleSource) throws {
+        guard interval < minimumInterval, let client = source as? ExportClient,
+            client.configuration.baseURL == ExportClientConfiguration.defaultBaseURL
+        else { return }
+        throw ValidationError(
+            "--interval \(DurationText.format(interval)) is below \(DurationText.format(minimumInterval)): Fullstory's API allows two downloads a minute and bundles come every 30 minutes at most; use 1m or more")
+    }
+
     func validate() throws {
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
         if interval != nil, !follow { throw ValidationError("--interval is how long --follow waits between runs: add --follow, or leave --interval out") }
@@ -89,6 +103,7 @@ struct RunCommand: AsyncParsableCommand {
                     try await Self.dryRun(engine, since: overrides.since)
                 } else if follow {
                     let interval = try DurationText.parse(interval ?? "1h")
+                    try Self.checkInterval(interval, source: engine.source)
                     if let address = try metrics.address(), let pipelineMetrics {
                         try await MetricsServer.withServing(host: address.host, port: address.port, metrics: pipelineMetrics, logger: logger) {
                             try await Self.follow(engine, interval: interval, since: overrides.since, logger: logger, afterRound: written)

@@ -190,18 +190,6 @@ struct ConsistencyTests {
 @testable import FSExportCommand
 import FSExportCore
 
-@Suite("The progress line")
-struct ProgressLineTests {
-    @Test("A transfer shows bytes of the total, a percentage, its rate and the time left; a run shows which bundle of how many")
-    func line() {
-        let start = ContinuousClock.now
-        let line = ProgressDisplay.describe(
-            TransferProgress(bytes: 30 << 20, total: 40 << 20), since: (start, 10 << 20), now: start + .seconds(4))
-        #expect(line == "30.0 MiB / 40.0 MiB  75%  5.0 MiB/s  2s left")
-        #expect(ProgressDisplay.describe(TransferProgress(bytes: 512, total: nil), since: (start, 0), now: start + .seconds(1)) == "512 B  512 B/s")
-    }
-}
-
 @Suite("status and reset", .serialized)
 struct StatusResetTests {
     static func pipeline(_ work: String, extra: String = "") throws -> String {

@@ -28,6 +28,15 @@ struct SharedOptionsTests {
         #expect(work.listing() == ["p.yml"], "nothing ran")
     }
 
+    @Test("--follow against Fullstory's API checks at most once a minute; a simulator may be followed more often")
+    func intervalFloor() async throws {
+        let work = try TemporaryFolder("interval-floor")
+        let file = try work.write("p.yml", "source: {start: 0, state: s.json}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        let run = try await FSExportBinary.run(["run", file, "--follow", "--interval", "10s"], key: "a-key", environment: ["FSEXPORT_BASE_URL": ""])
+        #expect(run.status == 64 && run.stderr.contains("--interval 10s is below 1m: Fullstory's API allows two downloads a minute"), "\(run.stderr)")
+        #expect(!work.listing().contains("s.json"), "nothing ran")
+    }
+
     @Test("validate - names standard input the same way in its lines and its summary")
     func standardInputNamed() async throws {
         let run = try await FSExportBinary.run(["-c", "printf 'source: {start: 0}\\nstages: {}\\nbogus: 1\\n' | '\(FSExportBinary.url.path)' validate -"], executable: "/bin/bash")

@@ -127,12 +127,15 @@ public final class Engine: Sendable {
                     "delivering \(bundle) (\(ByteSizeText.format(file.byteCount)))",
                     metadata: ["bundle_id": "\(bundle.id)", "bytes": "\(file.byteCount)"])
                 let delivered = clocks.stopwatch()
+                let position = RunProgress.Position(number: number - 1, listed: listing.listed, listingComplete: listing.isComplete)
+                configuration.progress?(.delivering(bundle, position: position, bytes: file.byteCount))
                 var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
                 context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
                 let outcome = try await delivery.deliver(context)
                 if records { checkpoint = try store.record(bundle, after: checkpoint) }
                 ConfinedRoot.removeIfPresent(file.path)
                 summary.add(bundle, file: file, outcome: outcome)
+                configuration.progress?(.delivered(bundle, position: position, events: outcome.events, bytes: file.byteCount))
                 logger.info(
                     "committed bundle \(bundle.id)\(summary.countsEvents ? ": \(outcome.events) events" : "")",
                     metadata: [
