@@ -35,10 +35,17 @@ struct EventsCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    /// Not an option: `events` writes JSON already. Said plainly, where the parser would suggest --from.
+    @Flag(help: .hidden) var json = false
+
+    func validate() throws {
+        if json { throw ValidationError("events writes JSON already, one event a line (NDJSON); for the bundle list as JSON, use fsexport list --json") }
+        try validateWindow(since: since, until: until)
+    }
+
     func run() async throws {
         let since = try parseTime(since, option: "--since")
         let until = try parseTime(until, option: "--until")
-        try checkWindow(from: since, option: "--since", until: until)
         let folder = spoolDir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         let (source, global) = (self.source, self.global)
         // Ctrl-C cancels the fetch, and StreamingFetch removes its files, as on every other path.

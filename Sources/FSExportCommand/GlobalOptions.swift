@@ -130,6 +130,12 @@ func parseTime(_ text: String?, option: String, now: Int64 = Int64(Date().timeIn
     do { return try Timestamp.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }
 }
 
+/// Checks a command's time window (each time readable, and in order) in its `validate()`, so that
+/// a mistake shows that command's usage line, not the top level's.
+func validateWindow(since: String?, option: String = "--since", until: String?) throws {
+    try checkWindow(from: try parseTime(since, option: option), option: option, until: try parseTime(until, option: "--until"))
+}
+
 /// A window that can hold no bundle (its end before or at its start) is a usage error: run
 /// quietly, it would look like a night with nothing to deliver.
 func checkWindow(from start: Int64?, option startOption: String, until end: Int64?) throws {

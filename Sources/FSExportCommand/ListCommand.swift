@@ -29,18 +29,21 @@ struct ListCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("List only bundles whose Stop is not after this time.", valueName: "time"))
     var until: String?
 
-    @Flag(help: "Print one JSON object a line: {\"id\":…,\"start\":…,\"stop\":…} (unix seconds).")
+    @Flag(help: "Print one JSON object a line: id, start and stop (RFC 3339 UTC, as status --json), start_unix and stop_unix.")
     var json = false
 
     @OptionGroup var source: SourceOptions
 
     @OptionGroup var global: GlobalOptions
 
-    func run() async throws {
+    func validate() throws {
         if since != nil, start != nil { throw ValidationError("--start is the old name of --since: give one of them") }
+        try validateWindow(since: since ?? start, option: since != nil || start == nil ? "--since" : "--start", until: until)
+    }
+
+    func run() async throws {
         let start = try parseTime(since ?? start, option: since != nil ? "--since" : "--start")
         let until = try parseTime(until, option: "--until")
-        try checkWindow(from: start, option: since != nil ? "--since" : "--start", until: until)
         try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
                 let start = start ?? pipeline.start ?? 0, until = until ?? pipeline.until
@@ -56,8 +59,9 @@ struct ListCommand: AsyncParsableCommand {
         }
     }
 
+    /// Times as `status --json` gives them (RFC 3339 UTC), with their unix seconds beside.
     static func jsonLine(_ bundle: ExportBundle) -> String {
-        #"{"id":\#(bundle.id),"start":\#(bundle.start),"stop":\#(bundle.stop)}"#
+        #"{"id":\#(bundle.id),"start":"\#(Timestamp.iso8601(bundle.start))","stop":"\#(Timestamp.iso8601(bundle.stop))","start_unix":\#(bundle.start),"stop_unix":\#(bundle.stop)}"#
     }
 
     static func tableLine(_ bundle: ExportBundle) -> String {

@@ -70,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        try validateWindow(since: since, until: until)
         if once && follow { throw ValidationError("--once and --follow cannot be used together") }
         if interval != nil, !follow { throw ValidationError("--interval is how long --follow waits between runs: add --follow, or leave --interval out") }
         do { _ = try DurationText.parse(interval ?? "1h") } catch { throw ValidationError("--interval: \(error)") }
@@ -83,7 +84,6 @@ struct RunCommand: AsyncParsableCommand {
             return logger
         }()
         let overrides = Pipeline.Overrides(since: try parseTime(since, option: "--since"), until: try parseTime(until, option: "--until"))
-        try checkWindow(from: overrides.since, option: "--since", until: overrides.until)
         try await reportingErrors(logger) {
             let display = ProgressDisplay()
             defer { display.finish() }

@@ -20,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var pipeline: PipelineOptions
 
-    @Flag(help: "Print one JSON object: bundle_id, stop, committed_at, lag_seconds, running, pid, available, settling, ready_at.")
+    @Flag(help: "Print one JSON object: bundle_id, stop (RFC 3339 UTC, as every time here), stop_unix, committed_at, lag_seconds, running, pid, available, settling, ready_at.")
     var json = false
 
     @Flag(help: "Do not ask the source: the state file and the lock only.")
@@ -100,6 +100,7 @@ struct StatusReport {
         var fields: [(String, String)] = [
             ("bundle_id", checkpoint.map { "\($0.bundleID)" } ?? "null"),
             ("stop", checkpoint.map { JSONText.quoted(Timestamp.iso8601($0.stop)) } ?? "null"),
+            ("stop_unix", checkpoint.map { "\($0.stop)" } ?? "null"),
             ("committed_at", checkpoint.map { JSONText.quoted($0.committedAt) } ?? "null"),
             ("lag_seconds", lag.map { "\($0)" } ?? "null"),
             ("running", "\(running.running)"),

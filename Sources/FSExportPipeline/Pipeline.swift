@@ -122,11 +122,27 @@ public struct Pipeline: Sendable {
         return Pipeline(file: file, source: source, stages: stages, warnings: session.diagnostics.filter { $0.severity == .warning }, baseDirectory: baseDirectory)
     }
 
+    /// What libyaml's commonest complaints mean in a pipeline file, said first; its own words follow.
+    static func plainWords(forYAMLProblem problem: String) -> String? {
+        switch problem {
+        case "mapping values are not allowed in this context":
+            "this line is indented more than the key before it, or a value holds ': ' (put such a value in quotes)"
+        case "did not find expected key":
+            "this line is indented less than the keys before it, or a list item ('- ') sits among keys"
+        case "found character that cannot start any token":
+            "a tab, '@' or '`' where a value starts: indent with spaces, and quote such a value"
+        case "did not find expected ',' or '}'", "did not find expected ',' or ']'":
+            "a '{…}' or '[…]' on one line is not closed, or a value in it holds ',' or ':' (put it in quotes)"
+        default: nil
+        }
+    }
+
     private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
-            return Diagnostic(file: file, line: mark.line, column: mark.column, severity: .error, message: "invalid YAML: \(detail)\(problem)")
+            let words = plainWords(forYAMLProblem: problem).map { "\($0) (libyaml: \(detail)\(problem))" } ?? "\(detail)\(problem)"
+            return Diagnostic(file: file, line: mark.line, column: mark.column, severity: .error, message: "invalid YAML: \(words)")
         default:
             return Diagnostic(file: file, line: 1, column: 1, severity: .error, message: "invalid YAML: \(error)")
         }

@@ -26,9 +26,11 @@ struct CommandTests {
             #expect(result.status == 0)
             let lines = result.stdout.split(separator: "\n")
             #expect(lines.count == 45)
-            let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Int64])
+            let first = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
             let bundle = simulator.configuration.dataset.bundle(at: 0)
-            #expect(first == ["id": bundle.id, "start": bundle.start, "stop": bundle.stop])
+            #expect(first["id"] as? Int64 == bundle.id && first["start_unix"] as? Int64 == bundle.start && first["stop_unix"] as? Int64 == bundle.stop)
+            // Times as status --json writes them.
+            #expect(first["start"] as? String == "2024-01-01T00:00:00Z" && first["stop"] as? String == "2024-01-02T00:00:00Z" && first.count == 5)
             #expect(result.stderr.contains("retry 1"))
         }
     }

@@ -223,7 +223,8 @@ struct StatusResetTests {
         #expect(after["available"] as? Int == 35 && after["settling"] as? Int == 0)
         let lag = try #require(after["lag_seconds"] as? Int64)
         #expect(abs(lag - (Int64(Date().timeIntervalSince1970) - tenth.stop)) < 30)
-        #expect(Set(after.keys) == ["bundle_id", "stop", "committed_at", "lag_seconds", "running", "pid", "available", "settling", "ready_at"])
+        #expect(Set(after.keys) == ["bundle_id", "stop", "stop_unix", "committed_at", "lag_seconds", "running", "pid", "available", "settling", "ready_at"])
+        #expect(after["stop_unix"] as? Int64 == tenth.stop)
         let offline = try await Self.status(file, ["--offline"])  // no key, no simulator: the state file alone
         #expect(offline["bundle_id"] as? Int64 == tenth.id && offline["available"] is NSNull)
         let text = try await FSExportBinary.run(["status", file, "--offline"])

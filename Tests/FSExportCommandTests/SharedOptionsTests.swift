@@ -37,6 +37,19 @@ struct SharedOptionsTests {
         #expect(!work.listing().contains("s.json"), "nothing ran")
     }
 
+    @Test("A time a command cannot read shows that command's usage; events --json says events writes JSON already")
+    func commandUsage() async throws {
+        for command in ["list", "events", "run"] {
+            let arguments = [command] + (command == "run" ? ["p.yml"] : []) + ["--since", "yesterday"]
+            let run = try await FSExportBinary.run(arguments)
+            #expect(run.status == 64 && run.stderr.contains("--since: cannot read 'yesterday'"), "\(run.stderr)")
+            #expect(run.stderr.contains("Usage: fsexport \(command) ") && !run.stderr.contains("<subcommand>"), "\(run.stderr)")
+        }
+        let json = try await FSExportBinary.run(["events", "--json", "--simulate"])
+        #expect(json.status == 64 && json.stderr.contains("events writes JSON already") && json.stderr.contains("fsexport list --json"), "\(json.stderr)")
+        #expect(!json.stderr.contains("--from"), "\(json.stderr)")
+    }
+
     @Test("validate - names standard input the same way in its lines and its summary")
     func standardInputNamed() async throws {
         let run = try await FSExportBinary.run(["-c", "printf 'source: {start: 0}\\nstages: {}\\nbogus: 1\\n' | '\(FSExportBinary.url.path)' validate -"], executable: "/bin/bash")

@@ -244,6 +244,17 @@ struct ValidationTests {
         #expect((found.first?.line ?? 0) >= 2)
     }
 
+    @Test("A line indented too far is said in words first, libyaml's text after", arguments: [
+        ("source:\n  start: 0\n   settle: 1h\nstages: {}\n", "indented more than the key before it", "mapping values are not allowed in this context"),
+        ("source:\n    start: 0\n  settle: 1h\nstages: {}\n", "indented less than the keys before it", "did not find expected key"),
+    ])
+    func indentation(text: String, words: String, libyaml: String) {
+        let found = Self.diagnostics(text)
+        #expect(found.count == 1 && found.first?.line == 3, "\(found)")
+        let message = found.first?.message ?? ""
+        #expect(message.hasPrefix("invalid YAML: this line is \(words)") && message.contains("(libyaml: ") && message.contains(libyaml), "\(message)")
+    }
+
     @Test("A value outside a fixed set names the choices and the likely one; a bad value does not make its neighbours unknown keys")
     func choicesAndNeighbours() {
         let messages = Self.diagnostics("""
