@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             client.configuration.baseURL == ExportClientConfiguration.defaultBaseURL
         else { return }
         throw ValidationError(
-            "--interval \(DurationText.format(interval)) is below \(DurationText.format(minimumInterval)): Fullstory's API allows two downloads a minute and bundles come every 30 minutes at most; use 1m or more")
+            "--interval \(DurationText.format(interval)) is below \(DurationText.format(minimumInterval)): Fullstory's API allows two downloads a minute, and a bundle covers 30 minutes at least; use 1m or more")
     }
 
     func validate() throws {

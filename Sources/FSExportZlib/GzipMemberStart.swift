@@ -3,25 +3,26 @@
 /// silently, where zlib refuses at once. Checked here, both refuse the same bytes with the same
 /// words, and garbage after a stream is corrupt, not a member cut short.
 struct GzipMemberStart {
-    private var seen = 0
+    /// How many of the member's first four bytes the library has taken.
+    private var taken = 0
 
     /// A new member begins.
-    mutating func reset() { seen = 0 }
+    mutating func reset() { taken = 0 }
 
-    /// Checks the start of `input` that falls in the first four bytes of the member; the reason
-    /// and the offset in `input` when one is wrong.
-    mutating func check(_ input: UnsafeRawBufferPointer) -> (offset: Int, reason: String)? {
-        var offset = 0
-        while seen < 4, offset < input.count {
+    /// The library took `count` more bytes of the member.
+    mutating func advance(by count: Int) { taken = min(4, taken + count) }
+
+    /// Checks the start of `input` that falls in the member's first four bytes; the reason and
+    /// the offset in `input` when one is wrong.
+    func check(_ input: UnsafeRawBufferPointer) -> (offset: Int, reason: String)? {
+        for offset in 0..<min(input.count, 4 - taken) {
             let byte = input[offset]
-            switch seen {
+            switch taken + offset {
             case 0 where byte != 0x1F, 1 where byte != 0x8B: return (offset, "incorrect header check")
             case 2 where byte != 8: return (offset, "unknown compression method")
             case 3 where byte & 0xE0 != 0: return (offset, "unknown header flags set")
-            default: break
+            default: continue
             }
-            seen += 1
-            offset += 1
         }
         return nil
     }

@@ -74,6 +74,7 @@ public final class Inflater {
         guard step.consumed > 0 || step.produced > 0 || offered.isEmpty || isAtEnd else {
             throw ZlibError(kind: .internalError, message: "inflate made no progress", compressedOffset: compressedCount)
         }
+        memberStart.advance(by: step.consumed)
         compressedCount += Int64(step.consumed)
         inflatedCount += Int64(step.produced)
         return (step.consumed, step.produced)

@@ -20,21 +20,28 @@ struct ParallelGzipTests {
         return output
     }
 
-    /// What `gzip -dc` makes of `bytes`, through a file.
+    /// What `gzip -dc` makes of `bytes`, once `gzip -t` passed them.
     static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let (status, output) = try read(bytes, with: "gzip -t 2>/dev/null < \"$0\" && gzip -dc")
+        #expect(status == 0, "gzip -t refused the stream")
+        return output
+    }
+
+    /// What the shell command `reader` writes when given `bytes` on its standard input (through
+    /// a file, which it may also name as `$0`), and how it exits.
+    static func read(_ bytes: [UInt8], with reader: String) throws -> (status: Int32, output: [UInt8]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-pgz-\(UUID().uuidString).gz").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -tv \"$0\" 2>/dev/null && gzip -dc \"$0\"", path]
+        process.arguments = ["-c", "\(reader) < \"$0\"", path]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "gzip -t refused the stream")
-        return [UInt8](data)
+        return (process.terminationStatus, [UInt8](data))
     }
 
     static func json(_ count: Int) -> [UInt8] {
@@ -108,22 +115,12 @@ struct ParallelGzipTests {
             "gzip -dc", "zcat", "pigz -dc", "igzip -dc", "libdeflate-gunzip -c",
             "python3 -c 'import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))'",
         ]
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-members-\(UUID().uuidString).gz").path
-        try Data(output).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         for reader in readers {
             let tool = String(reader.split(separator: " ")[0])
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "command -v \(tool) > /dev/null || exit 99; \(reader) < \"$0\"", path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let (status, read) = try Self.read(output, with: "command -v \(tool) > /dev/null || exit 99; \(reader)")
             // gzip, zcat and python3 come with Debian; the others with .ci/install-deps --tests.
-            #expect(process.terminationStatus == 0, "\(reader): exit \(process.terminationStatus) (99: not installed; .ci/install-deps --tests installs it)")
-            #expect([UInt8](data) == input, "\(reader) read \(data.count) of \(input.count) bytes")
+            #expect(status == 0, "\(reader): exit \(status) (99: not installed; .ci/install-deps --tests installs it)")
+            #expect(read == input, "\(reader) read \(read.count) of \(input.count) bytes")
         }
         for library in InflateLibrary.available {
             let inflater = try Inflater(library: library)

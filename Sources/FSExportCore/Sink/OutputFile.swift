@@ -3,7 +3,8 @@ import FSExportZlib
 import FSExportZstd
 import SystemPackage
 
-/// A file being written: buffered (256 KiB, so few system calls), optionally compressed on the
+/// A file being written: buffered (256 KiB, so few system calls; compressed, each gzip member or
+/// zstd frame goes out as it comes), optionally compressed on the
 /// way (gzip on every core, a standard multi-member gzip file: ``ParallelGzip``; or zstd), with its
 /// byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
 /// ``OutputFile/init(path:name:compression:)``.
