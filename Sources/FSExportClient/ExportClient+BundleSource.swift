@@ -10,6 +10,9 @@ extension ExportClient: BundleSource {
         try await download(bundle.id, to: destination, progress: progress)
     }
 
+}
+
+extension ExportClient: FetchPreview {
     /// GET writes the body to `destination.part` as it arrives, resumed in place after a break.
     public func arrivingFile(for destination: String) -> ArrivingFile? { ArrivingFile(path: SpoolLayout.partPath(for: destination)) }
 }

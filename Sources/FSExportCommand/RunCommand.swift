@@ -228,7 +228,7 @@ enum DryRunPlan {
         for stage in stages {
             let inputs = stage.sink.reads == .events ? [] : stage.inputs.flatMap { input -> [String] in
                 switch input {
-                case .source: [engine.source.plannedFileName(for: bundle)]
+                case .source: [(engine.source as? any FetchPreview)?.plannedFileName(for: bundle) ?? bundle.deliveredFileName]
                 case .stage(let name): names[name] ?? []
                 }
             }

@@ -11,10 +11,13 @@ struct StreamingFetch {
     let bundle: ExportBundle
     let destination: String
 
+    /// The file the fetch writes as it goes, when the source has one (``FetchPreview``).
+    private var arrivingFile: ArrivingFile? { (source as? any FetchPreview)?.arrivingFile(for: destination) }
+
     /// Prints the bundle's events; false when the reader went away. Leaves no file behind: the
     /// fetch is ended, and its files removed, whatever happened.
     func print(to output: StandardOutputLines) async throws -> Bool {
-        let arriving = Arriving(source.arrivingFile(for: destination).map { FileGrowth.Key($0.path) })
+        let arriving = Arriving(arrivingFile.map { FileGrowth.Key($0.path) })
         let fetch = Task { [source, bundle, destination] in
             defer { arriving.ended() }
             return try await source.fetch(bundle, to: destination, progress: nil)
@@ -27,7 +30,7 @@ struct StreamingFetch {
         }
         fetch.cancel()
         _ = await fetch.result
-        for path in [destination] + (source.arrivingFile(for: destination).map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
+        for path in [destination] + (arrivingFile.map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
         return try result.get()
     }
 
@@ -72,7 +75,7 @@ struct StreamingFetch {
     /// The file the fetch writes as bytes arrive, once it shows a gzip header; nil when the
     /// source writes none, the body is not gzip, or the fetch ended first.
     private func gzipArriving(_ arriving: Arriving) async throws -> ArrivingFile? {
-        guard let file = source.arrivingFile(for: destination), let key = arriving.file else { return nil }
+        guard let file = arrivingFile, let key = arriving.file else { return nil }
         // The download may start at once (a GET) or after minutes (an export being made): each
         // write, and the fetch's end, wakes this to look again.
         return await FileGrowth.shared.watching(key) {

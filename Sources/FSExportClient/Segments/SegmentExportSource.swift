@@ -19,7 +19,7 @@ import Logging
 /// created again (up to ``SegmentExportSettings/maxExportAttempts``); a download location the
 /// storage host refuses is asked for again. The API key goes to the API alone: the storage
 /// download carries no `Authorization` header.
-public final class SegmentExportSource: BundleSource {
+public final class SegmentExportSource: FetchPreview {
     public let settings: SegmentExportSettings
     /// The API key, base URL, rate limit, retries and timeouts, as for the legacy client.
     public let configuration: ExportClientConfiguration

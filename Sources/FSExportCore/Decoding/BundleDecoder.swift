@@ -101,7 +101,7 @@ public final class BundleDecoder {
     }
 
     /// Decodes a gzip JSON bundle (or gzip NDJSON) while it is still being written at `path`
-    /// (``BundleSource/arrivingFile(for:)``): at the end of what has arrived it waits while
+    /// (``FetchPreview/arrivingFile(for:)``): at the end of what has arrived it waits while
     /// `arriving` says more is coming, and reads to the end once it says no more. Damaged or
     /// missing data fails as for a whole file, at the end at the latest (the gzip check).
     public convenience init(

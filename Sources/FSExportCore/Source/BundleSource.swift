@@ -34,15 +34,6 @@ public protocol BundleSource: Sendable {
     /// whatever changes their meaning (a segment export's scope includes its window size).
     var checkpointScope: String { get }
 
-    /// The name the fetched file will have, before it is fetched (for `--dry-run`).
-    func plannedFileName(for bundle: ExportBundle) -> String
-
-    /// Where a fetch to `destination` writes the gzip bytes of a file of events in the order they
-    /// arrive, resumed in place after a break, so that a reader that commits nothing
-    /// (`fsexport events`) can decode while the fetch goes on; nil when the source writes no such
-    /// file, or a file without events (a CSV export).
-    func arrivingFile(for destination: String) -> ArrivingFile?
-
     /// How a run's summary says the bundles' bytes came: `downloaded` (the default), `read`.
     var fetchVerb: String { get }
 }
@@ -50,26 +41,7 @@ public protocol BundleSource: Sendable {
 extension BundleSource {
     public var checkpointScope: String { BundleSourceScope.exportBundles }
 
-    /// The name the fetched file will have for the stages, before it is fetched (for `--dry-run`);
-    /// by default a gzip bundle's, `ID.json.gz`.
-    public func plannedFileName(for bundle: ExportBundle) -> String { "\(bundle.id).json.gz" }
-
-    public func arrivingFile(for destination: String) -> ArrivingFile? { nil }
-
     public var fetchVerb: String { "downloaded" }
-}
-
-/// A file a fetch writes as its bytes arrive (``BundleSource/arrivingFile(for:)``).
-public struct ArrivingFile: Sendable, Equatable {
-    /// Written in the order the bytes arrive, resumed in place after a break.
-    public var path: String
-    /// One event a line, rather than a JSON array of events.
-    public var ndjson: Bool
-
-    public init(path: String, ndjson: Bool = false) {
-        self.path = path
-        self.ndjson = ndjson
-    }
 }
 
 /// Well-known checkpoint scopes.
