@@ -6,6 +6,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The commit being built, for `fsexport --version` (through CBuildInfo, a C target: Swift takes
+/// no values from the command line).
+let commit: String = {
+    guard let git = Context.gitInformation else { return "unknown" }
+    return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
+}()
+
 /// The fuzz targets and the modules each one exercises.
 let fuzzTargets: [(String, [Target.Dependency])] = [
     ("fuzz-json-scanner", ["FSExportCore"]),
@@ -89,6 +96,8 @@ let package = Package(
         .target(name: "CZlibShims", dependencies: ["CZlib"]),
         // Process tuning, for the executables alone.
         .target(name: "CMallocTuning"),
+        // The commit fsexport was built from, for --version.
+        .target(name: "CBuildInfo", cSettings: [.define("FSEXPORT_COMMIT", to: "\"\(commit)\"")]),
 
         // gzip for everyone (the client, the decoder, the sinks, the simulator): inflating with ISA-L
         // (zlib where it is built without, or FSEXPORT_INFLATE=zlib), compressing blocks on every core
@@ -225,7 +234,7 @@ let package = Package(
             name: "FSExportCommand",
             dependencies: [
                 "FSExportClient", "FSExportHTTP", "FSExportSimulator", "FSExportSimulatedData", "FSExportZlib", "FSExportZstd", "FSExportCore",
-                "FSExportPipeline", "FSExportArchive", "FSExportSinks", "FSExportWarehouse",
+                "FSExportPipeline", "FSExportArchive", "FSExportSinks", "FSExportWarehouse", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

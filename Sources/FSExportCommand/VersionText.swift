@@ -1,3 +1,4 @@
+import CBuildInfo
 import FSExportCore
 import FSExportHTTP
 import FSExportSinks
@@ -5,12 +6,13 @@ import FSExportWarehouse
 import FSExportZlib
 import FSExportZstd
 
-/// `fsexport --version`: the version, then the C libraries it runs with, as `curl --version`
-/// shows them, for a bug report (a TLS or zlib behaviour is often the library's).
+/// `fsexport --version`: the version and the commit it was built from, then the C libraries it
+/// runs with, as `curl --version` shows them, for a bug report (a TLS or zlib behaviour is often
+/// the library's).
 enum VersionText {
     static var full: String {
         """
-        fsexport \(FSExportVersion.current)
+        fsexport \(FSExportVersion.current) (commit \(String(cString: fsx_build_commit())))
         \(CurlTransfer.libraryVersion)
         \(InflateLibrary.available.map(\.description).joined(separator: " ")) \(ParallelGzip.libraryVersion) \(ZstdCompressor.libraryVersion) \(LibArchive.version) \(WarehouseLibraries.versions)
         gzip: inflated with \(InflateLibrary.preferred) (FSEXPORT_INFLATE=zlib for zlib), compressed with \(ParallelGzip.libraryVersion)

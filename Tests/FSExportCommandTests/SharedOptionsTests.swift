@@ -65,6 +65,9 @@ struct SharedOptionsTests {
         for part in ["fsexport ", "libcurl/", "zlib/", "ISA-L/", "libdeflate/", "libzstd/", "libarchive/", "SQLite/", "libpq/", "inflated with ISA-L/"] {
             #expect(run.stdout.contains(part), "\(part) missing from \(run.stdout)")
         }
+        // The commit, from the manifest's git information: 12 hex digits, -dirty for a changed tree.
+        let commit = try #require(run.stdout.split(separator: "\n").first?.split(separator: "(commit ").last?.dropLast())
+        #expect(commit.prefix(12).allSatisfy(\.isHexDigit) && commit.count >= 12, "\(run.stdout)")
         let zlib = try await FSExportBinary.run(["--version"], environment: ["FSEXPORT_INFLATE": "zlib"])
         #expect(zlib.stdout.contains("inflated with zlib/"), "\(zlib.stdout)")
     }
