@@ -7,8 +7,11 @@ let strict: [SwiftSetting] = [
 ]
 
 /// The commit being built, for `fsexport --version` (through CBuildInfo, a C target: Swift takes
-/// no values from the command line).
+/// no values from the command line): FSEXPORT_COMMIT when given (scripts/install gives it), else
+/// git's, as of the manifest's last evaluation (SwiftPM evaluates it again when it or the
+/// environment changes, not on a new commit, so an incremental build may name an older one).
 let commit: String = {
+    if let given = Context.environment["FSEXPORT_COMMIT"] { return given }
     guard let git = Context.gitInformation else { return "unknown" }
     return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
 }()
