@@ -30,4 +30,17 @@ struct FuzzCorpusTests {
         let count = Int(result.stdout.split(separator: " ").dropFirst().first ?? "") ?? 0
         #expect(count >= 3, "\(result.stdout)")
     }
+
+    @Test("Built without ISA-L (the ISAL trait off), the inflater falls back to zlib and refuses the same damaged streams")
+    func withoutISAL() async throws {
+        // A scratch folder of its own: this build does not wait on the one `swift test` holds.
+        let build = try await FSExportBinary.run(
+            ["swift", "build", "--package-path", Self.repository, "--scratch-path", "\(Self.repository)/.build-without-isal", "--disable-default-traits", "--product", "fuzz-inflate"],
+            executable: "/usr/bin/env")
+        #expect(build.status == 0, "\(build.stdout.suffix(2000))\(build.stderr.suffix(2000))")
+        let replay = try await FSExportBinary.run(["\(Self.repository)/Fuzz/corpus/fuzz-inflate"], executable: "\(Self.repository)/.build-without-isal/debug/fuzz-inflate")
+        #expect(replay.status == 0 && replay.stdout.contains("all properties held"), "\(replay.stdout)\(replay.stderr)")
+        let symbols = try await FSExportBinary.run(["-c", "nm -D '\(Self.repository)/.build-without-isal/debug/fuzz-inflate' | grep -c isal_inflate || true"], executable: "/bin/sh")
+        #expect(symbols.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "ISA-L linked in a build without it")
+    }
 }
