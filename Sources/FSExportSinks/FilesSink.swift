@@ -35,7 +35,7 @@ public struct FilesSink: ConfigurableSink {
         public var format: Format?
         /// Compression of `json` and `ndjson` output: `none`, `gzip` (on every core) or `zstd`.
         public var compression: OutputFile.Compression?
-        /// gzip 1–12 (default 6), zstd 1–19 (default 3).
+        /// gzip 1–9 (default 6), zstd 1–19 (default 3).
         public var compressionLevel: Int?
         /// Default: overwrite.
         public var ifExists: ExistingFile?

@@ -17,7 +17,7 @@ public struct NDJSONSink: ConfigurableSink {
         public var maxOpenFiles: Int?
         /// `none`, `gzip` (standard gzip, on every core) or `zstd`.
         public var compression: OutputFile.Compression?
-        /// gzip 1–12 (default 6), zstd 1–19 (default 3).
+        /// gzip 1–9 (default 6), zstd 1–19 (default 3).
         public var compressionLevel: Int?
 
         enum CodingKeys: String, CodingKey {

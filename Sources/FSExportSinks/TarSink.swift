@@ -14,7 +14,7 @@ public struct TarSink: ConfigurableSink {
         public var format: String?
         /// none (default), gzip (on every core), bzip2, xz or zstd.
         public var compression: String?
-        /// gzip 1–12 (default 6), bzip2 1–9, xz 0–9, zstd 1–19.
+        /// gzip 1–9 (default 6), bzip2 1–9, xz 0–9, zstd 1–19.
         public var compressionLevel: Int?
 
         enum CodingKeys: String, CodingKey {

@@ -15,8 +15,7 @@ final class TarWriter {
         var levels: ClosedRange<Int>? {
             switch self {
             case .none: nil
-            case .gzip: 1...12  // fsexport's own gzip, libdeflate's levels
-            case .bzip2: 1...9
+            case .gzip, .bzip2: 1...9
             case .xz: 0...9
             case .zstd: 1...19
             }

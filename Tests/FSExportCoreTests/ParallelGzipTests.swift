@@ -85,14 +85,14 @@ struct ParallelGzipTests {
         #expect(try Self.gunzip(Self.compress(noise, level: 1, threads: 2)) == noise)
         let json = Self.json(20_000)
         var sizes: [Int] = []
-        for level: Int32 in [1, 6, 12] {
+        for level: Int32 in [1, 6, 9] {
             let output = try Self.compress(json, level: level, threads: 2)
             #expect(try Self.gunzip(output) == json)
             sizes.append(output.count)
         }
         #expect(sizes[0] >= sizes[1] && sizes[1] >= sizes[2], "\(sizes)")
         #expect(throws: ZlibError.self) { try ParallelGzip(level: 0) }
-        #expect(throws: ZlibError.self) { try ParallelGzip(level: 13) }
+        #expect(throws: ZlibError.self) { try ParallelGzip(level: 10) }
     }
 
     @Test("Blocks as members cost nothing against one zlib stream at the same level: no larger than gzip -6")
