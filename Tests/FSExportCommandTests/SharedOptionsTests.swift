@@ -1,4 +1,5 @@
 import Foundation
+import FSExportSimulatedData
 import FSExportSimulator
 import FSExportTestSupport
 import Testing
@@ -109,7 +110,11 @@ struct SummaryLineTests {
         let replayed = try await FSExportBinary.run(["run", replay])
         #expect(replayed.status == 0 && replayed.stderr.contains("info: 2 bundles, 400 events, 21.1 KiB read in "), "\(replayed.stderr)")
         let again = try await FSExportBinary.run(["run", archive, "--simulate"])
-        #expect(again.stderr.contains("info: nothing new: no finished bundle ends after 2024-01-03T00:00:00Z"), "\(again.stderr)")
+        #expect(again.stderr.contains("info: nothing new: no finished bundle ends after 2024-01-03T00:00:00Z (the newest delivered is bundle \(SimulatedDataset().bundle(at: 1).id))"), "\(again.stderr)")
+        let settling = try work.write("settle.yml", "source: {start: 0, settle: 24h, until: 2024-01-02}\nstages:\n  raw: {type: files, inputs: [source], root: raw, path: \"{id}.json.gz\"}\n")
+        #expect(try await FSExportBinary.run(["run", settling, "--simulate", "-q"]).status == 0)
+        let settled = try await FSExportBinary.run(["run", settling, "--simulate"])
+        #expect(settled.stderr.contains("; a bundle is taken once settle (1d) has passed after its end"), "\(settled.stderr)")
     }
 }
 

@@ -148,6 +148,8 @@ public final class Engine: Sendable {
         if isStopRequested, next != nil { summary.stoppedEarly = true }
         if !summary.stoppedEarly {
             summary.listedAfter = since ?? checkpoint?.stop ?? configuration.start
+            summary.newestDelivered = since == nil ? checkpoint?.bundleID : nil
+            summary.settle = configuration.settle
             summary.settling = try await settling(after: summary.lastStop ?? listing.resumption.listFrom)
             ExportMetrics.succeeded(at: clocks.wall())
         }

@@ -14,6 +14,10 @@ public struct RunSummary: Sendable {
     public var settling: (count: Int, readyAt: Int64?) = (0, nil)
     /// Where the listing started: what "nothing new" is after.
     public var listedAfter: Int64?
+    /// The newest bundle delivered, when the listing started after it (from the state file).
+    public var newestDelivered: Int64?
+    /// How long a finished bundle waits before a run takes it.
+    public var settle: Duration = .zero
     /// Whether the bundles were decoded into events (a pipeline of raw files counts none).
     public var countsEvents = true
     /// How the bytes came: `downloaded`, or `read` from a folder.
@@ -44,8 +48,11 @@ public struct RunSummary: Sendable {
     /// A run with nothing to deliver: after what, and what settle holds back.
     private var nothingNew: String {
         var text = "nothing new" + (listedAfter.map { ": " + Self.nothingFinished(after: $0, until: nil) } ?? "")
+        if let newestDelivered { text += " (the newest delivered is bundle \(newestDelivered))" }
         if settling.count > 0, let ready = settling.readyAt {
             text += "; \(settling.count) held back by settle, the first ready at \(Timestamp.iso8601(ready))"
+        } else if settle > .zero {
+            text += "; a bundle is taken once settle (\(DurationText.format(settle))) has passed after its end"
         }
         return text
     }
