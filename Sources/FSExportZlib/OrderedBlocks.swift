@@ -25,8 +25,8 @@ public final class OrderedBlocks {
     private var block: [UInt8] = []
     private var submitted = false
     private var inFlight: [Job] = []
-    /// Block buffers whose compression was handed over, ready to take the next blocks.
-    private var spare: [[UInt8]] = []
+    /// The buffer of the block last handed over, ready to take the next block.
+    private var spare: [UInt8]?
 
     public init(blockSize: Int, threads: Int = ProcessorCount.active, compress: @escaping Compress) {
         self.blockSize = blockSize
@@ -45,7 +45,14 @@ public final class OrderedBlocks {
 
     deinit {
         for job in inFlight { job.done.wait() }
-        if !finished { Self.open.subtract(1, ordering: .relaxed) }
+        leaveOpenFiles()
+    }
+
+    /// No longer one of the files being compressed (once, whether finished or dropped).
+    private func leaveOpenFiles() {
+        guard !finished else { return }
+        finished = true
+        Self.open.subtract(1, ordering: .relaxed)
     }
 
     /// Takes `input`; `ready` receives each compressed block in order.
@@ -60,12 +67,11 @@ public final class OrderedBlocks {
     }
 
     /// Compresses what is left as the last block (an empty one only when it would be the only one)
-    /// and hands over every block.
+    /// and hands over every block; a second call adds nothing.
     public func finish(ready: (_ bytes: [UInt8]) throws -> Void) throws {
         if !block.isEmpty || !submitted { try submit(ready: ready) }
         while !inFlight.isEmpty { try drainOldest(ready) }
-        if !finished { Self.open.subtract(1, ordering: .relaxed) }
-        finished = true
+        leaveOpenFiles()
     }
 
     private func submit(ready: (_ bytes: [UInt8]) throws -> Void) throws {
@@ -83,7 +89,7 @@ public final class OrderedBlocks {
         while inFlight.count > maximumInFlight { try drainOldest(ready) }
         // The next block takes the buffer of the one just handed over, if any: a file holds its
         // block and those in flight, no more, and makes no fresh allocation for every block.
-        block = spare.popLast() ?? []
+        block = spare.take() ?? []
         block.reserveCapacity(blockSize)
     }
 
@@ -98,7 +104,7 @@ public final class OrderedBlocks {
         var buffer = job.input
         job.input = []
         buffer.removeAll(keepingCapacity: true)
-        if spare.isEmpty { spare.append(buffer) }
+        spare = buffer
     }
 
     /// One block's compression. `result` is written by the worker before `done` is signalled and

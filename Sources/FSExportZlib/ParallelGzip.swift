@@ -20,11 +20,6 @@ public final class ParallelGzip {
     public static var libraryVersion: String { "libdeflate/\(LIBDEFLATE_VERSION_STRING)" }
 
     private let blocks: OrderedBlocks
-    private var finished = false
-    /// Uncompressed bytes taken so far.
-    public private(set) var inputCount: Int64 = 0
-    /// Compressed bytes produced so far.
-    public private(set) var outputCount: Int64 = 0
 
     /// - Parameters:
     ///   - level: one of ``levels``.
@@ -40,20 +35,12 @@ public final class ParallelGzip {
 
     /// Compresses `input`, calling `sink` with compressed bytes in order (valid only during the call).
     public func compress(_ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        inputCount += Int64(input.count)
-        try blocks.add(input) { try emit($0, into: sink) }
+        try blocks.add(input) { member in try member.withUnsafeBytes { try sink($0) } }
     }
 
-    /// Compresses what is left. The compressor cannot be used afterwards.
+    /// Compresses what is left (a second call adds nothing). The compressor cannot be used afterwards.
     public func finish(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard !finished else { return }
-        finished = true
-        try blocks.finish { try emit($0, into: sink) }
-    }
-
-    private func emit(_ member: [UInt8], into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        outputCount += Int64(member.count)
-        try member.withUnsafeBytes { try sink($0) }
+        try blocks.finish { member in try member.withUnsafeBytes { try sink($0) } }
     }
 }
 
