@@ -3,10 +3,10 @@ import FSExportZlib
 import FSExportZstd
 import SystemPackage
 
-/// A file being written: buffered (256 KiB, so few system calls; compressed, each gzip member or
-/// zstd frame goes out as it comes), optionally compressed on the
-/// way (gzip on every core, a standard multi-member gzip file: ``ParallelGzip``; or zstd), with its
-/// byte count. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
+/// A file being written, optionally compressed on the way (gzip on every core, a standard
+/// multi-member gzip file: ``ParallelGzip``; or zstd), with its byte count. Plain bytes are
+/// buffered (256 KiB, so few system calls); compressed ones go out a gzip member or zstd frame at
+/// a time. Create one with ``ArtifactOutput/makeFile(named:compression:)`` or
 /// ``OutputFile/init(path:name:compression:)``.
 public final class OutputFile {
     /// How the bytes are stored.
@@ -215,22 +215,24 @@ public final class OutputFile {
         if sync, fsync(descriptor.rawValue) != 0 { throw FileSystemError("sync", path, errno: errno) }
     }
 
-    /// Compressed pieces (a gzip member, a zstd frame: tens of KiB) go to disk as they come, so
-    /// that a stage with many compressed files open holds no write buffer for each.
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if deflater != nil || buffer.count + bytes.count > bufferLimit {
+        // Compressed pieces (a gzip member, a zstd frame: tens of KiB) go to disk as they come, so
+        // that a stage with many compressed files open holds no write buffer for each.
+        guard deflater == nil else { return try writeThrough(bytes) }
+        if buffer.count + bytes.count > bufferLimit {
             try flush()
-            if deflater != nil || bytes.count >= bufferLimit {
-                byteCount += Int64(try FileSystemError.naming("write", path) { try descriptor.writeAll(bytes) })
-                return
-            }
+            if bytes.count >= bufferLimit { return try writeThrough(bytes) }
         }
         buffer.append(contentsOf: bytes)
     }
 
+    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws {
+        byteCount += Int64(try FileSystemError.naming("write", path) { try descriptor.writeAll(bytes) })
+    }
+
     private func flush() throws {
         guard !buffer.isEmpty else { return }
-        byteCount += Int64(try FileSystemError.naming("write", path) { try buffer.withUnsafeBytes { try descriptor.writeAll($0) } })
+        try buffer.withUnsafeBytes { try writeThrough($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 }
