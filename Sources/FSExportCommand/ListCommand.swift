@@ -36,13 +36,16 @@ struct ListCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    /// The option the window's start came from, for messages: --since, or its old name --start.
+    private var startOption: String { start != nil ? "--start" : "--since" }
+
     func validate() throws {
         if since != nil, start != nil { throw ValidationError("--start is the old name of --since: give one of them") }
-        try validateWindow(since: since ?? start, option: since != nil || start == nil ? "--since" : "--start", until: until)
+        try validateWindow(since: since ?? start, option: startOption, until: until)
     }
 
     func run() async throws {
-        let start = try parseTime(since ?? start, option: since != nil ? "--since" : "--start")
+        let start = try parseTime(since ?? start, option: startOption)
         let until = try parseTime(until, option: "--until")
         try await reportingErrors(global.logger) {
             try await source.withSource(global) { source, pipeline in
