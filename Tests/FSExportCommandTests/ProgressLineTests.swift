@@ -44,11 +44,7 @@ struct ProgressLineTests {
     @Test("With -q, or with stderr not a terminal, nothing is drawn")
     func quiet() async throws {
         let folder = try TemporaryFolder("progress-quiet")
-        _ = try folder.write("raw.fsexport.yml", """
-            source: {start: 2024-01-01, until: 2024-01-03}
-            stages:
-              raw: {type: files, inputs: [source], path: "{id}.json.gz"}
-            """)
+        _ = try folder.rawPipeline("raw.fsexport.yml", source: "start: 2024-01-01, until: 2024-01-03")
         let frames = try await Self.frames(of: "run raw.fsexport.yml --simulate -q", in: folder)
         #expect(!frames.contains { $0.hasPrefix("bundle ") || $0.hasPrefix("listing") }, "\(frames)")
         let piped = try await FSExportBinary.run(["run", "raw.fsexport.yml", "--simulate", "--since", "2024-01-01"], directory: folder.path)

@@ -9,7 +9,7 @@ struct SharedOptionsTests {
     @Test("-q and -v are accepted by every subcommand that logs; validate -q prints errors only")
     func quietAndVerboseEverywhere() async throws {
         let work = try TemporaryFolder("quiet")
-        let file = try work.write("p.yml", "source: {start: 0, settle: 0s, until: 2024-01-02}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"{id}.json.gz\"}\n")
+        let file = try work.rawPipeline(source: "start: 0, settle: 0s, until: 2024-01-02", root: "out")
         let validate = try await FSExportBinary.run(["validate", "-q", file])
         #expect(validate.status == 0 && validate.stdout.isEmpty && validate.stderr.isEmpty, "\(validate)")
         #expect(try await FSExportBinary.run(["validate", "-v", file]).stdout.contains("ok (1 stages: raw)"))
@@ -23,7 +23,7 @@ struct SharedOptionsTests {
     @Test("--interval without --follow is a usage error that says what to do")
     func intervalNeedsFollow() async throws {
         let work = try TemporaryFolder("interval")
-        let file = try work.write("p.yml", "source: {start: 0}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        let file = try work.rawPipeline(source: "start: 0")
         let run = try await FSExportBinary.run(["run", file, "--simulate", "--interval", "5m"])
         #expect(run.status == 64 && run.stderr.contains("--interval is how long --follow waits between runs: add --follow"), "\(run.stderr)")
         #expect(work.listing() == ["p.yml"], "nothing ran")
@@ -32,7 +32,7 @@ struct SharedOptionsTests {
     @Test("--follow against Fullstory's API checks at most once a minute; a simulator may be followed more often")
     func intervalFloor() async throws {
         let work = try TemporaryFolder("interval-floor")
-        let file = try work.write("p.yml", "source: {start: 0, state: s.json}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        let file = try work.rawPipeline(source: "start: 0, state: s.json")
         let run = try await FSExportBinary.run(["run", file, "--follow", "--interval", "10s"], key: "a-key", environment: ["FSEXPORT_BASE_URL": ""])
         #expect(run.status == 64 && run.stderr.contains("--interval 10s is below 1m: Fullstory's API allows two downloads a minute"), "\(run.stderr)")
         #expect(!work.listing().contains("s.json"), "nothing ran")
@@ -81,7 +81,7 @@ struct EmptyResultsTests {
     ])
     func backwardsWindow(_ command: [String]) async throws {
         let work = try TemporaryFolder("window")
-        let file = try work.write("p.yml", "source: {start: 0}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
+        let file = try work.rawPipeline(source: "start: 0")
         let arguments = command.map { $0 == "PIPELINE" ? file : $0 } + ["--since", "2024-01-05", "--until", "2024-01-03"]
         let run = try await FSExportBinary.run(arguments)
         #expect(run.status == 64, "\(run.stderr)")
@@ -102,7 +102,7 @@ struct SummaryLineTests {
     @Test("A raw-file pipeline counts bundles and bytes, not '0 events'; a folder's bundles are read, not downloaded; nothing new says after what")
     func summaryWords() async throws {
         let work = try TemporaryFolder("summary")
-        let archive = try work.write("archive.yml", "source: {start: 0, settle: 0s, until: 2024-01-03}\nstages:\n  raw: {type: files, inputs: [source], root: raw, path: \"{id}.json.gz\"}\n")
+        let archive = try work.rawPipeline("archive.yml", source: "start: 0, settle: 0s, until: 2024-01-03", root: "raw")
         let archived = try await FSExportBinary.run(["run", archive, "--simulate"])
         #expect(archived.status == 0 && archived.stderr.contains("info: 2 bundles, 21.1 KiB downloaded in "), "\(archived.stderr)")
         #expect(!archived.stderr.contains("0 events"))
@@ -111,7 +111,7 @@ struct SummaryLineTests {
         #expect(replayed.status == 0 && replayed.stderr.contains("info: 2 bundles, 400 events, 21.1 KiB read in "), "\(replayed.stderr)")
         let again = try await FSExportBinary.run(["run", archive, "--simulate"])
         #expect(again.stderr.contains("info: nothing new: no finished bundle ends after 2024-01-03T00:00:00Z (the newest delivered is bundle \(SimulatedDataset().bundle(at: 1).id))"), "\(again.stderr)")
-        let settling = try work.write("settle.yml", "source: {start: 0, settle: 24h, until: 2024-01-02}\nstages:\n  raw: {type: files, inputs: [source], root: raw, path: \"{id}.json.gz\"}\n")
+        let settling = try work.rawPipeline("settle.yml", source: "start: 0, settle: 24h, until: 2024-01-02", root: "raw")
         #expect(try await FSExportBinary.run(["run", settling, "--simulate", "-q"]).status == 0)
         let settled = try await FSExportBinary.run(["run", settling, "--simulate"])
         #expect(settled.stderr.contains("; a bundle is taken once settle (1d) has passed after its end"), "\(settled.stderr)")
@@ -137,7 +137,7 @@ struct StatusWithoutKeyTests {
     @Test("status without a key shows the state file and the lock, and says that --offline does so quietly")
     func localState() async throws {
         let work = try TemporaryFolder("status-key")
-        let file = try work.write("p.yml", "source: {start: 0, settle: 0s, until: 2024-01-03}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"{id}.json.gz\"}\n")
+        let file = try work.rawPipeline(source: "start: 0, settle: 0s, until: 2024-01-03", root: "out")
         #expect(try await FSExportBinary.run(["run", file, "--simulate", "-q"]).status == 0)
         let status = try await FSExportBinary.run(["status", file], key: nil, environment: ["FULLSTORY_API_KEY": ""])
         #expect(status.status == 0, "\(status.stderr)")
