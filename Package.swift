@@ -312,7 +312,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "FSExportCommandTests",
-            dependencies: ["FSExportCommand", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "fsexport", "FSExportTestSupport"],
+            dependencies: [
+                "FSExportCommand", "FSExportCore", "FSExportSimulator", "FSExportSimulatedData", "fsexport", "CMallocTuning", "FSExportTestSupport",
+            ],
             swiftSettings: strict),
     ]
 )

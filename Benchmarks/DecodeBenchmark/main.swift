@@ -51,7 +51,7 @@ let pipelines: [String: String] = [
 
 /// `run PIPELINE FILE OUT`: the fsexport side, in a process of its own so that its peak memory is its own.
 if arguments.count == 5, arguments[1] == "run", let stages = pipelines[arguments[2]] {
-    fsx_tune_malloc_for_streaming()  // as the fsexport command does (ProcessTuning)
+    precondition(fsx_malloc_tuning() >= 0)  // tuned at load, as the fsexport command is (ProcessTuning)
     arguments.removeFirst()
     let pipeline = try Pipeline.load(text: """
         source: {start: 0}

@@ -6,7 +6,7 @@ enum FSExportMain {
     static func main() async {
         // A reader that goes away (`| head`) is an error to handle where it happens, not a reason to die.
         signal(SIGPIPE, SIG_IGN)
-        ProcessTuning.applyForStreaming()
+        assert(ProcessTuning.isApplied, "glibc refused the malloc tuning")
         await FSExportCommand.main()
     }
 }

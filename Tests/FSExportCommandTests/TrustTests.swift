@@ -1,3 +1,4 @@
+import CMallocTuning
 import FSExportSimulatedData
 import Foundation
 import FSExportCore
@@ -118,6 +119,16 @@ struct TrustTests {
         // 48 MiB of events either way; the large ones may hold about three events more (1 MiB each).
         #expect(peaks[1] - peaks[0] < 8, "4 KiB events: \(peaks[0]) MiB, 1 MiB events: \(peaks[1]) MiB")
         #expect(peaks[1] < 64, "\(peaks[1]) MiB")
+    }
+
+    @Test("glibc's malloc is tuned when the program is loaded (one arena, large blocks mapped and returned), before any thread")
+    func mallocTuning() {
+        // The test process links the same C target as fsexport, so its constructor ran here too.
+        #if canImport(Glibc)
+        #expect(fsx_malloc_tuning() == 1, "mallopt was not called, or glibc refused it")
+        #else
+        #expect(fsx_malloc_tuning() == 0)
+        #endif
     }
 
     @Test("Ctrl-C while events or get downloads ends at once with 130 and leaves no file behind", arguments: [
