@@ -8,7 +8,8 @@ static int tuning = 0;
 
 __attribute__((constructor)) static void fsx_tune_malloc_at_load(void) {
 #if defined(__GLIBC__)
-    tuning = mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1 ? 1 : -1;
+    tuning = mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 4 << 20) == 1
+        ? 1 : -1;
 #endif
 }
 
