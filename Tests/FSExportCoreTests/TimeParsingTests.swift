@@ -21,6 +21,14 @@ struct TimeParsingTests {
         #expect(try Timestamp.parse(text, now: 0) == expected)
     }
 
+    @Test("A log line's time: RFC 3339 UTC with milliseconds, cut rather than rounded into the next second")
+    func logTimes() {
+        #expect(FSExportLogHandler.timestamp(1_800_000_000.123) == "2027-01-15T08:00:00.123Z")
+        #expect(FSExportLogHandler.timestamp(1_800_000_000.9999) == "2027-01-15T08:00:00.999Z")
+        #expect(FSExportLogHandler.timestamp(0) == "1970-01-01T00:00:00.000Z")
+        #expect(FSExportLogHandler.timestamp(-0.5) == "1969-12-31T23:59:59.500Z")
+    }
+
     @Test("Relative times count back from now")
     func relative() throws {
         let now: Int64 = 1_700_000_000

@@ -55,10 +55,12 @@ func runPipeline(_ file: String, simulator: ExportSimulator, since: Int64? = nil
 /// Runs a pipeline file once against a scripted server, with the pipeline's own key unless given one.
 @discardableResult
 func runPipeline(
-    _ file: String, server: ScriptedServer, key: String? = "scripted-server-key", environment: [String: String] = [:], since: Int64? = nil, until: Int64? = nil
+    _ file: String, server: ScriptedServer, key: String? = "scripted-server-key", environment: [String: String] = [:], since: Int64? = nil, until: Int64? = nil,
+    clocks: Clocks = .system
 ) async throws -> RunSummary {
     let pipeline = try Pipeline.load(path: file, environment: environment)
-    let engine = try pipeline.makeEngine(overrides: .init(baseURL: server.baseURL, apiKey: try key.map { try APIKey($0) }, until: until), logger: quietLogger)
+    let engine = try pipeline.makeEngine(
+        overrides: .init(baseURL: server.baseURL, apiKey: try key.map { try APIKey($0) }, until: until, clocks: clocks), logger: quietLogger)
     return try await engine.runOnce(since: since)
 }
 

@@ -58,9 +58,12 @@ struct WarehouseTests {
     }
 
     @discardableResult
-    static func run(_ file: String, _ server: ScriptedServer, since: Int64? = nil) async throws -> RunSummary {
-        try await runPipeline(file, server: server, environment: PostgresServer.environment, since: since)
+    static func run(_ file: String, _ server: ScriptedServer, since: Int64? = nil, clocks: Clocks = .system) async throws -> RunSummary {
+        try await runPipeline(file, server: server, environment: PostgresServer.environment, since: since, clocks: clocks)
     }
+
+    /// The engine's clocks with the wall clock stopped at `time`.
+    static func clocks(at time: Int64) -> Clocks { Clocks(wall: { time }, waits: ContinuousClock()) }
 
     @Test("Rows equal the events: counts by type, ids, times and a custom variable read back from extra", arguments: Backend.allCases)
     func rowsEqualEvents(_ backend: Backend) async throws {
@@ -100,6 +103,12 @@ struct WarehouseTests {
     }
 
     /// A text column's value as hex of its UTF-8 bytes, read inside the database (exact, whatever it holds).
+    /// The ledger's load times, in unix seconds, by bundle.
+    static func loadTimes(_ database: Database, _ backend: Backend) throws -> [String] {
+        let seconds = backend == .sqlite ? "strftime('%s', loaded_at)" : "extract(epoch FROM loaded_at)::bigint"
+        return try database.query("SELECT \(seconds) FROM fsexport_loads ORDER BY bundle_id").map { $0[0] }
+    }
+
     static func hex(_ column: String, _ backend: Backend) -> String {
         backend == .sqlite ? "lower(hex(CAST(\(column) AS BLOB)))" : "encode(convert_to(\(column), 'UTF8'), 'hex')"
     }
@@ -177,8 +186,10 @@ struct WarehouseTests {
         let bundles = (1...3).map { number in Self.bundle(Int64(number), (0..<5).map { #"{"EventType":"t","IndvId":\#(number * 10 + $0)}"# }) }
         let server = try ScriptedExportAPI.server(bundles)
         let file = try Self.pipeline(database)
-        #expect(try await Self.run(file, server).bundles.count == 3)
+        #expect(try await Self.run(file, server, clocks: Self.clocks(at: 1_800_000_000)).bundles.count == 3)
         let before = try database.query("SELECT bundle_id, loaded_at FROM fsexport_loads ORDER BY 1")
+        // loaded_at is the engine's wall clock.
+        #expect(try Self.loadTimes(database, backend) == ["1800000000", "1800000000", "1800000000"], "\(before)")
         // A run killed after the database committed and before the state file did: the state file is behind.
         let state = CheckpointStore(path: "\(workspace.path)/.fsexport/p/state.json", scope: BundleSourceScope.exportBundles)
         let full = try #require(try state.load())
@@ -189,15 +200,14 @@ struct WarehouseTests {
         behind.highestStop = Self.day + 86_400
         let encoder = JSONEncoder()
         try encoder.encode(behind).write(to: URL(fileURLWithPath: state.path))
-        #expect(try await Self.run(file, server).bundles == [200, 300])
+        #expect(try await Self.run(file, server, clocks: Self.clocks(at: 1_800_003_600)).bundles == [200, 300])
         #expect(try database.count("SELECT count(*) FROM fullstory_events") == 15)
         #expect(try database.query("SELECT bundle_id, loaded_at FROM fsexport_loads ORDER BY 1") == before, "skipped, not loaded again")
-        // Exported again on purpose: rows replaced, one each still.
-        try await Task.sleep(for: .seconds(1.1))
+        // Exported again on purpose: rows replaced, one each still, and loaded at the later time.
         try await state.reset(to: Self.day)
-        #expect(try await Self.run(file, server).bundles == [100, 200, 300])
+        #expect(try await Self.run(file, server, clocks: Self.clocks(at: 1_800_003_600)).bundles == [100, 200, 300])
         #expect(try database.count("SELECT count(*) FROM fullstory_events") == 15)
-        #expect(try database.query("SELECT bundle_id, loaded_at FROM fsexport_loads ORDER BY 1") != before, "replaced")
+        #expect(try Self.loadTimes(database, backend) == ["1800003600", "1800003600", "1800003600"], "replaced")
         #expect(try await Self.run(file, server, since: Self.day + 86_400).bundles == [200, 300])
         #expect(try database.count("SELECT count(*) FROM fullstory_events") == 15)
         #expect(try database.count("SELECT count(DISTINCT indvid) FROM fullstory_events") == 15)

@@ -131,6 +131,7 @@ public final class Engine: Sendable {
                 configuration.progress?(.delivering(bundle, position: position, bytes: file.byteCount))
                 var context = BundleContext(bundle, file: file, maximumEventSize: configuration.maximumEventSize)
                 context.isRedelivery = since != nil || bundle.stop <= (checkpoint?.highestStop ?? .min)
+                context.deliveredAt = clocks.wall()
                 let outcome = try await delivery.deliver(context)
                 if records { checkpoint = try store.record(bundle, after: checkpoint) }
                 ConfinedRoot.removeIfPresent(file.path)

@@ -25,10 +25,17 @@ public struct FSExportLogHandler: LogHandler {
     /// Whether text lines start with their time (by default, when standard error is not a terminal).
     public let timestamps: Bool
     private let interactive: Bool
+    /// Unix seconds, with their fraction, for each line's time.
+    private let clock: @Sendable () -> Double
 
-    public init(format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil) {
+    /// `clock` is the machine's time unless a program (or a test) gives its own.
+    public init(
+        format: Format = .text, logLevel: Logger.Level = .info, timestamps: Bool? = nil,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.format = format
         self.logLevel = logLevel
+        self.clock = clock
         interactive = isatty(STDERR_FILENO) == 1
         self.timestamps = timestamps ?? !interactive
     }
@@ -44,7 +51,7 @@ public struct FSExportLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let line =
             switch format {
-            case .json: Self.json(event, metadata.merging(event.metadata ?? [:]) { $1 }, time: Self.now())
+            case .json: Self.json(event, metadata.merging(event.metadata ?? [:]) { $1 }, time: Self.timestamp(clock()))
             case .text: text(event, metadata)
             }
         FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -57,7 +64,7 @@ public struct FSExportLogHandler: LogHandler {
         let suffix = fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.safe("\($0.value)"))" }.joined(separator: " ")
         // On a terminal, a log line first clears a progress line that may be showing.
         let start = interactive ? "\r\u{1B}[2K" : ""
-        let time = timestamps ? "\(Self.now()) " : ""
+        let time = timestamps ? "\(Self.timestamp(clock())) " : ""
         return "\(start)\(time)fsexport: \(event.level): \(Self.safe("\(event.message)"))\(suffix)"
     }
 
@@ -87,11 +94,13 @@ public struct FSExportLogHandler: LogHandler {
         }
     }
 
-    /// `2026-11-29T16:40:00.123Z`
-    static func now() -> String {
-        let time = Date().timeIntervalSince1970
-        let seconds = Int64(time.rounded(.down))
-        let milliseconds = Int((time - Double(seconds)) * 1000)
+    /// `2026-11-29T16:40:00.123Z` for unix seconds `time` (milliseconds cut, never rounded up to
+    /// the next second).
+    package static func timestamp(_ time: Double) -> String {
+        // In whole milliseconds first: the fraction of a large double (`.123` as `.12299…`) would cut one short.
+        let total = Int64((time * 1000).rounded(.down))
+        let seconds = total >= 0 ? total / 1000 : (total - 999) / 1000
+        let milliseconds = Int(total - seconds * 1000)
         let whole = Timestamp.iso8601(seconds)
         return whole.dropLast() + "." + String(format: "%03d", milliseconds) + "Z"
     }

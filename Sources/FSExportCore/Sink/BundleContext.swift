@@ -26,6 +26,10 @@ public struct BundleContext: Sendable {
     /// loaded before the state file recorded it.
     public var isRedelivery = false
 
+    /// When the delivery began, in unix seconds on the engine's wall clock (``Clocks``): the time a
+    /// sink records as "loaded at", so that a test that sets the clock can check it.
+    public var deliveredAt: Int64
+
     /// `content` defaults to an export bundle in `encoding`.
     public init(
         id: Int64, start: Int64, stop: Int64, file: Artifact, encoding: BodyEncoding, content: Artifact.Content? = nil,
@@ -38,6 +42,7 @@ public struct BundleContext: Sendable {
         self.encoding = encoding
         self.content = content ?? .bundle(encoding)
         self.maximumEventSize = maximumEventSize
+        deliveredAt = Clocks.system.wall()
     }
 
     /// The bundle as listed, and the file it was fetched to.

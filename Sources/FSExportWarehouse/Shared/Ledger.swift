@@ -1,4 +1,3 @@
-import Foundation
 import FSExportCore
 
 /// The table that makes a load exactly once: a row per bundle loaded into a table, written in the
@@ -29,11 +28,11 @@ enum Ledger {
             "SELECT events FROM \(table.ledger.sql) WHERE target_table = ? AND bundle_id = ?", [.text(table.description), .integer(bundle)])
     }
 
-    static func record(_ table: TableName, bundle: Int64, events: Int64, in database: any WarehouseDatabase) throws {
+    static func record(_ table: TableName, bundle: Int64, events: Int64, loadedAt: Int64, in database: any WarehouseDatabase) throws {
         try database.execute(
             """
             INSERT INTO \(table.ledger.sql) (target_table, bundle_id, events, loaded_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (target_table, bundle_id) DO UPDATE SET events = excluded.events, loaded_at = excluded.loaded_at
-            """, [.text(table.description), .integer(bundle), .integer(events), .text(Timestamp.iso8601(Int64(Date().timeIntervalSince1970)))])
+            """, [.text(table.description), .integer(bundle), .integer(events), .text(Timestamp.iso8601(loadedAt))])
     }
 }

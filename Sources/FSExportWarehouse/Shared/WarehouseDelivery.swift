@@ -48,7 +48,7 @@ enum WarehouseDelivery {
             for change in encoder.takeOutbox() { try await send(change) }
         }
         let types = Dictionary(encoder.shape.columns.map { ($0.name, $0.type) }) { first, _ in first }
-        try await load.finish(bundle: bundle, events: encoder.events, misfits: encoder.misfits, types: types, logger: logger)
+        try await load.finish(bundle: bundle, at: delivery.bundle.deliveredAt, events: encoder.events, misfits: encoder.misfits, types: types, logger: logger)
         logger.debug("bundle \(bundle): \(encoder.events) rows loaded, to be committed with the bundle", metadata: ["events": "\(encoder.events)"])
     }
 

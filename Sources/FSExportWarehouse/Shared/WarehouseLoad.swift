@@ -90,13 +90,14 @@ actor WarehouseLoad {
         }
     }
 
-    /// Sends the last rows and records the bundle in the ledger, still inside the transaction.
-    func finish(bundle: Int64, events: Int64, misfits: [String: Int], types: [String: ColumnType], logger: Logger) throws {
+    /// Sends the last rows and records the bundle in the ledger as loaded at `time` (unix
+    /// seconds), still inside the transaction.
+    func finish(bundle: Int64, at time: Int64, events: Int64, misfits: [String: Int], types: [String: ColumnType], logger: Logger) throws {
         guard let writer, let database else { preconditionFailure("finish outside a bundle's transaction") }
         do {
             try writer.finish()
             self.writer = nil
-            try Ledger.record(settings.table, bundle: bundle, events: events, in: database)
+            try Ledger.record(settings.table, bundle: bundle, events: events, loadedAt: time, in: database)
             for (column, count) in misfits.sorted(by: { $0.key < $1.key }) {
                 logger.notice(
                     "\(count) value\(count == 1 ? "" : "s") of \(column) did not fit its type (\(types[column]?.rawValue ?? "?")) and went to extra as written",
