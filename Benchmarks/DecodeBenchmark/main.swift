@@ -85,7 +85,7 @@ if arguments.count >= 2, arguments[1] == "calls" {
 }
 
 guard arguments.count <= 2, arguments.count == 1 || Int(arguments[1]).map({ $0 > 0 }) == true else {
-    print("usage: fsexport-benchmark [EVENTS]   (default 500000; needs pigz and zstd: apt-get install pigz zstd)")
+    print("usage: fsexport-benchmark [EVENTS]   (default 500000; the baselines' tools: .ci/install-deps --tests)")
     exit(arguments.count == 2 && ["-h", "--help"].contains(arguments[1]) ? 0 : 2)
 }
 let events = arguments.count > 1 ? Int(arguments[1])! : 500_000
