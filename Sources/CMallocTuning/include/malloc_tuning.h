@@ -9,7 +9,7 @@
 /// the first time a second thread allocates.
 ///
 /// - One arena: glibc gives each thread its own, and with 1 MiB buffers handed between threads
-///   that fragments memory into tens of MiB (measured: 7 MiB more, 61 MiB against 54, for
+///   that fragments memory into tens of MiB (measured: 6 MiB more, 61 MiB against 55, for
 ///   1 MiB events split by type with gzip); the
 ///   engine allocates too rarely (once per batch) for the shared lock to matter.
 /// - Blocks of 1 MiB and more (a large event's buffer) are mapped on their own and returned when

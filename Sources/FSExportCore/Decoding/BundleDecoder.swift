@@ -20,8 +20,8 @@ public final class BundleDecoder {
     /// holds a few events at once (the one being written, the one being decoded, and its growth),
     /// beside the 45 to 50 MiB a run uses anyway (most of it the program's code), so this keeps a
     /// run under its 64 MiB ceiling whatever a document holds (measured in the debug build, split
-    /// by type with gzip: 53 MiB with 4 KiB events, 54 with 1 MiB ones, 58 with 2 MiB, 61 with
-    /// 4 MiB). A larger `max_event_size` raises the peak by two to three times the difference.
+    /// by type with gzip: 55 MiB with 4 KiB events or 1 MiB ones, 58 with 2 MiB, 63 with 4 MiB).
+    /// A larger `max_event_size` raises the peak by two to three times the difference.
     public static let defaultMaximumEventSize = 1 << 20
 
     private let maximumEventSize: Int
