@@ -1,8 +1,9 @@
 import Foundation
 
 /// A folder of its own for one test, removed when the last reference goes: the one way tests
-/// (fsexport's, and a sink author's) make scratch folders.
-public final class TemporaryFolder: Sendable {
+/// (fsexport's, and a sink author's) make scratch folders. It prints as its path, so that
+/// `"\(folder)/out"` names a file in it.
+public final class TemporaryFolder: Sendable, CustomStringConvertible {
     public let path: String
 
     public init(_ label: String = "test") throws {
@@ -11,6 +12,8 @@ public final class TemporaryFolder: Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    public var description: String { path }
 
     /// Runs `body` with the folder's path; the folder lives at least until it returns.
     public func withPath<T>(_ body: (String) async throws -> T) async rethrows -> T {

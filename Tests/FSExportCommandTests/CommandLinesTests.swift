@@ -1,5 +1,6 @@
 import FSExportSimulator
 import Foundation
+import FSExportTestSupport
 import Testing
 
 /// Every command line that README.md, docs/ and `--help` show is run here exactly as typed, in a
@@ -47,8 +48,7 @@ struct CommandLinesTests {
         var seen = Set<String>()
         let lines = (try await Self.helpLines() + (try Self.documentLines())).filter { seen.insert($0).inserted }
         #expect(lines.count >= 30, "\(lines)")
-        let sandbox = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: sandbox) }
+        let sandbox = try TemporaryFolder("sandbox")
         try FileManager.default.createSymbolicLink(atPath: "\(sandbox)/examples", withDestinationPath: "\(repositoryRoot)/examples")
         // The user's own nightly pipeline: the example, keeping its state in the default place
         // (`.fsexport/nightly/`), not in the example's, which the example's own lines use.
@@ -67,16 +67,16 @@ struct CommandLinesTests {
                 if line.contains("fsexport simulate") {
                     // A server: it replaces the one before (same port), and serves the lines after it.
                     if let previous = server { await Self.interrupt(previous, expecting: 0, line) }
-                    server = try await Self.startServer(line, in: sandbox, environment: environment)
+                    server = try await Self.startServer(line, in: sandbox.path, environment: environment)
                 } else if line.contains("--follow") {
-                    let follow = try Self.start(line, in: sandbox, environment: environment)
+                    let follow = try Self.start(line, in: sandbox.path, environment: environment)
                     try await Task.sleep(for: .seconds(2))
                     #expect(follow.isRunning, "\(line) ended by itself")
                     await Self.interrupt(follow, expecting: 130, line)
                 } else {
                     // The status of fsexport itself, the first command of a pipeline (`| head` may cut jq short).
                     let result = try await FSExportBinary.run(
-                        ["-c", "\(line)\nexit ${PIPESTATUS[0]}"], directory: sandbox, environment: environment, executable: "/bin/bash")
+                        ["-c", "\(line)\nexit ${PIPESTATUS[0]}"], directory: sandbox.path, environment: environment, executable: "/bin/bash")
                     #expect(result.status == 0, "\(line)\n\(result.stderr)")
                 }
             }

@@ -1,6 +1,7 @@
 import FSExportSimulatedData
 import FSExportSimulator
 import Foundation
+import FSExportTestSupport
 import Testing
 
 @Suite("The fsexport command", .serialized)
@@ -11,12 +12,6 @@ struct CommandTests {
         let configuration = SimulatorConfiguration(
             apiKey: key, dataset: SimulatedDataset(eventsPerBundle: 500), rateLimit: nil, faults: faults)
         return try await ExportSimulator.withRunning(configuration, body)
-    }
-
-    static func temporaryFolder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 
     @Test("list --json prints every bundle as one JSON object a line")
@@ -37,32 +32,30 @@ struct CommandTests {
 
     @Test("get survives faults and writes the same bytes as a clean download; --decode writes the JSON")
     func getWithFaults() async throws {
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try TemporaryFolder("cli")
         let id = String(SimulatedDataset().bundle(at: 5).id)
         try await Self.withSimulator { simulator in
-            let clean = try await FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let clean = try await FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder.path)
             #expect(clean.status == 0)
             await simulator.setFaults([FaultRule(.reset, .requests([1])), FaultRule(.corrupt, .requests([2])), FaultRule(.truncate, .requests([3]))])
-            let faulty = try await FSExportBinary.run(["get", id, "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let faulty = try await FSExportBinary.run(["get", id, "--base-url", simulator.baseURL], key: Self.key, directory: folder.path)
             #expect(faulty.status == 0)
             let expected = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/clean.json.gz"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(id).json.gz")) == expected)
 
-            let decoded = try await FSExportBinary.run(["get", id, "--decode", "-o", "-", "--base-url", simulator.baseURL], key: Self.key, directory: folder)
+            let decoded = try await FSExportBinary.run(["get", id, "--decode", "-o", "-", "--base-url", simulator.baseURL], key: Self.key, directory: folder.path)
             #expect(decoded.status == 0)
             let events = try #require(JSONSerialization.jsonObject(with: decoded.stdoutData) as? [[String: Any]])
             #expect(events.count == 500)
             #expect(events.first?["EventStart"] as? String == "2024-01-06T00:00:00.000Z")
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".part") || $0.hasSuffix(".download") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".part") || $0.hasSuffix(".download") }
             #expect(leftovers.isEmpty)
         }
     }
 
     @Test("Exit codes and messages say what went wrong")
     func exitCodes() async throws {
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try TemporaryFolder("cli")
         try await Self.withSimulator { simulator in
             let url = simulator.baseURL
             let wrongKey = try await FSExportBinary.run(["list", "--base-url", url], key: "not-the-key")
@@ -73,7 +66,7 @@ struct CommandTests {
             #expect(standard.status == 3)
             #expect(standard.stderr.contains("Admin or Architect"))
 
-            let missing = try await FSExportBinary.run(["get", "12345", "--base-url", url], key: Self.key, directory: folder)
+            let missing = try await FSExportBinary.run(["get", "12345", "--base-url", url], key: Self.key, directory: folder.path)
             #expect(missing.status == 4)
             #expect(missing.stderr.contains("bundle 12345 does not exist"))
 
@@ -91,24 +84,23 @@ struct CommandTests {
             #expect(gaveUp.stderr.contains("gave up after 2 attempts"))
 
             await simulator.setFaults([FaultRule(.corrupt, .always)])
-            let corrupt = try await FSExportBinary.run(["get", String(simulator.configuration.dataset.bundle(at: 0).id), "--base-url", url], key: Self.key, directory: folder)
+            let corrupt = try await FSExportBinary.run(["get", String(simulator.configuration.dataset.bundle(at: 0).id), "--base-url", url], key: Self.key, directory: folder.path)
             #expect(corrupt.status == 6)
             #expect(corrupt.stderr.contains("is damaged"))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
         }
     }
 
     @Test("The API key appears in no output and no written file, even verbose and with faults")
     func keyNeverLeaks() async throws {
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try TemporaryFolder("cli")
         let faults = [FaultRule(.unavailable, on: .any, .requests([1])), FaultRule(.reset, .requests([2]))]
         try await Self.withSimulator(faults: faults) { simulator in
             let id = String(simulator.configuration.dataset.bundle(at: 1).id)
             let runs = [
                 try await FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key),
-                try await FSExportBinary.run(["get", id, "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
-                try await FSExportBinary.run(["get", "1", "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder),
+                try await FSExportBinary.run(["get", id, "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder.path),
+                try await FSExportBinary.run(["get", "1", "-v", "--base-url", simulator.baseURL], key: Self.key, directory: folder.path),
                 try await FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key + "x"),
             ]
             #expect(runs.map(\.status) == [0, 0, 4, 3])
@@ -116,7 +108,7 @@ struct CommandTests {
                 #expect(!run.stdout.contains(Self.key))
                 #expect(!run.stderr.contains(Self.key))
             }
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
                 let contents = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name)"))
                 #expect(contents.range(of: Data(Self.key.utf8)) == nil)
             }
@@ -126,8 +118,7 @@ struct CommandTests {
     @Test("An interrupt sent the moment simulate prints its address is heard: it stops, exit 0, every time")
     func simulateInterruptedAtOnce() async throws {
         for attempt in 1...15 {
-            let folder = try Self.temporaryFolder()
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let folder = try TemporaryFolder("cli")
             let output = "\(folder)/stdout"
             _ = FileManager.default.createFile(atPath: output, contents: nil)
             let process = Process()

@@ -1,6 +1,7 @@
 import FSExportSimulatedData
 import FSExportSimulator
 import Foundation
+import FSExportTestSupport
 import Testing
 
 /// One name for one thing, errors in words, usage errors before any output (issue 8's bugs).
@@ -39,8 +40,7 @@ struct ConsistencyTests {
 
     @Test("run takes --base-url and --api-key-file, as the other commands do")
     func runKeyFileAndBaseURL() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let key = "run-key-from-a-file"
         try "\(key)\n".write(toFile: "\(work)/key", atomically: true, encoding: .utf8)
         try "source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
@@ -56,13 +56,12 @@ struct ConsistencyTests {
 
     @Test("validate takes several files, reports each, and fails if any fails; a folder or a missing file is said in words")
     func validateSeveral() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try "source: {start: 0}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/good.yml", atomically: true, encoding: .utf8)
         try "source: {strat: 0}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/bad.yml", atomically: true, encoding: .utf8)
         let good = try await FSExportBinary.run(["validate", "\(work)/good.yml", "\(repositoryRoot)/examples/segments.fsexport.yml"])
         #expect(good.status == 0 && good.stdout.split(separator: "\n").count == 2, "\(good.stderr)")
-        let mixed = try await FSExportBinary.run(["validate", "\(work)/good.yml", "\(work)/bad.yml", work, "\(work)/missing.yml"])
+        let mixed = try await FSExportBinary.run(["validate", "\(work)/good.yml", "\(work)/bad.yml", work.path, "\(work)/missing.yml"])
         #expect(mixed.status == 78)
         #expect(mixed.stdout.contains("good.yml: ok"))
         #expect(mixed.stderr.contains("bad.yml:1:10: error: unknown key 'strat'; did you mean 'start'?"), "\(mixed.stderr)")
@@ -70,7 +69,7 @@ struct ConsistencyTests {
         #expect(mixed.stderr.contains("missing.yml:1:1: error: no such file"))
         #expect(mixed.stderr.contains("3 of 4 files are invalid"))
         #expect(!mixed.stderr.contains("NSCocoaErrorDomain") && !mixed.stderr.contains("error 256"))
-        let run = try await FSExportBinary.run(["run", work, "--simulate"])
+        let run = try await FSExportBinary.run(["run", work.path, "--simulate"])
         #expect(run.status == 78 && run.stderr.contains("this is a folder"))
     }
 
@@ -96,8 +95,7 @@ struct ConsistencyTests {
 
     @Test("No doubled prefixes: a pipeline error is file:line:column alone; -v lines are 'fsexport: debug: …'")
     func noDoubledPrefixes() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try "source: {start: '${NOPE}'}\nstages:\n  raw: {type: files, inputs: [source], path: x}\n".write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
         let run = try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate"])
         #expect(run.status == 78)
@@ -110,11 +108,10 @@ struct ConsistencyTests {
 
     @Test("--follow says when it looks next, each round; Ctrl-C while idle says 'stopping' and ends at once")
     func followSaysWhatItDoes() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        let (process, text) = try await LoggedRun.start(["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"], in: work, until: "next check at")
+        let (process, text) = try await LoggedRun.start(["run", "\(work)/p.yml", "--simulate", "--follow", "--interval", "1h"], in: work.path, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(text().contains("2 bundles, 21.1 KiB downloaded") && text().contains("; next check at ") && text().contains("(every 1h)"), "\(text())")
         let took = await process.timeToEnd(after: SIGINT)
@@ -137,15 +134,14 @@ struct ConsistencyTests {
 
     @Test("get -o FOLDER writes ID.json.gz inside it; a missing folder is refused before any download, with no .part left")
     func getIntoFolder() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let into = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", work])
+        let work = try TemporaryFolder("work")
+        let into = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", work.path])
         #expect(into.status == 0, "\(into.stderr)")
-        #expect(try tree(work).keys.sorted() == ["170406720048.json.gz"])
+        #expect(try tree(work.path).keys.sorted() == ["170406720048.json.gz"])
         let missing = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", "\(work)/nope/b.json.gz", "-v"])
         #expect(missing.status == 64 && missing.stderr.contains("the folder \(work)/nope does not exist"))
         #expect(!missing.stderr.contains("GET /api/v1/export/get"))
-        #expect(try tree(work).keys.sorted() == ["170406720048.json.gz"])
+        #expect(try tree(work.path).keys.sorted() == ["170406720048.json.gz"])
     }
 
     @Test("simulate on a busy port says so in words")
@@ -160,8 +156,7 @@ struct ConsistencyTests {
 
     @Test("Every file a pipeline writes follows one rule: 0666 less the umask (0644 under 022, 0600 under 077)", arguments: ["022", "077"])
     func fileModes(_ umask: String) async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try """
             source: {start: 0, settle: 0s, until: 2024-01-02, state: \(work)/state/state.json, spool: \(work)/spool}
             stages:
@@ -176,7 +171,7 @@ struct ConsistencyTests {
         #expect(result.status == 0, "\(result.stderr)")
         let expected = umask == "022" ? 0o644 : 0o600
         var checked = 0
-        let enumerator = FileManager.default.enumerator(atPath: work)!
+        let enumerator = FileManager.default.enumerator(atPath: work.path)!
         while let relative = enumerator.nextObject() as? String {
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(work)/\(relative)")
             guard attributes[.type] as? FileAttributeType == .typeRegular, relative != "p.yml" else { continue }
@@ -211,9 +206,8 @@ struct StatusResetTests {
 
     @Test("status shows the checkpoint, the lag, the lock and what is available, from the same state file and listing as a run")
     func status() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let file = try Self.pipeline(work)
+        let work = try TemporaryFolder("work")
+        let file = try Self.pipeline(work.path)
         let fresh = try await Self.status(file, ["--simulate"])
         #expect(fresh["bundle_id"] is NSNull && fresh["available"] as? Int == 45 && fresh["running"] as? Bool == false)
         #expect(try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-11", "-q"]).status == 0)
@@ -233,9 +227,8 @@ struct StatusResetTests {
 
     @Test("status --json stays valid JSON whatever text a state file holds (quotes, backslashes, control characters)")
     func hostileStateText() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let file = try Self.pipeline(work)
+        let work = try TemporaryFolder("work")
+        let file = try Self.pipeline(work.path)
         let text = "2024\"}, \"running\": true, \"x\\ \n\u{1}"
         let state = ["bundle_id": 170_406_720_048, "stop": 1_704_153_600, "delivered_at_stop": [170_406_720_048], "committed_at": text] as [String: Any]
         try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: "\(work)/state.json"))
@@ -245,9 +238,8 @@ struct StatusResetTests {
 
     @Test("status sees a run that holds the lock, with its pid; reset refuses to move the checkpoint under it (75)")
     func whileRunning() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let file = try Self.pipeline(work, extra: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(work)/started; sleep 30'}")
+        let work = try TemporaryFolder("work")
+        let file = try Self.pipeline(work.path, extra: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(work)/started; sleep 30'}")
         let process = Process()
         process.executableURL = FSExportBinary.url
         process.arguments = ["run", file, "--simulate", "-q"]
@@ -267,9 +259,8 @@ struct StatusResetTests {
 
     @Test("reset moves the checkpoint back (the next run delivers what follows it) and needs --yes without a terminal")
     func reset() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let file = try Self.pipeline(work)
+        let work = try TemporaryFolder("work")
+        let file = try Self.pipeline(work.path)
         #expect(try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-06", "-q"]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: "\(work)/state.json"))
         let unconfirmed = try await FSExportBinary.run(["reset", file, "--to", "2024-01-03"])
@@ -321,8 +312,7 @@ struct MetricsTests {
 
     @Test("run --metrics-file writes Prometheus text after the run, atomically: deliveries, events, bytes, retries by reason, stage failures and durations, success time, lag")
     func file() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try """
             source: {start: 0, settle: 0s, until: 2024-01-04, state: \(work)/state.json, spool: \(work)/spool, retry: {max_attempts: 5}}
             stages:
@@ -351,8 +341,7 @@ struct MetricsTests {
 
     @Test("A failing stage is counted, and the metrics file is written for the failed run too")
     func failure() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try "source: {start: 0, settle: 0s, until: 2024-01-02, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  broken: {type: command, inputs: [source], shell: 'exit 3'}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
         let run = try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate", "--metrics-file", "\(work)/fsexport.prom"])
@@ -365,8 +354,7 @@ struct MetricsTests {
 
     @Test("Metrics an alert can rely on: every series on every run, zero when idle, counters cumulative across runs, last success and lag kept through a failure, HELP and TYPE, a pipeline label; read by Prometheus's own parser")
     func acrossRuns() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try """
             source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}
             stages:
@@ -427,12 +415,11 @@ struct MetricsTests {
 
     @Test("run --follow --metrics-address serves /metrics while it runs")
     func served() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         try "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work)/out, path: \"{id}.json.gz\"}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
         let (process, text) = try await LoggedRun.start(
-            ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"], in: work, until: "next check at")
+            ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"], in: work.path, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let url = try #require(text().firstMatch(of: #/serving metrics at (http://127\.0\.0\.1:\d+/metrics)/#)?.1, "\(text())")
         let scrape = try await shellOutput("curl -sf '\(url)'")

@@ -43,9 +43,8 @@ struct CrashTests {
 
     @Test("kill -9 at random moments, then a re-run: exactly the output of an uninterrupted run")
     func killAndResume() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let (file, expected) = try await Self.reference(Self.pipeline, named: "p.yml", in: work)
+        let work = try TemporaryFolder("work")
+        let (file, expected) = try await Self.reference(Self.pipeline, named: "p.yml", in: work.path)
         #expect(expected.count > 45 * 3)
 
         for attempt in 0..<4 {
@@ -84,8 +83,7 @@ struct CrashTests {
     @Test("An s3 stage killed with -9 at random moments: no partial object is ever visible, no upload is left after the next run, and the objects converge on an uninterrupted run's; the secret never reaches the log")
     func killUploads() async throws {
         let store = try S3Store()
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let file = "\(work)/p.yml"
         try """
             source:
@@ -135,8 +133,7 @@ struct CrashTests {
 
     @Test("A directory source killed with -9 at random moments, then run again: exactly the output of an uninterrupted replay")
     func killReplay() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let archiveFile = "\(work)/archive.yml"
         try "source: {start: 2024-01-01, settle: 0s, state: \"${FSEXPORT_OUT}/state/a.json\", spool: \"${FSEXPORT_OUT}/spool\"}\nstages:\n  raw: {type: files, inputs: [source], root: \"${FSEXPORT_OUT}\", path: \"archive/{start:%F}/{id}.json.gz\"}\n"
             .write(toFile: archiveFile, atomically: true, encoding: .utf8)
@@ -144,7 +141,7 @@ struct CrashTests {
         try await Self.runToCompletion(archiveFile, out: archive)
         // The crash pipeline's stages, on a directory source reading that archive.
         let replay = Self.pipeline.replacingOccurrences(of: "  start: 2024-01-01\n", with: "  type: directory\n  path: \(archive)/archive\n")
-        let (file, expected) = try await Self.reference(replay, named: "replay.yml", in: work)
+        let (file, expected) = try await Self.reference(replay, named: "replay.yml", in: work.path)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 45)
 
         try await Self.expectKillsConverge(file, out: "\(work)/killed", kills: 4, expected: expected)
@@ -152,11 +149,10 @@ struct CrashTests {
 
     @Test("A segments source killed with -9 at random moments (creating, polling, downloading, delivering), then run again: exactly the output of an uninterrupted run")
     func killSegments() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let segments = Self.pipeline.replacingOccurrences(
             of: "  start: 2024-01-01\n", with: "  type: segments\n  segment: everyone\n  poll_interval: 1s\n  start: 2024-01-01\n  until: 2024-01-21\n")
-        let (file, expected) = try await Self.reference(segments, named: "segments.yml", in: work)
+        let (file, expected) = try await Self.reference(segments, named: "segments.yml", in: work.path)
         #expect(expected.keys.filter { $0.hasPrefix("raw/") }.count == 20)
 
         for attempt in 0..<2 {
@@ -166,8 +162,7 @@ struct CrashTests {
 
     @Test("SIGTERM finishes the bundle in progress, exits 143, and leaves a consistent state")
     func terminate() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let file = "\(work)/p.yml"
         try (Self.pipeline + "\n  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; sleep 0.6'}\n").write(toFile: file, atomically: true, encoding: .utf8)
         let out = "\(work)/out"
@@ -201,8 +196,7 @@ struct CrashTests {
 struct FollowTests {
     @Test("--follow delivers, keeps following, and stops on SIGINT with 130")
     func follow() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let file = "\(work)/p.yml"
         try CrashTests.pipeline.write(toFile: file, atomically: true, encoding: .utf8)
         let process = try CrashTests.start(file, out: "\(work)/out", extra: ["--follow", "--interval", "1s", "--until", "2024-01-10"])
@@ -220,8 +214,7 @@ struct FollowTests {
 
     @Test("--follow keeps running through a failing stage, retries, and delivers once it recovers")
     func followRetriesFailures() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let file = "\(work)/p.yml"
         // The gate fails every bundle until the file `open` exists.
         try (CrashTests.pipeline + "\n  gate: {type: command, inputs: [source], shell: 'cat >/dev/null; test -e \"$FSEXPORT_OUT/open\"'}\n")

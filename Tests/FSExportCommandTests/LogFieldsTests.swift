@@ -1,5 +1,6 @@
 import FSExportSimulator
 import Foundation
+import FSExportTestSupport
 import Testing
 
 @Suite("Log fields")
@@ -9,8 +10,7 @@ struct LogFieldsTests {
 
     @Test("Every JSON line of a run with a retry and a failing stage parses, names its pipeline; bundle lines carry bundle_id, the error its stage and exit code")
     func fields() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         // The command stage succeeds on the first bundle and fails on the second.
         try """
             source: {start: 0, settle: 0s, until: 2024-01-04, state: \(work)/state.json, spool: \(work)/spool}

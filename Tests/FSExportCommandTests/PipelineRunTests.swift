@@ -23,12 +23,6 @@ func tree(_ path: String) throws -> [String: Data] {
     return result
 }
 
-func makeFolder() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-run-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
     static let examples = [
@@ -37,10 +31,9 @@ struct PipelineRunTests {
 
     @Test("Every example in examples/ runs against the simulator and produces its output", arguments: examples)
     func example(_ name: String) async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
+        let out = try TemporaryFolder("out")
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
-        let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out])
+        let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(validated.status == 0, "\(validated.stderr)")
         let store = name == "nightly-s3" ? try S3Store() : nil
         let postgres = name == "warehouse-postgres" ? try PostgresServer.shared() : nil
@@ -48,10 +41,10 @@ struct PipelineRunTests {
         let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
         let run = try await runFSExport(
             ["run", file, "--simulate", "--until", "2024-01-04"],
-            environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
+            environment: ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("3 bundles"))
-        let files = try tree(out)
+        let files = try tree(out.path)
         switch name {
         case "raw-archive":
             #expect(files.keys.sorted() == ["raw/2024/01/01/170406720048.json.gz", "raw/2024/01/02/170415360048.json.gz", "raw/2024/01/03/170424000048.json.gz"])
@@ -100,21 +93,20 @@ struct PipelineRunTests {
 
     @Test("The replay example delivers what the raw-archive example archived, with no API")
     func replayArchive() async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let archive = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out])
+        let out = try TemporaryFolder("out")
+        let archive = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out.path])
         #expect(archive.status == 0, "\(archive.stderr)")
         let file = "\(repositoryRoot)/examples/replay-archive.fsexport.yml"
-        #expect(try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out]).status == 0)
-        let replay = try await runFSExport(["run", file], environment: ["FSEXPORT_OUT": out])
+        #expect(try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out.path]).status == 0)
+        let replay = try await runFSExport(["run", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stderr.contains("3 bundles"))
-        let parts = try tree(out).filter { $0.key.hasPrefix("replay/") }
+        let parts = try tree(out.path).filter { $0.key.hasPrefix("replay/") }
         #expect(parts.keys.contains("replay/2024-01-02/click/170415360048-0001.ndjson"))
         #expect(parts.values.reduce(0) { $0 + String(decoding: $1, as: UTF8.self).split(separator: "\n").count } == 600)
 
         // list and events read the same source with --from, as their --help shows.
-        let listed = try await runFSExport(["list", "--from", file], environment: ["FSEXPORT_OUT": out])
+        let listed = try await runFSExport(["list", "--from", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(listed.stdout.split(separator: "\n").dropFirst().map { $0.prefix(12) } == ["170406720048", "170415360048", "170424000048"])
         let counted = try await shellOutput(
@@ -124,8 +116,7 @@ struct PipelineRunTests {
 
     @Test("The command lines the replay example and the --from help show run exactly as typed, from the repository")
     func replayCommandsAsTyped() async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
+        let out = try TemporaryFolder("out")
         let example = try String(contentsOfFile: "\(repositoryRoot)/examples/replay-archive.fsexport.yml", encoding: .utf8)
         var lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }
             .map { $0.dropFirst(4).components(separatedBy: "   #")[0].trimmingCharacters(in: .whitespaces) }
@@ -139,7 +130,7 @@ struct PipelineRunTests {
         for line in lines {
             let result = try await FSExportBinary.run(
                 ["-o", "pipefail", "-c", line], directory: repositoryRoot,
-                environment: ["FSEXPORT_OUT": out, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"],
+                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"],
                 executable: "/bin/bash")
             #expect(result.status == 0, "\(line)\n\(result.stderr)")
             outputs.append(result.stdout)
@@ -150,8 +141,7 @@ struct PipelineRunTests {
 
     @Test("The segments example's command line runs exactly as typed, from the repository")
     func segmentsCommandAsTyped() async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
+        let out = try TemporaryFolder("out")
         let example = try String(contentsOfFile: "\(repositoryRoot)/examples/segments.fsexport.yml", encoding: .utf8)
         let lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }.map { String($0.dropFirst(4)) }
         #expect(lines == [
@@ -162,7 +152,7 @@ struct PipelineRunTests {
         for line in lines {
             let result = try await FSExportBinary.run(
                 ["-o", "pipefail", "-c", line], directory: repositoryRoot,
-                environment: ["FSEXPORT_OUT": out, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"],
+                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"],
                 executable: "/bin/bash")
             #expect(result.status == 0, "\(line)\n\(result.stderr)")
             results.append((result.status, result.stdout, result.stderr))
@@ -170,7 +160,7 @@ struct PipelineRunTests {
         #expect(results.first?.stderr.contains("4 bundles, 800 events") == true)
         // events reads the same windows (the pipeline's start to its until) and prints each event once.
         #expect(results.last?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "800")
-        #expect(try tree(out).keys.contains("segments/2024-01-04/click/1704326400-0001.ndjson.gz"))
+        #expect(try tree(out.path).keys.contains("segments/2024-01-04/click/1704326400-0001.ndjson.gz"))
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")
@@ -179,8 +169,7 @@ struct PipelineRunTests {
         let blocks = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(blocks.count >= 4)
         for block in blocks {
-            let out = try makeFolder()
-            defer { try? FileManager.default.removeItem(atPath: out) }
+            let out = try TemporaryFolder("out")
             let file = "\(out)/pipeline.yml"
             try block.write(toFile: file, atomically: true, encoding: .utf8)
             let store = block.contains("type: s3") ? try S3Store() : nil
@@ -189,22 +178,21 @@ struct PipelineRunTests {
             let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
             let run = try await runFSExport(
                 ["run", file, "--simulate", "--until", "2024-01-03"],
-                environment: ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
+                environment: ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
             #expect(run.status == 0, "\(block)\n\(run.stderr)")
             if let postgres, let database {
                 #expect(try postgres.psql("SELECT count(DISTINCT bundle_id) FROM fullstory_events", database: database) == "2")
             } else if let store {
                 #expect(try store.objects().count == 2, "\(block) uploaded other than the 2 bundles")
             } else {
-                #expect(try tree(out).count >= 2, "\(block) wrote nothing")
+                #expect(try tree(out.path).count >= 2, "\(block) wrote nothing")
             }
         }
     }
 
     @Test("validate reports a broken file as file:line:column and exits 78")
     func validateBroken() async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
+        let out = try TemporaryFolder("out")
         let file = "\(out)/broken.yml"
         try "source: {start: 0}\nstages:\n  raw:\n    type: files\n    inputs: [sorce]\n    path: x\n".write(toFile: file, atomically: true, encoding: .utf8)
         let result = try await runFSExport(["validate", file], environment: [:])
@@ -227,29 +215,27 @@ struct PipelineRunTests {
 
     @Test("--dry-run lists bundles and planned paths, and writes nothing")
     func dryRun() async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out])
+        let out = try TemporaryFolder("out")
+        let result = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out.path])
         #expect(result.status == 0)
         #expect(result.stdout.contains("would deliver 2 bundles"))
         #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
-        #expect(try tree(out).isEmpty)
+        #expect(try tree(out.path).isEmpty)
     }
 
     @Test("--dry-run names exactly what the run then writes, through every stage (placeholders for what decoding decides)", arguments: examples)
     func dryRunMatchesRun(_ name: String) async throws {
-        let out = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
+        let out = try TemporaryFolder("out")
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
         // The s3 example plans and writes objects: s3://BUCKET/KEY, read back from a store.
         let store = name == "nightly-s3" ? try S3Store() : nil
         let postgres = name == "warehouse-postgres" ? try PostgresServer.shared() : nil
         let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try $0.makeDatabase())].merging(PostgresServer.environment) { $1 } } ?? [:]
-        let environment = ["FSEXPORT_OUT": out].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 }
-        let root = store.map { "s3://\($0.bucket)" } ?? out
+        let environment = ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 }
+        let root = store.map { "s3://\($0.bucket)" } ?? out.path
         let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
-        #expect(try tree(out).isEmpty)
+        #expect(try tree(out.path).isEmpty)
         #expect(try store?.objects().isEmpty ?? true)
         // The planned paths below the output folder, as patterns: {value} and {part} stand for what decoding decides.
         var planned: [String] = []
@@ -261,7 +247,7 @@ struct PipelineRunTests {
         }
         let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
-        let written = try store?.objects().map(\.key) ?? tree(out).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
+        let written = try store?.objects().map(\.key) ?? tree(out.path).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
         func matches(_ path: String, _ pattern: String) -> Bool {
             let regex = "^" + NSRegularExpression.escapedPattern(for: pattern)
                 .replacingOccurrences(of: "\\{value\\}", with: "[^/]+").replacingOccurrences(of: "\\{part\\}", with: "[0-9]{4}") + "$"

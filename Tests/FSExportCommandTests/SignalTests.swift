@@ -83,11 +83,10 @@ struct SignalTests {
 
     @Test("Nothing being delivered: SIGINT and SIGTERM end the run at once with 130 and 143", arguments: Wait.allCases, [SIGINT, SIGTERM])
     func stopWhileWaiting(_ wait: Wait, _ signal: Int32) async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let server = try Self.server(for: wait)
         let limit = wait == .rateLimit ? "  rate_limit: {burst: 1, per_minute: 0.5}" : ""
-        let process = try Self.start(server, in: work, source: limit)
+        let process = try Self.start(server, in: work.path, source: limit)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // By the fourth call the pending backoff is 4 to 8 s: waiting it out could not pass for promptness.
         let calls = wait == .backoff ? 4 : 1
@@ -100,10 +99,9 @@ struct SignalTests {
 
     @Test("--follow between rounds: the first signal ends it at once")
     func stopWhileIdle() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let server = try ScriptedExportAPI.server([Self.bundle])
-        let process = try Self.start(server, in: work, arguments: ["--follow", "--interval", "1h"])
+        let process = try Self.start(server, in: work.path, arguments: ["--follow", "--interval", "1h"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await Self.wait { FileManager.default.fileExists(atPath: "\(work)/state.json") }
         let (status, took) = await Self.stop(process, with: SIGINT)
@@ -113,12 +111,11 @@ struct SignalTests {
 
     @Test("--follow, signalled during a delivery: the bundle finishes, then the run ends, without waiting out the interval")
     func followStopsAfterTheBundle() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let server = try ScriptedExportAPI.server([Self.bundle])
         let marker = "\(work)/started"
         let process = try Self.start(
-            server, in: work, stages: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(marker); sleep 1'}",
+            server, in: work.path, stages: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(marker); sleep 1'}",
             arguments: ["--follow", "--interval", "1h"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await Self.wait { FileManager.default.fileExists(atPath: marker) }
@@ -130,11 +127,10 @@ struct SignalTests {
 
     @Test("During delivery the first signal lets the bundle finish; the second aborts it at once, with the signal's status")
     func secondSignalAborts() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let server = try ScriptedExportAPI.server([Self.bundle])
         let marker = "\(work)/started"
-        let process = try Self.start(server, in: work, stages: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(marker); sleep 30'}")
+        let process = try Self.start(server, in: work.path, stages: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(marker); sleep 30'}")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await Self.wait { FileManager.default.fileExists(atPath: marker) }
         kill(process.processIdentifier, SIGTERM)
@@ -160,8 +156,7 @@ struct HostileNumberCommandTests {
 
     @Test("A state file holding an absurd Stop is refused with its path (exit 1), not trapped on, also with -v")
     func stateEdge() async throws {
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         let server = try ScriptedExportAPI.server([SignalTests.bundle])
         try #"{"bundle_id": 1, "stop": 9223372036854775807, "committed_at": ""}"#.write(toFile: "\(work)/state.json", atomically: true, encoding: .utf8)
         try "source: {start: 0, settle: 0s, base_url: \(server.baseURL), api_key: scripted-server-key, state: \(work)/state.json}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n"

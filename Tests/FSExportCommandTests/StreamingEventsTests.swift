@@ -1,6 +1,7 @@
 import FSExportSimulatedData
 import Foundation
 import FSExportSimulator
+import FSExportTestSupport
 import Testing
 
 /// `fsexport events` decodes while the download arrives: a broken transfer resumes with a Range
@@ -40,8 +41,7 @@ struct StreamingEventsTests {
         var served = try configuration(fault: fault)
         served.exportRunningPolls = 1
         return try await ExportSimulator.withRunning(served) { simulator in
-            let folder = try makeFolder()
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let folder = try TemporaryFolder("folder")
             let pipeline = "\(folder)/segments.yml"
             try """
                 source: {type: segments, segment: everyone, format: \(format), window: 1d, start: 2024-01-01, until: 2024-01-02, settle: 0s, \
@@ -64,12 +64,11 @@ struct StreamingEventsTests {
             let reset = try await Self.segmentEvents(format: format, fault: "reset@storage:1")
             #expect(reset.status == 0 && reset.stdout == whole.stdout, "\(format): \(reset.stderr)")
             started = clock.now
-            let spool = try makeFolder()
-            defer { try? FileManager.default.removeItem(atPath: spool) }
-            let first = try await Self.segmentEvents(format: format, fault: "slow@storage:always", firstLine: true, spool: spool).stdout
+            let spool = try TemporaryFolder("spool")
+            let first = try await Self.segmentEvents(format: format, fault: "slow@storage:always", firstLine: true, spool: spool.path).stdout
             let firstTime = clock.now - started
             #expect(first.hasPrefix("{"), "\(format): \(first.prefix(200))")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "\(format): the download stopped halfway left its file")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty, "\(format): the download stopped halfway left its file")
             #expect(firstTime * 2 < wholeTime, "\(format): first line after \(firstTime), the whole export after \(wholeTime)")
         }
     }
@@ -105,12 +104,11 @@ struct StreamingEventsTests {
         let wholeTime = clock.now - started
         #expect(whole.status == 0)
         started = clock.now
-        let spool = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        let first = try await Self.events(fault: "slow@get:always", firstLine: true, spool: spool).stdout
+        let spool = try TemporaryFolder("spool")
+        let first = try await Self.events(fault: "slow@get:always", firstLine: true, spool: spool.path).stdout
         let firstTime = clock.now - started
         #expect(first.hasPrefix("{"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the download stopped halfway left its file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty, "the download stopped halfway left its file")
         #expect(firstTime * 2 < wholeTime, "first line after \(firstTime), the whole bundle after \(wholeTime)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import Testing
 
 /// The simulator answers like the live API, so clients written against the live API work against
@@ -13,8 +14,7 @@ struct ThirdPartyClientTests {
             Issue.record("tap-fullstory is not installed: run .ci/install-deps --tests (it makes .build-tap)")
             return
         }
-        let work = try makeFolder()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TemporaryFolder("work")
         // The simulator, as a user starts it; its first line is its URL.
         let simulator = Process()
         simulator.executableURL = FSExportBinary.url
