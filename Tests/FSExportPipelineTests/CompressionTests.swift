@@ -25,7 +25,7 @@ struct CompressionTests {
 
     @Test("Every compressed output decompresses with gzip, zstd and tar to the same events as the plain NDJSON")
     func readBack() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", Self.pipeline)
         let bundles = try await withSimulator { simulator in
             try await runPipeline(file, simulator: simulator)
@@ -46,8 +46,8 @@ struct CompressionTests {
 
     @Test("A run twice gives the same compressed bytes (gzip on every core is deterministic)")
     func deterministic() async throws {
-        let first = try Workspace()
-        let second = try Workspace()
+        let first = try TemporaryFolder("pipeline")
+        let second = try TemporaryFolder("pipeline")
         let text = Self.pipeline
         for workspace in [first, second] {
             let file = try workspace.write("p.yml", text)

@@ -42,7 +42,7 @@ struct DeliveryTests {
 
     @Test("Every stage gets every bundle: raw files as downloaded, split parts in a tar, NDJSON lines")
     func fullPipeline() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", Self.fullPipeline)
         try await withSimulator { simulator in
             let summary = try await runPipeline(file, simulator: simulator)
@@ -54,10 +54,10 @@ struct DeliveryTests {
             for bundle in dataset.bundles {
                 let reference = try await client.download(bundle.id, to: "\(workspace.path)/reference")
                 let day = Timestamp.iso8601(bundle.start).prefix(10).replacingOccurrences(of: "-", with: "/")
-                #expect(try workspace.read("raw/\(day)/\(bundle.id).json.gz") == Data(contentsOf: URL(fileURLWithPath: reference.path)))
+                #expect(try workspace.bytes("raw/\(day)/\(bundle.id).json.gz") == Data(contentsOf: URL(fileURLWithPath: reference.path)))
                 unlink(reference.path)
 
-                let lines = String(decoding: try workspace.read("ndjson/\(bundle.id).ndjson"), as: UTF8.self).split(separator: "\n")
+                let lines = String(decoding: try workspace.bytes("ndjson/\(bundle.id).ndjson"), as: UTF8.self).split(separator: "\n")
                 #expect(lines.count == bundle.eventCount)
 
                 // Read the archive back with tar: parts per event type, none over 40 lines, all events there.
@@ -81,8 +81,8 @@ struct DeliveryTests {
 
     @Test("A re-run is byte-identical, and resumes where the last one stopped")
     func deterministicAndResumable() async throws {
-        let first = try Workspace()
-        let second = try Workspace()
+        let first = try TemporaryFolder("pipeline")
+        let second = try TemporaryFolder("pipeline")
         try await withSimulator { simulator in
             let bundles = simulator.configuration.dataset.bundles
             try await runPipeline(try first.write("p.yml", Self.fullPipeline), simulator: simulator)
@@ -102,7 +102,7 @@ struct DeliveryTests {
 
     @Test("A failing stage fails the bundle everywhere: nothing of it is committed, nor checkpointed")
     func failingStage() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -136,7 +136,7 @@ struct DeliveryTests {
 
     @Test("Commands get the bundle in their environment, never the API key; stdout can feed a files stage")
     func commandEnvironmentAndOutput() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -170,13 +170,13 @@ struct DeliveryTests {
         try await withSimulator(bundles: 2) { simulator in
             try await runPipeline(file, simulator: simulator)
             let bundle = simulator.configuration.dataset.bundle(at: 0)
-            let environment = String(decoding: try workspace.read("env-\(bundle.id).txt"), as: UTF8.self)
+            let environment = String(decoding: try workspace.bytes("env-\(bundle.id).txt"), as: UTF8.self)
             #expect(environment.contains("FSEXPORT_BUNDLE_ID=\(bundle.id)"))
             #expect(environment.contains("FSEXPORT_BUNDLE_START=\(bundle.start)"))
             #expect(environment.contains("FSEXPORT_FILE_NAME=\(bundle.id).json.gz"))
             #expect(!environment.contains("FULLSTORY_API_KEY"))
-            #expect(String(decoding: try workspace.read("counts/\(bundle.id).count"), as: UTF8.self) == "\(bundle.eventCount)\n")
-            let navigate = String(decoding: try workspace.read("navigate/\(bundle.id)-navigate.ndjson"), as: UTF8.self)
+            #expect(String(decoding: try workspace.bytes("counts/\(bundle.id).count"), as: UTF8.self) == "\(bundle.eventCount)\n")
+            let navigate = String(decoding: try workspace.bytes("navigate/\(bundle.id)-navigate.ndjson"), as: UTF8.self)
             #expect(!navigate.isEmpty)
             #expect(navigate.split(separator: "\n").allSatisfy { $0.contains(#""EventType":"navigate""#) })
         }
@@ -192,7 +192,7 @@ struct DeliveryTests {
             ("command: [no-such-program-fsexport]", "cannot run"),
         ])
     func commandFailures(_ options: String, _ reason: String) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let body = options.hasPrefix("{") ? "    bad: \(options.dropLast()), type: command, inputs: [source]}" : "    bad: {type: command, inputs: [source], \(options)}"
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n\(body)\n")
         try await expectFailure(of: file, in: workspace, stage: "bad", because: reason, events: 20_000)
@@ -200,8 +200,8 @@ struct DeliveryTests {
 
     @Test("Files stay under their root: '..' is refused when the file is loaded, symbolic links that lead out when writing")
     func pathsStayUnderRoot() async throws {
-        let workspace = try Workspace()
-        let outside = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
+        let outside = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/out", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: "\(workspace.path)/out/link", withDestinationPath: outside.path)
         let escaping = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"../escape/{id}.gz\"}\n")
@@ -216,13 +216,13 @@ struct DeliveryTests {
 
     @Test("if_exists: skip keeps what is there; error refuses to replace other contents, and accepts the same bytes again")
     func existingFiles() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await withSimulator(bundles: 1) { simulator in
             let id = simulator.configuration.dataset.bundle(at: 0).id
             try "keep me".write(toFile: "\(workspace.path)/\(id).json.gz", atomically: true, encoding: .utf8)
             let skip = try workspace.write("skip.yml", "source: {start: 0, settle: 0s, state: skip.state}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\", if_exists: skip}\n")
             try await runPipeline(skip, simulator: simulator)
-            #expect(String(decoding: try workspace.read("\(id).json.gz"), as: UTF8.self) == "keep me")
+            #expect(String(decoding: try workspace.bytes("\(id).json.gz"), as: UTF8.self) == "keep me")
             let error = try workspace.write("error.yml", "source: {start: 0, settle: 0s, state: error.state}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\", if_exists: error}\n")
             do {
                 try await runPipeline(error, simulator: simulator)
@@ -230,21 +230,21 @@ struct DeliveryTests {
             } catch {
                 #expect("\(error)".contains("already exists with other contents"))
             }
-            #expect(String(decoding: try workspace.read("\(id).json.gz"), as: UTF8.self) == "keep me")
+            #expect(String(decoding: try workspace.bytes("\(id).json.gz"), as: UTF8.self) == "keep me")
 
             // The same bytes are the bundle delivered before (a crash before the checkpoint): no conflict.
             try FileManager.default.removeItem(atPath: "\(workspace.path)/\(id).json.gz")
             try await runPipeline(error, simulator: simulator)
-            let delivered = try workspace.read("\(id).json.gz")
+            let delivered = try workspace.bytes("\(id).json.gz")
             try FileManager.default.removeItem(atPath: "\(workspace.path)/error.state")
             #expect(try await runPipeline(error, simulator: simulator).bundles == [id])
-            #expect(try workspace.read("\(id).json.gz") == delivered)
+            #expect(try workspace.bytes("\(id).json.gz") == delivered)
         }
     }
 
     @Test("An external sink that refuses a bundle fails it, and is told to abort")
     func externalRefusal() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let program = try workspace.write("refuse.sh", """
             while read -r line; do
               case "$line" in
@@ -279,7 +279,7 @@ struct DeliveryTests {
         ("command: [sh, -c, 'cat >/dev/null; sleep 31.6'], timeout: 500ms", "took longer than its timeout of 500ms"),
     ])
     func externalMisbehaves(_ options: String, _ reason: String) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], \(options)}\n")
         try await expectFailure(of: file, in: workspace, stage: "ext", because: reason, events: 5_000)
         if let sleeper = options.firstMatch(of: /sleep [0-9.]+/) {
@@ -292,7 +292,7 @@ struct DeliveryTests {
 
     @Test("A second run of a pipeline that is running does nothing and names the process that holds it", .timeLimit(.minutes(1)))
     func overlappingRuns() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         // The first run's command waits for a go-ahead, so that the two runs surely overlap.
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
@@ -321,7 +321,7 @@ struct DeliveryTests {
 
     @Test("The settle delay leaves recent bundles for a later run")
     func settle() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         try await withSimulator(bundles: 3) { simulator in
             let bundles = simulator.configuration.dataset.bundles
@@ -337,7 +337,7 @@ struct DeliveryTests {
     }
 
     /// Runs the pipeline on one bundle and expects `stage` to fail it for `reason`, with nothing checkpointed.
-    private func expectFailure(of file: String, in workspace: Workspace, stage: String, because reason: String, events: Int) async throws {
+    private func expectFailure(of file: String, in workspace: TemporaryFolder, stage: String, because reason: String, events: Int) async throws {
         try await withSimulator(bundles: 1, events: events) { simulator async throws in
             do {
                 try await runPipeline(file, simulator: simulator)
@@ -370,7 +370,7 @@ final class LogCapture: LogHandler, @unchecked Sendable {
 struct RunLogTests {
     @Test("Bundles held back by settle are counted and said, with when the first is ready; where the run resumes is said")
     func settleIsSaid() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let now = Clocks.system.wall()
         let firstStart = (now / 3600) * 3600 - 3 * 86_400  // three daily bundles, the last ending within the hour
         let dataset = SimulatedDataset(bundleCount: 3, firstStart: firstStart, eventsPerBundle: 10)

@@ -4,6 +4,7 @@ import FSExportArchive
 import FSExportCore
 import FSExportPipeline
 import FSExportSimulator
+import FSExportTestSupport
 import Testing
 
 /// `source: {type: directory}` replays an archive of bundle files through the same engine, state
@@ -11,7 +12,7 @@ import Testing
 @Suite("The directory source", .serialized)
 struct DirectorySourceTests {
     /// Archives three simulated bundles the way a raw files stage does, and writes their NDJSON.
-    static func archive(in workspace: Workspace) async throws {
+    static func archive(in workspace: TemporaryFolder) async throws {
         let file = try workspace.write("api.yml", """
             source: {start: 0, settle: 0s, state: api.state}
             stages:
@@ -21,7 +22,7 @@ struct DirectorySourceTests {
         try await withSimulator(bundles: 3) { simulator in try await runPipeline(file, simulator: simulator) }
     }
 
-    static func replay(in workspace: Workspace, until: Int64? = nil) async throws -> RunSummary {
+    static func replay(in workspace: TemporaryFolder, until: Int64? = nil) async throws -> RunSummary {
         let file = try workspace.write("replay.yml", """
             source: {type: directory, path: archive, start: 0, settle: 0s, state: replay.state}
             stages:
@@ -33,7 +34,7 @@ struct DirectorySourceTests {
 
     @Test("An archive a files stage wrote replays to the same events, byte for byte, with no API")
     func replay() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await Self.archive(in: workspace)
         let summary = try await Self.replay(in: workspace)
         #expect(summary.bundles.count == 3)
@@ -46,7 +47,7 @@ struct DirectorySourceTests {
 
     @Test("A replay resumes where its state file stands, delivering nothing twice")
     func resume() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await Self.archive(in: workspace)
         let dataset = SimulatedDataset(bundleCount: 3, eventsPerBundle: 300, emptyBundles: [2])
         let first = try await Self.replay(in: workspace, until: dataset.bundle(at: 0).stop)
@@ -57,11 +58,11 @@ struct DirectorySourceTests {
 
     @Test("A damaged file is a data error that names it; the bundles before it are delivered and recorded")
     func damaged() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await Self.archive(in: workspace)
         let dataset = SimulatedDataset(bundleCount: 3)
         let victim = try #require(try workspace.tree().keys.first { $0.hasSuffix("\(dataset.bundle(at: 1).id).json.gz") })
-        let bytes = try workspace.read(victim)
+        let bytes = try workspace.bytes(victim)
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: "\(workspace.path)/\(victim)"))
         do {
             _ = try await Self.replay(in: workspace)
@@ -81,7 +82,7 @@ struct DirectorySourceTests {
 
     @Test("Files whose names are not bundle ids are left alone; two files of one bundle are an error", arguments: ["notes.txt", "x.json.gz", "170406720000.json.gz"])
     func names(_ stray: String) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/a/b", withIntermediateDirectories: true)
         _ = try workspace.write("a/170406720048.json", "[]")
         _ = try workspace.write("a/b/\(stray)", "x")
@@ -97,7 +98,7 @@ struct DirectorySourceTests {
 
     @Test("A pattern reads archives named otherwise: export-{id}.gz")
     func pattern() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/a/2024", withIntermediateDirectories: true)
         _ = try workspace.write("a/2024/export-170406720048.gz", "not read here")
         _ = try workspace.write("a/170406720048.json.gz", "not this pattern")

@@ -43,7 +43,7 @@ struct HostileDeliveryTests {
             + HostileValues.strings(count: 300, seed: 11)
         let bundle = try Self.bundle(values: values + values)  // each value twice, so parts hold several lines
         let server = try ScriptedExportAPI.server([bundle])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let stage: String
         switch downstream {
         case "files": stage = "  out: {type: files, inputs: [split], path: \"parts/{name}\"}"
@@ -74,7 +74,7 @@ struct HostileDeliveryTests {
         let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
         let bundle = try Self.bundle(values: composedFirst ? [composed, decomposed, "x"] : [decomposed, composed, "x"])
         let server = try ScriptedExportAPI.server([bundle])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -90,7 +90,7 @@ struct HostileDeliveryTests {
 
     @Test("A bundle that fails leaves no empty folders where its files were to go, and keeps the folders that were there")
     func noEmptyFolders() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/out/raw/kept", withIntermediateDirectories: true)
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
@@ -109,7 +109,7 @@ struct HostileDeliveryTests {
         let first = try Self.bundle(id: 100, stop: Self.day + 100, values: ["Buy now", "Buy/now"])
         let second = try Self.bundle(id: 200, stop: Self.day + 200, values: ["Buy/now", "Buy now"])
         let server = try ScriptedExportAPI.server([first, second])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -125,7 +125,7 @@ struct HostileDeliveryTests {
     func stagingLink() async throws {
         let bundle = try Self.bundle(values: ["a"])
         let server = try ScriptedExportAPI.server([bundle])
-        let workspace = try Workspace(), outside = try Workspace()
+        let workspace = try TemporaryFolder("pipeline"), outside = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(outside.path)/raw/\(bundle.id)", withIntermediateDirectories: true)
         try "precious".write(toFile: "\(outside.path)/raw/\(bundle.id)/0", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/out", withIntermediateDirectories: true)
@@ -145,7 +145,7 @@ struct HostileDeliveryTests {
     func spoolLink() async throws {
         let bundle = try Self.bundle(values: ["a"])
         let server = try ScriptedExportAPI.server([bundle])
-        let workspace = try Workspace(), outside = try Workspace()
+        let workspace = try TemporaryFolder("pipeline"), outside = try TemporaryFolder("pipeline")
         try FileManager.default.createDirectory(atPath: "\(outside.path)/\(bundle.id)", withIntermediateDirectories: true)
         try "precious".write(toFile: "\(outside.path)/\(bundle.id)/keep", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(workspace.path)/.fsexport/p/spool", withIntermediateDirectories: true)
@@ -160,7 +160,7 @@ struct HostileDeliveryTests {
         let stop = Self.day + 86_400
         let bundles = try (1...19).map { try Self.bundle(id: Int64(100 + $0), stop: stop, values: ["v\($0)"]) }
         let server = try ScriptedExportAPI.server(bundles)
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let marker = "\(workspace.path)/fail-107"
         #expect(FileManager.default.createFile(atPath: marker, contents: nil))
         let file = try workspace.write("p.yml", """
@@ -184,7 +184,7 @@ struct HostileDeliveryTests {
         let bundles = try (1...19).map { try Self.bundle(id: Int64(100 + $0), stop: Self.day + 86_400, values: ["a\($0)"]) }
             + (1...6).map { try Self.bundle(id: Int64(200 + $0), stop: Self.day + 2 * 86_400, values: ["b\($0)"]) }
         let server = try ScriptedExportAPI.server(bundles)
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"raw/{id}.json.gz\"}\n")
         #expect(try await runPipeline(file, server: server).bundles == bundles.map(\.id))
         #expect(try workspace.tree().keys.filter { $0.hasPrefix("raw/") }.count == 25)
@@ -195,7 +195,7 @@ struct HostileDeliveryTests {
     func listIgnoringStart() async throws {
         let bundles = [try Self.bundle(id: 100, stop: Self.day + 100, values: ["a"]), try Self.bundle(id: 200, stop: Self.day + 200, values: ["b"])]
         let server = try ScriptedExportAPI.server(bundles) { _, all in .json(ScriptedExportAPI.listBody(all)) }
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -215,13 +215,13 @@ struct HostileDeliveryTests {
     func sinceLeavesCheckpoint() async throws {
         let bundles = try (1...3).map { try Self.bundle(id: Int64(100 * $0), stop: Self.day + Int64(100 * $0), values: ["v"]) }
         let server = try ScriptedExportAPI.server(bundles)
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         try await runPipeline(file, server: server)
-        let state = try workspace.read(".fsexport/p/state.json")
+        let state = try workspace.bytes(".fsexport/p/state.json")
         let window = try await runPipeline(file, server: server, since: 0, until: Self.day + 200)
         #expect(window.bundles == [100, 200])
-        #expect(try workspace.read(".fsexport/p/state.json") == state)
+        #expect(try workspace.bytes(".fsexport/p/state.json") == state)
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
     }
 
@@ -229,13 +229,13 @@ struct HostileDeliveryTests {
     func sinceWindows() async throws {
         let bundles = try (1...3).map { try Self.bundle(id: Int64(100 * $0), stop: Self.day + Int64(100 * $0), values: ["v"]) }
         let server = try ScriptedExportAPI.server(bundles)
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
         #expect(try await runPipeline(file, server: server, until: Self.day + 100).bundles == [100])
-        let state = try workspace.read(".fsexport/p/state.json")
+        let state = try workspace.bytes(".fsexport/p/state.json")
         // From after 200's Stop: 200 would be skipped for good if the state file followed.
         #expect(try await runPipeline(file, server: server, since: Self.day + 200).bundles == [300])
-        #expect(try workspace.read(".fsexport/p/state.json") == state)
+        #expect(try workspace.bytes(".fsexport/p/state.json") == state)
         // From the start: contiguous with what was delivered, so the state file moves on with it.
         #expect(try await runPipeline(file, server: server, since: 0).bundles == [100, 200, 300])
         #expect(try await runPipeline(file, server: server).bundles.isEmpty)
@@ -245,7 +245,7 @@ struct HostileDeliveryTests {
     func keyScrubbed() async throws {
         let key = "scrub-me-\(UUID().uuidString)"
         let server = try ScriptedExportAPI.server([try Self.bundle(values: ["a"])])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s, api_key: "${MY_FS_KEY}"}
             stages:
@@ -268,7 +268,7 @@ struct LocalIOErrorTests {
     func spoolDeleted() async throws {
         let bundles = try (1...3).map { try HostileDeliveryTests.bundle(id: Int64(100 * $0), stop: HostileDeliveryTests.day + Int64(100 * $0), values: ["v"]) }
         let server = try ScriptedExportAPI.server(bundles)
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:
@@ -286,7 +286,7 @@ struct LocalIOErrorTests {
     @Test("A file where a folder should be: the error names the operation and the path")
     func fileInTheWay() async throws {
         let server = try ScriptedExportAPI.server([try HostileDeliveryTests.bundle(values: ["v"])])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         _ = try workspace.write("blocker", "a file")
         for source in ["spool: blocker/spool", "state: blocker/state.json"] {
             let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s, \(source)}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")

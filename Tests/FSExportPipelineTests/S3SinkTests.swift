@@ -36,9 +36,9 @@ struct S3SinkTests {
     }
 
     /// A store, and a workspace holding a credentials file with its key.
-    static func storeAndWorkspace() throws -> (S3Store, Workspace) {
+    static func storeAndWorkspace() throws -> (S3Store, TemporaryFolder) {
         let store = try S3Store()
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         _ = try workspace.write("credentials", store.credentialsFile())
         return (store, workspace)
     }
@@ -131,7 +131,7 @@ struct S3SinkTests {
     @Test("A refused key says which key, from where, and which bucket, never the secret; nothing is recorded")
     func refusedKey() async throws {
         let store = try S3Store()
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let wrongSecret = "wrong-secret-0123456789abcdefghijklmnopqrstu"
         _ = try workspace.write("credentials", store.credentialsFile(profile: "nightly", secret: wrongSecret))
         let file = try workspace.write("p.yml", Self.pipeline(store, bucketOptions: "profile: nightly"))

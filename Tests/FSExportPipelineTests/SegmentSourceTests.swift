@@ -24,13 +24,13 @@ struct SegmentSourceTests {
     }
 
     /// Every event line below `folder`, as a sorted list: the multiset of what was delivered.
-    static func lines(below folder: String, in workspace: Workspace) throws -> [String] {
+    static func lines(below folder: String, in workspace: TemporaryFolder) throws -> [String] {
         try workspace.tree().filter { $0.key.hasPrefix(folder + "/") }.values
             .flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }.sorted()
     }
 
     /// The legacy API's events for the same days, as NDJSON lines.
-    static func legacyLines(_ simulator: ExportSimulator, in workspace: Workspace) async throws -> [String] {
+    static func legacyLines(_ simulator: ExportSimulator, in workspace: TemporaryFolder) async throws -> [String] {
         let file = try workspace.write("api.yml", """
             source: {start: 0, settle: 0s, state: api.state}
             stages:
@@ -41,7 +41,7 @@ struct SegmentSourceTests {
     }
 
     static func segmentsPipeline(
-        _ workspace: Workspace, window: String = "1d", format: String = "ndjson", until: String = "2024-01-05", extra: String = ""
+        _ workspace: TemporaryFolder, window: String = "1d", format: String = "ndjson", until: String = "2024-01-05", extra: String = ""
     ) throws -> String {
         try workspace.write("segments.yml", """
             source:
@@ -63,7 +63,7 @@ struct SegmentSourceTests {
         "Windows of any size deliver exactly the legacy bundles' events, each once",
         arguments: [("1h", "ndjson", "2024-01-05"), ("1d", "json", "2024-01-05"), ("7d", "ndjson", "2024-01-11")])
     func sameEvents(_ window: String, _ format: String, _ until: String) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             #expect(expected.count == 900)
@@ -79,7 +79,7 @@ struct SegmentSourceTests {
 
     @Test("A FAILED export is created again, 429 is waited out, an expired or reset download is fetched again: the events are the same")
     func faults() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let faults = [
             FaultRule(.failed, on: .operation, .requests([2])), FaultRule(.tooManyRequests, on: .create, .requests([1]), retryAfter: 0),
             FaultRule(.expired, on: .storage, .requests([1])), FaultRule(.reset, on: .storage, .requests([3])),
@@ -101,7 +101,7 @@ struct SegmentSourceTests {
 
     @Test("An export that keeps failing ends the run with Fullstory's errorDetails; the windows before it stay delivered")
     func failing() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(2...100)))])) { simulator in
             do {
                 try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
@@ -123,7 +123,7 @@ struct SegmentSourceTests {
                 configuration: ExportClientConfiguration(apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited))
             let percents = PercentLog()
             let window = ExportBundle(id: 1_704_067_200, start: 1_704_067_200, stop: 1_704_153_600)
-            let folder = try Workspace()
+            let folder = try TemporaryFolder("pipeline")
             let file = try await source.fetch(window, to: "\(folder.path)/w.json.gz") { progress in percents.add(progress.preparedPercent) }
             #expect(file.content == .bundle(.gzip) && file.artifact.name == "1704067200.json.gz")
             let reported = percents.values.compactMap { $0 }
@@ -145,7 +145,7 @@ struct SegmentSourceTests {
                 settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1), pollTimeout: .seconds(2)),
                 configuration: ExportClientConfiguration(
                     apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: RateLimit(burst: 3, perMinute: 240)))
-            let folder = try Workspace()
+            let folder = try TemporaryFolder("pipeline")
             let started = ContinuousClock.now
             let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
             guard case .exportTimedOut(_, _, let waited, let percent)? = error else { Issue.record("\(String(describing: error))"); return }
@@ -170,7 +170,7 @@ struct SegmentSourceTests {
         let source = try SegmentExportSource(
             settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1)),
             configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
-        let folder = try Workspace()
+        let folder = try TemporaryFolder("pipeline")
         let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
         guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(message.contains("does not document"), "\(message)")
@@ -194,7 +194,7 @@ struct SegmentSourceTests {
         let source = try SegmentExportSource(
             settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1)),
             configuration: ExportClientConfiguration(apiKey: try APIKey("scripted-key"), baseURL: server.baseURL, rateLimit: .unlimited))
-        let folder = try Workspace()
+        let folder = try TemporaryFolder("pipeline")
         let error = await #expect(throws: ExportError.self) { _ = try await source.fetch(Self.oneDay, to: "\(folder.path)/w.json.gz", progress: nil) }
         guard case .invalidResponse(let message)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(message.contains("twice in one object"), "\(message)")
@@ -220,7 +220,7 @@ struct SegmentSourceTests {
 
     @Test("Resuming after some windows delivers the rest, none twice; a state file of another source is refused")
     func resume() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let first = try await runPipeline(try Self.segmentsPipeline(workspace, until: "2024-01-03"), simulator: simulator)
@@ -243,7 +243,7 @@ struct SegmentSourceTests {
 
     @Test("A segments export loads into a database table like the legacy API's bundles: a row per event, a ledger row per window")
     func intoDatabase() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let file = try workspace.write("db.yml", """
@@ -268,7 +268,7 @@ struct SegmentSourceTests {
 
     @Test("A CSV export reaches stages that read files, as ID.csv.gz; a segment that does not exist is a 404 that says so")
     func csvAndMissingSegment() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let file = try workspace.write("csv.yml", """
                 source: {type: segments, segment: everyone, format: csv, fields: [IndvId, EventType], start: 2024-01-01, until: 2024-01-02, settle: 0s, poll_interval: 1s, state: csv.state}
@@ -291,7 +291,7 @@ struct SegmentSourceTests {
 
     @Test("An individuals export lists each individual of a window once; fields, scope and timezone reach the API as given")
     func individuals() async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         try await ExportSimulator.withRunning(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let file = try workspace.write("people.yml", """
@@ -312,7 +312,7 @@ struct SegmentSourceTests {
                 """)
             try await runPipeline(file, simulator: simulator)
             for (day, bundle) in [("2024-01-01", Self.dataset.bundle(at: 0)), ("2024-01-02", Self.dataset.bundle(at: 1))] {
-                let people = String(decoding: try workspace.read("people/\(day).ndjson"), as: UTF8.self).split(separator: "\n")
+                let people = String(decoding: try workspace.bytes("people/\(day).ndjson"), as: UTF8.self).split(separator: "\n")
                 let ids = try people.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["IndvId"] as? Int64 }
                 // Exactly the distinct individuals of that day's events, each once.
                 let dayEvents = try expected.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }

@@ -13,7 +13,7 @@ struct SplitMemoryTests {
         let values = (0..<3000).map { _ in "v\(random.next() % 500)" }
         let events = values.enumerated().map { #"{"EventType":"click","EventTargetText":"\#($0.element)","n":\#($0.offset)}"# }
         let server = try ScriptedExportAPI.server([ScriptedBundle(id: 170_406_720_048, start: 1_704_067_200, stop: 1_704_153_600, events: events)])
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", """
             source: {start: 0, settle: 0s}
             stages:

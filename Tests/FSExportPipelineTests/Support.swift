@@ -7,25 +7,10 @@ import FSExportSimulator
 import FSExportTestSupport
 import Logging
 
-/// A temporary folder for one test's pipeline and outputs.
-final class Workspace {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-pipeline-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = "\(path)/\(name)"
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-
-    func read(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(relative)")) }
+/// What pipeline tests read back from their folder: bytes, and every file below it.
+extension TemporaryFolder {
+    /// The bytes of `relative`.
+    func bytes(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: file(relative))) }
 
     /// Every file below the folder (but the state and spool), with its contents.
     func tree(excluding prefixes: [String] = [".fsexport"]) throws -> [String: Data] {
@@ -34,8 +19,8 @@ final class Workspace {
         while let relative = enumerator.nextObject() as? String {
             guard !prefixes.contains(where: { relative.hasPrefix($0) }) else { continue }
             var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: "\(path)/\(relative)", isDirectory: &isDirectory)
-            if !isDirectory.boolValue { result[relative] = try read(relative) }
+            _ = FileManager.default.fileExists(atPath: file(relative), isDirectory: &isDirectory)
+            if !isDirectory.boolValue { result[relative] = try bytes(relative) }
         }
         return result
     }

@@ -18,10 +18,10 @@ struct WarehouseTests {
     /// A database of a backend, for one test: the stage's YAML and a way to query it.
     struct Database {
         let backend: Backend
-        let workspace: Workspace
+        let workspace: TemporaryFolder
         let name: String
 
-        init(_ backend: Backend, in workspace: Workspace) throws {
+        init(_ backend: Backend, in workspace: TemporaryFolder) throws {
             self.backend = backend
             self.workspace = workspace
             name = backend == .postgres ? try PostgresServer.shared().makeDatabase() : "warehouse.db"
@@ -67,7 +67,7 @@ struct WarehouseTests {
 
     @Test("Rows equal the events: counts by type, ids, times and a custom variable read back from extra", arguments: Backend.allCases)
     func rowsEqualEvents(_ backend: Backend) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let file = try Self.pipeline(database, more: "  lines: {type: files, inputs: [source], format: ndjson, path: \"lines/{id}.ndjson\"}\n")
         let summary = try await ExportSimulator.withRunning(SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 3, eventsPerBundle: 500), rateLimit: nil)) { simulator in
@@ -115,7 +115,7 @@ struct WarehouseTests {
 
     @Test("A new field adds a column before the rows that need it; an existing table's own column stays NULL; a value that does not fit goes to extra", arguments: Backend.allCases)
     func evolution(_ backend: Backend) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let first = Self.bundle(1, [#"{"EventType":"click","PageDuration":12,"IndvId":1}"#])
         let second = Self.bundle(2, [
@@ -148,7 +148,7 @@ struct WarehouseTests {
 
     @Test("Hostile values are stored as written: quotes, backslashes, line breaks, 1 MiB strings; NUL and bytes that are not UTF-8 where the database can hold them", arguments: Backend.allCases)
     func hostileValues(_ backend: Backend) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let values = [
             #"O'Brien "quoted""#, #"back\slash \N \\ \."#, "tab\there\nnew line\r\n", String(repeating: "ü", count: 1 << 19),
@@ -181,7 +181,7 @@ struct WarehouseTests {
 
     @Test("A bundle loaded before is skipped when a killed run left it unrecorded, and replaced when exported again on purpose (reset, --since)", arguments: Backend.allCases)
     func loadedBefore(_ backend: Backend) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let bundles = (1...3).map { number in Self.bundle(Int64(number), (0..<5).map { #"{"EventType":"t","IndvId":\#(number * 10 + $0)}"# }) }
         let server = try ScriptedExportAPI.server(bundles)
@@ -215,7 +215,7 @@ struct WarehouseTests {
 
     @Test("schema: json keeps each event whole; an ndjson stage's parts load as its events do", arguments: Backend.allCases)
     func jsonSchemaFromParts(_ backend: Backend) async throws {
-        let workspace = try Workspace()
+        let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let events = (0..<50).map { #"{"EventType":"t\#($0 % 3)","IndvId":\#($0),"evt_x_str":"v\#($0)"}"# }
         let file = try workspace.write("p.yml", """
