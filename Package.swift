@@ -273,7 +273,7 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["FuzzDriver"] + dependencies, path: "Fuzz/\(name)", swiftSettings: strict)
     } + [
         // Helpers shared by the test targets (not a product).
-        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib", "FSExportCore", "FSExportSinkTesting", "FSExportSimulatedData"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
+        .target(name: "FSExportTestSupport", dependencies: ["FSExportZlib", "FSExportCore", "FSExportSinkTesting", "FSExportSimulatedData", "FSExportSimulator"], path: "Tests/Support", exclude: ["s3-store.py", "postgres-server.sh"], swiftSettings: strict),
         .testTarget(
             name: "FSExportClientTests",
             dependencies: [

@@ -80,18 +80,9 @@ public enum SinkContract {
         return failures
     }
 
-    /// Every file below `root` (but the engine's staging folder and the downloaded bundle), with its bytes.
+    /// Every file below `root` but the engine's staging folder and the downloaded bundle.
     private static func tree(_ root: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return files }
-        while let relative = walker.nextObject() as? String {
-            guard !relative.hasPrefix(SpoolLayout.staging), !relative.hasSuffix(SpoolLayout.bundleSuffix) else { continue }
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
-                files[relative] = FileManager.default.contents(atPath: "\(root)/\(relative)") ?? Data()
-            }
-        }
-        return files
+        try TemporaryFolder.files(below: root) { $0.hasPrefix(SpoolLayout.staging) || $0.hasSuffix(SpoolLayout.bundleSuffix) }
     }
 
     /// The files added, removed or changed from `old` to `new`.

@@ -42,6 +42,26 @@ public final class TemporaryFolder: Sendable, CustomStringConvertible {
         (FileManager.default.subpaths(atPath: path) ?? []).sorted()
     }
 
+    /// Every file below the folder, keyed by its relative path, with its bytes (see `files(below:skipping:)`).
+    public func files(skipping skip: (String) -> Bool = { _ in false }) throws -> [String: Data] {
+        try Self.files(below: path, skipping: skip)
+    }
+
+    /// Every regular file below `root`, keyed by its path relative to `root`, with its bytes, but the
+    /// paths `skip` returns true for: what a test compares after a sink ran. Links are not entered.
+    public static func files(below root: String, skipping skip: (String) -> Bool = { _ in false }) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return files }
+        while let relative = walker.nextObject() as? String {
+            guard !skip(relative) else { continue }
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
+                files[relative] = try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(relative)"))
+            }
+        }
+        return files
+    }
+
     /// Makes `relative` a symbolic link to `destination`.
     public func link(_ relative: String, to destination: String) throws {
         try FileManager.default.createSymbolicLink(atPath: "\(path)/\(relative)", withDestinationPath: destination)

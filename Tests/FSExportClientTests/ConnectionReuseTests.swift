@@ -2,6 +2,7 @@ import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportSimulator
+import FSExportTestSupport
 import Testing
 
 @Suite("Connections are reused")

@@ -2,14 +2,7 @@ import Foundation
 import FSExportClient
 import FSExportCore
 import FSExportSimulator
-
-/// Starts a simulator, runs `body` against it, and always shuts it down.
-func withSimulator<T>(
-    _ configuration: SimulatorConfiguration = SimulatorConfiguration(rateLimit: nil),
-    _ body: (ExportSimulator) async throws -> T
-) async throws -> T {
-    try await ExportSimulator.withRunning(configuration, body)
-}
+import FSExportTestSupport
 
 /// A client for `simulator` with fast retries and no client-side limit unless asked.
 func makeClient(

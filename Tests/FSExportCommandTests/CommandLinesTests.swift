@@ -56,7 +56,7 @@ struct CommandLinesTests {
         let own = example.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  state:") && !$0.hasPrefix("  spool:") }
         try own.joined(separator: "\n").write(toFile: "\(sandbox)/nightly.fsexport.yml", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(sandbox)/archive", withIntermediateDirectories: true)
-        try await ExportSimulator.withRunning(SimulatorConfiguration(apiKey: "simulator-key", rateLimit: nil)) { simulator in
+        try await withSimulator(SimulatorConfiguration(apiKey: "simulator-key", rateLimit: nil)) { simulator in
             let environment = [
                 "FULLSTORY_API_KEY": "simulator-key", "FSEXPORT_BASE_URL": simulator.baseURL, "FSEXPORT_OUT": "\(sandbox)/out",
                 "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/local/bin:/usr/bin:/bin",
@@ -85,25 +85,12 @@ struct CommandLinesTests {
     }
 
     static func start(_ line: String, in directory: String, environment: [String: String], output: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "exec \(line)"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let output {
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-        }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try Programs.start("/bin/bash", ["-c", "exec \(line)"], directory: directory, environment: environment, stdout: output)
     }
 
     /// Starts `fsexport simulate …` and waits until it listens (it prints its URL then).
     static func startServer(_ line: String, in directory: String, environment: [String: String]) async throws -> Process {
         let output = "\(directory)/simulate-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let process = try start(line, in: directory, environment: environment, output: output)
         let deadline = ContinuousClock.now + .seconds(20)
         while ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").isEmpty, process.isRunning, ContinuousClock.now < deadline {

@@ -8,15 +8,12 @@ import Testing
 struct CommandTests {
     static let key = "sim-KEY-7f3a9c-never-print-me"
 
-    static func withSimulator<T>(faults: [FaultRule] = [], _ body: (ExportSimulator) async throws -> T) async throws -> T {
-        let configuration = SimulatorConfiguration(
-            apiKey: key, dataset: SimulatedDataset(eventsPerBundle: 500), rateLimit: nil, faults: faults)
-        return try await ExportSimulator.withRunning(configuration, body)
-    }
+    /// A simulator of 45 bundles of 500 events for `key`, without a rate limit.
+    static func simulator(faults: [FaultRule] = []) -> SimulatorConfiguration { .unlimited(events: 500, apiKey: key, faults: faults) }
 
     @Test("list --json prints every bundle as one JSON object a line")
     func listJSON() async throws {
-        try await Self.withSimulator(faults: [FaultRule(.unavailable, on: .list, .requests([2]))]) { simulator in
+        try await withSimulator(Self.simulator(faults: [FaultRule(.unavailable, on: .list, .requests([2]))])) { simulator in
             let result = try await FSExportBinary.run(["list", "--json", "--base-url", simulator.baseURL], key: Self.key)
             #expect(result.status == 0)
             let lines = result.stdout.split(separator: "\n")
@@ -34,7 +31,7 @@ struct CommandTests {
     func getWithFaults() async throws {
         let folder = try TemporaryFolder("cli")
         let id = String(SimulatedDataset().bundle(at: 5).id)
-        try await Self.withSimulator { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let clean = try await FSExportBinary.run(["get", id, "-o", "clean.json.gz", "--base-url", simulator.baseURL], key: Self.key, directory: folder.path)
             #expect(clean.status == 0)
             await simulator.setFaults([FaultRule(.reset, .requests([1])), FaultRule(.corrupt, .requests([2])), FaultRule(.truncate, .requests([3]))])
@@ -56,7 +53,7 @@ struct CommandTests {
     @Test("Exit codes and messages say what went wrong")
     func exitCodes() async throws {
         let folder = try TemporaryFolder("cli")
-        try await Self.withSimulator { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let url = simulator.baseURL
             let wrongKey = try await FSExportBinary.run(["list", "--base-url", url], key: "not-the-key")
             #expect(wrongKey.status == 3)
@@ -95,7 +92,7 @@ struct CommandTests {
     func keyNeverLeaks() async throws {
         let folder = try TemporaryFolder("cli")
         let faults = [FaultRule(.unavailable, on: .any, .requests([1])), FaultRule(.reset, .requests([2]))]
-        try await Self.withSimulator(faults: faults) { simulator in
+        try await withSimulator(Self.simulator(faults: faults)) { simulator in
             let id = String(simulator.configuration.dataset.bundle(at: 1).id)
             let runs = [
                 try await FSExportBinary.run(["list", "-v", "--base-url", simulator.baseURL], key: Self.key),
@@ -120,13 +117,7 @@ struct CommandTests {
         for attempt in 1...15 {
             let folder = try TemporaryFolder("cli")
             let output = "\(folder)/stdout"
-            _ = FileManager.default.createFile(atPath: output, contents: nil)
-            let process = Process()
-            process.executableURL = FSExportBinary.url
-            process.arguments = ["simulate", "--port", "0"]
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try FSExportBinary.start(["simulate", "--port", "0"], stdout: output)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             let deadline = ContinuousClock.now + .seconds(20)
             while (try Data(contentsOf: URL(fileURLWithPath: output))).isEmpty, process.isRunning, ContinuousClock.now < deadline {

@@ -45,7 +45,7 @@ struct ConsistencyTests {
         try "\(key)\n".write(toFile: "\(work)/key", atomically: true, encoding: .utf8)
         try "source: {start: 0, settle: 0s, state: \(work)/state.json, spool: \(work)/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work), path: \"raw/{id}.json.gz\"}\n"
             .write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        try await ExportSimulator.withRunning(SimulatorConfiguration(apiKey: key, dataset: SimulatedDataset(bundleCount: 2), rateLimit: nil)) { simulator in
+        try await withSimulator(SimulatorConfiguration(apiKey: key, dataset: SimulatedDataset(bundleCount: 2), rateLimit: nil)) { simulator in
             let result = try await FSExportBinary.run(
                 ["run", "\(work)/p.yml", "--base-url", simulator.baseURL, "--api-key-file", "\(work)/key"], environment: [:])
             #expect(result.status == 0, "\(result.stderr)")
@@ -137,16 +137,16 @@ struct ConsistencyTests {
         let work = try TemporaryFolder("work")
         let into = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", work.path])
         #expect(into.status == 0, "\(into.stderr)")
-        #expect(try tree(work.path).keys.sorted() == ["170406720048.json.gz"])
+        #expect(try work.tree().keys.sorted() == ["170406720048.json.gz"])
         let missing = try await FSExportBinary.run(["get", "170406720048", "--simulate", "-o", "\(work)/nope/b.json.gz", "-v"])
         #expect(missing.status == 64 && missing.stderr.contains("the folder \(work)/nope does not exist"))
         #expect(!missing.stderr.contains("GET /api/v1/export/get"))
-        #expect(try tree(work.path).keys.sorted() == ["170406720048.json.gz"])
+        #expect(try work.tree().keys.sorted() == ["170406720048.json.gz"])
     }
 
     @Test("simulate on a busy port says so in words")
     func simulateBusyPort() async throws {
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+        try await withSimulator { simulator in
             let result = try await FSExportBinary.run(["simulate", "--port", "\(simulator.port)"])
             #expect(result.status == 1)
             #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(simulator.port): the port is in use"), "\(result.stderr)")
@@ -240,11 +240,7 @@ struct StatusResetTests {
     func whileRunning() async throws {
         let work = try TemporaryFolder("work")
         let file = try Self.pipeline(work.path, extra: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(work)/started; sleep 30'}")
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = ["run", file, "--simulate", "-q"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try FSExportBinary.start(["run", file, "--simulate", "-q"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: "\(work)/started"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -319,7 +315,7 @@ struct MetricsTests {
               raw: {type: files, inputs: [source], root: \(work)/out, path: "{id}.json.gz"}
               lines: {type: files, inputs: [source], root: \(work)/out, format: ndjson, path: "{id}.ndjson"}
             """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .get, .requests([2]), retryAfter: 0)])) { simulator in
+        try await withSimulator(SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .get, .requests([2]), retryAfter: 0)])) { simulator in
             let started = Int64(Date().timeIntervalSince1970)
             let run = try await FSExportBinary.run(
                 ["run", "\(work)/p.yml", "--metrics-file", "\(work)/metrics/fsexport.prom"], key: simulator.configuration.apiKey,
@@ -362,7 +358,7 @@ struct MetricsTests {
               lines: {type: files, inputs: [source], root: \(work)/out, format: ndjson, path: "{id}.ndjson"}
             """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
         let file = "\(work)/p.prom"
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+        try await withSimulator { simulator in
             func run(until: String, key: String = simulator.configuration.apiKey) async throws -> (status: Int32, samples: [String: Double]) {
                 let run = try await FSExportBinary.run(
                     ["run", "\(work)/p.yml", "--until", until, "--metrics-file", file], key: key, environment: ["FSEXPORT_BASE_URL": simulator.baseURL])
@@ -441,13 +437,7 @@ enum LoggedRun {
     /// Starts the command and waits (at most 30 s) until its log contains `text`.
     static func start(_ arguments: [String], in folder: String, until text: String) async throws -> (Process, @Sendable () -> String) {
         let log = "\(folder)/stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try process.run()
+        let process = try FSExportBinary.start(arguments, stderr: log)
         let read: @Sendable () -> String = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         let deadline = ContinuousClock.now + .seconds(30)
         while !read().contains(text), process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }

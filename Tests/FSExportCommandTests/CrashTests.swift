@@ -20,19 +20,8 @@ struct CrashTests {
         """
 
     static func start(_ file: String, out: String, extra: [String] = [], environment: [String: String] = [:], log: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = ["run", file, "--simulate"] + (log == nil ? ["-q"] : ["-v"]) + extra
-        process.environment = ProcessInfo.processInfo.environment.merging(["FSEXPORT_OUT": out]) { $1 }.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        if let log {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: log)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return process
+        try FSExportBinary.start(
+            ["run", file, "--simulate"] + (log == nil ? ["-q"] : ["-v"]) + extra, environment: ["FSEXPORT_OUT": out].merging(environment) { $1 }, stderr: log)
     }
 
     static func runToCompletion(_ file: String, out: String, extra: [String] = []) async throws {

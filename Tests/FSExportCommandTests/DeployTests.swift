@@ -38,7 +38,7 @@ struct DeployTests {
     @Test("The crontab's and the service's command lines run a pipeline as typed")
     func commandsRun() async throws {
         let work = try TemporaryFolder("deploy")
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+        try await withSimulator { simulator in
             let pipeline = "source: {start: 0, settle: 0s, until: 2024-01-03, state: \(work.path)/state/state.json, spool: \(work.path)/state/spool}\nstages:\n  raw: {type: files, inputs: [source], root: \(work.path)/out, path: \"{id}.json.gz\"}\n"
             try work.write("etc/nightly.fsexport.yml", pipeline)
             try work.write("etc/nightly.key", simulator.configuration.apiKey + "\n")

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import Testing
 
 /// Every fuzz target, built without the fuzzer, replays its corpus (the seeds in Fuzz/corpus, and

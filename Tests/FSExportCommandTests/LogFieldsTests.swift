@@ -18,7 +18,7 @@ struct LogFieldsTests {
               raw: {type: files, inputs: [source], root: \(work)/out, path: "{id}.json.gz"}
               flaky: {type: command, inputs: [source], shell: 'cat > /dev/null; [ ! -e \(work)/once ] && touch \(work)/once'}
             """.write(toFile: "\(work)/nightly.fsexport.yml", atomically: true, encoding: .utf8)
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .get, .requests([1]), retryAfter: 0)])) { simulator in
+        try await withSimulator(SimulatorConfiguration(rateLimit: nil, faults: [FaultRule(.unavailable, on: .get, .requests([1]), retryAfter: 0)])) { simulator in
             let run = try await FSExportBinary.run(
                 ["run", "\(work)/nightly.fsexport.yml", "--log-format", "json"], key: simulator.configuration.apiKey,
                 environment: ["FSEXPORT_BASE_URL": simulator.baseURL])

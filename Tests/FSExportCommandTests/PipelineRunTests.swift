@@ -10,19 +10,6 @@ func runFSExport(_ arguments: [String], environment: [String: String]) async thr
     return (result.status, result.stdout, result.stderr)
 }
 
-/// Every file below `path`, with its contents, leaving out state and spool folders.
-func tree(_ path: String) throws -> [String: Data] {
-    var result: [String: Data] = [:]
-    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [:] }
-    while let relative = enumerator.nextObject() as? String {
-        if relative.hasPrefix("state") || relative.hasPrefix("spool") { continue }
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: "\(path)/\(relative)", isDirectory: &isDirectory)
-        if !isDirectory.boolValue { result[relative] = try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(relative)")) }
-    }
-    return result
-}
-
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
     static let examples = [
@@ -44,7 +31,7 @@ struct PipelineRunTests {
             environment: ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("3 bundles"))
-        let files = try tree(out.path)
+        let files = try out.tree()
         switch name {
         case "raw-archive":
             #expect(files.keys.sorted() == ["raw/2024/01/01/170406720048.json.gz", "raw/2024/01/02/170415360048.json.gz", "raw/2024/01/03/170424000048.json.gz"])
@@ -101,7 +88,7 @@ struct PipelineRunTests {
         let replay = try await runFSExport(["run", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stderr.contains("3 bundles"))
-        let parts = try tree(out.path).filter { $0.key.hasPrefix("replay/") }
+        let parts = try out.tree().filter { $0.key.hasPrefix("replay/") }
         #expect(parts.keys.contains("replay/2024-01-02/click/170415360048-0001.ndjson"))
         #expect(parts.values.reduce(0) { $0 + String(decoding: $1, as: UTF8.self).split(separator: "\n").count } == 600)
 
@@ -160,7 +147,7 @@ struct PipelineRunTests {
         #expect(results.first?.stderr.contains("4 bundles, 800 events") == true)
         // events reads the same windows (the pipeline's start to its until) and prints each event once.
         #expect(results.last?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "800")
-        #expect(try tree(out.path).keys.contains("segments/2024-01-04/click/1704326400-0001.ndjson.gz"))
+        #expect(try out.tree().keys.contains("segments/2024-01-04/click/1704326400-0001.ndjson.gz"))
     }
 
     @Test("Every pipeline in docs/pipeline.md validates and runs")
@@ -185,7 +172,7 @@ struct PipelineRunTests {
             } else if let store {
                 #expect(try store.objects().count == 2, "\(block) uploaded other than the 2 bundles")
             } else {
-                #expect(try tree(out.path).count >= 2, "\(block) wrote nothing")
+                #expect(try out.tree().count >= 2, "\(block) wrote nothing")
             }
         }
     }
@@ -220,7 +207,7 @@ struct PipelineRunTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("would deliver 2 bundles"))
         #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
-        #expect(try tree(out.path).isEmpty)
+        #expect(try out.tree().isEmpty)
     }
 
     @Test("--dry-run names exactly what the run then writes, through every stage (placeholders for what decoding decides)", arguments: examples)
@@ -235,7 +222,7 @@ struct PipelineRunTests {
         let root = store.map { "s3://\($0.bucket)" } ?? out.path
         let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
-        #expect(try tree(out.path).isEmpty)
+        #expect(try out.tree().isEmpty)
         #expect(try store?.objects().isEmpty ?? true)
         // The planned paths below the output folder, as patterns: {value} and {part} stand for what decoding decides.
         var planned: [String] = []
@@ -247,7 +234,7 @@ struct PipelineRunTests {
         }
         let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
-        let written = try store?.objects().map(\.key) ?? tree(out.path).keys.filter { !$0.hasPrefix("spool") && !$0.hasPrefix("state") }
+        let written = try store?.objects().map(\.key) ?? Array(out.tree().keys)
         func matches(_ path: String, _ pattern: String) -> Bool {
             let regex = "^" + NSRegularExpression.escapedPattern(for: pattern)
                 .replacingOccurrences(of: "\\{value\\}", with: "[^/]+").replacingOccurrences(of: "\\{part\\}", with: "[0-9]{4}") + "$"

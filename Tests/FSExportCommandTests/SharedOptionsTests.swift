@@ -122,7 +122,7 @@ struct SummaryLineTests {
 struct ListHeaderTests {
     @Test("list prints its table header with the first row: a refused key prints no table, only the error")
     func noHeaderBeforeError() async throws {
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+        try await withSimulator { simulator in
             let refused = try await FSExportBinary.run(["list", "--base-url", simulator.baseURL], key: "wrong-key")
             #expect(refused.status == 3, "\(refused.stderr)")
             #expect(refused.stdout.isEmpty, "\(refused.stdout)")

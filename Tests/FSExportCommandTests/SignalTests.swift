@@ -25,13 +25,7 @@ struct SignalTests {
             stages:
             \(stages ?? "  raw: {type: files, inputs: [source], root: \(work)/out, path: \"{id}.json.gz\"}")
             """.write(toFile: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = FSExportBinary.url
-        process.arguments = ["run", file, "-q"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try FSExportBinary.start(["run", file, "-q"] + arguments)
     }
 
     /// Waits until `condition` holds (at most 30 s), then a little longer, so the run is inside its wait.

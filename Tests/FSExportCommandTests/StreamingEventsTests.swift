@@ -15,7 +15,7 @@ struct StreamingEventsTests {
     /// Runs `events` against a simulator serving one bundle big enough to be printed in many
     /// batches (about 4 MB of JSON), with `fault`; through `| head -n 1` when `firstLine`.
     static func events(fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
-        try await ExportSimulator.withRunning(try configuration(fault: fault)) { simulator in
+        try await withSimulator(try configuration(fault: fault)) { simulator in
             try await run(["events", "--base-url", simulator.baseURL, "--since", "0", "-q"], spool: spool, firstLine: firstLine)
         }
     }
@@ -40,7 +40,7 @@ struct StreamingEventsTests {
     static func segmentEvents(format: String, fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
         var served = try configuration(fault: fault)
         served.exportRunningPolls = 1
-        return try await ExportSimulator.withRunning(served) { simulator in
+        return try await withSimulator(served) { simulator in
             let folder = try TemporaryFolder("folder")
             let pipeline = "\(folder)/segments.yml"
             try """

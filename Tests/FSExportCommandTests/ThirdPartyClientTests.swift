@@ -16,14 +16,8 @@ struct ThirdPartyClientTests {
         }
         let work = try TemporaryFolder("work")
         // The simulator, as a user starts it; its first line is its URL.
-        let simulator = Process()
-        simulator.executableURL = FSExportBinary.url
-        simulator.arguments = ["simulate", "--port", "0", "--bundles", "5", "--events", "40"]
         let urlFile = "\(work)/url"
-        #expect(FileManager.default.createFile(atPath: urlFile, contents: nil))
-        simulator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: urlFile))
-        simulator.standardError = FileHandle.nullDevice
-        try simulator.run()
+        let simulator = try FSExportBinary.start(["simulate", "--port", "0", "--bundles", "5", "--events", "40"], stdout: urlFile)
         defer { simulator.interrupt() }
         let deadline = ContinuousClock.now + .seconds(30)
         var url = ""

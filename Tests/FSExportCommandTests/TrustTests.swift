@@ -139,17 +139,12 @@ struct TrustTests {
         var configuration = SimulatorConfiguration(
             dataset: SimulatedDataset(bundleCount: 3, eventsPerBundle: 5000), rateLimit: nil, faults: [FaultRule(.slow, on: .get, .always)])
         configuration.slowChunkDelay = .milliseconds(200)
-        try await ExportSimulator.withRunning(configuration) { simulator in
+        try await withSimulator(configuration) { simulator in
             let spool = try TemporaryFolder("interrupted-spool"), out = try TemporaryFolder("interrupted-out")
-            let process = Process()
-            process.executableURL = FSExportBinary.url
-            process.arguments = command.map { $0.replacingOccurrences(of: "OUT", with: out.path) }
-                + ["--base-url", simulator.baseURL, "--spool-dir", spool.path, "-q"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["FULLSTORY_API_KEY": "simulator-key"]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
             let errors = try TemporaryFolder("interrupted-stderr")
-            process.standardError = FileHandle(forWritingAtPath: try errors.write("stderr", ""))
-            try process.run()
+            let process = try FSExportBinary.start(
+                command.map { $0.replacingOccurrences(of: "OUT", with: out.path) } + ["--base-url", simulator.baseURL, "--spool-dir", spool.path, "-q"],
+                environment: ["FULLSTORY_API_KEY": "simulator-key"], stderr: errors.file("stderr"))
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // Interrupt once the download has written something.
             let deadline = ContinuousClock.now + .seconds(30)
@@ -183,7 +178,7 @@ struct TrustTests {
             #expect(result.stderr.contains("the API key file \(file)") && result.stderr.contains(words), "\(file): \(result.stderr)")
             #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("permission"), "\(result.stderr)")
         }
-        try await ExportSimulator.withRunning(SimulatorConfiguration(rateLimit: nil)) { simulator in
+        try await withSimulator { simulator in
             let key = try work.write("key", "simulator-key\n")
             for (mode, warned) in [(0o644, true), (0o640, true), (0o600, false)] {
                 #expect(chmod(key, mode_t(mode)) == 0)

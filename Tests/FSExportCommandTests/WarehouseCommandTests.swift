@@ -18,15 +18,7 @@ struct WarehouseCommandTests {
     }
 
     static func sqliteCount(_ database: String, _ sql: String) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        Int(try Programs.runBlocking("/usr/bin/sqlite3", [database, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     @Test("kill -9 at random moments over several rounds, then a run to the end: one row per event, one ledger row per bundle", arguments: ["sqlite", "postgres"])
@@ -44,13 +36,7 @@ struct WarehouseCommandTests {
         for _ in 0..<6 {
             let delay = Int.random(in: 50...1200, using: &random)
             delays.append(delay)
-            let process = Process()
-            process.executableURL = FSExportBinary.url
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(PostgresServer.environment) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try FSExportBinary.start(arguments, environment: PostgresServer.environment)
             try await Task.sleep(for: .milliseconds(delay))
             kill(process.processIdentifier, SIGKILL)
             await process.exited()
@@ -100,7 +86,7 @@ struct WarehouseCommandTests {
         let database = try server.makeDatabase()
         let folder = try TemporaryFolder("warehouse-dropped")
         let configuration = SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 2, eventsPerBundle: 15_000), rateLimit: nil)
-        try await ExportSimulator.withRunning(configuration) { simulator in
+        try await withSimulator(configuration) { simulator in
             let connection = server.connection(database)
             // A sibling stage that, while the bundle loads, ends every fsexport connection to the database.
             let cutter = "psql -X -q '\(server.connection(database, user: "postgres"))' -c \"SELECT pg_sleep(0.5); SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fsexport' AND datname = '\(database)'\" >/dev/null; cat >/dev/null"

@@ -1,4 +1,5 @@
 import Foundation
+import FSExportTestSupport
 import FSExportZlib
 import Testing
 
@@ -33,15 +34,8 @@ struct ParallelGzipTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-pgz-\(UUID().uuidString).gz").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "\(reader) < \"$0\"", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, [UInt8](data))
+        let result = try Programs.runBlocking("/bin/sh", ["-c", "\(reader) < \"$0\"", path])
+        return (result.status, [UInt8](result.stdoutData))
     }
 
     static func json(_ count: Int) -> [UInt8] {

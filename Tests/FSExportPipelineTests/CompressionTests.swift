@@ -27,7 +27,7 @@ struct CompressionTests {
     func readBack() async throws {
         let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", Self.pipeline)
-        let bundles = try await withSimulator { simulator in
+        let bundles = try await withSimulator(.pipelineTests()) { simulator in
             try await runPipeline(file, simulator: simulator)
             return simulator.configuration.dataset.bundles.map(\.id)
         }
@@ -51,7 +51,7 @@ struct CompressionTests {
         let text = Self.pipeline
         for workspace in [first, second] {
             let file = try workspace.write("p.yml", text)
-            try await withSimulator { simulator in try await runPipeline(file, simulator: simulator) }
+            try await withSimulator(.pipelineTests()) { simulator in try await runPipeline(file, simulator: simulator) }
         }
         let a = try first.tree(excluding: [".fsexport", "p.yml"])
         let b = try second.tree(excluding: [".fsexport", "p.yml"])

@@ -44,7 +44,7 @@ struct DeliveryTests {
     func fullPipeline() async throws {
         let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", Self.fullPipeline)
-        try await withSimulator { simulator in
+        try await withSimulator(.pipelineTests()) { simulator in
             let summary = try await runPipeline(file, simulator: simulator)
             let dataset = simulator.configuration.dataset
             #expect(summary.bundles == dataset.bundles.map(\.id))
@@ -83,7 +83,7 @@ struct DeliveryTests {
     func deterministicAndResumable() async throws {
         let first = try TemporaryFolder("pipeline")
         let second = try TemporaryFolder("pipeline")
-        try await withSimulator { simulator in
+        try await withSimulator(.pipelineTests()) { simulator in
             let bundles = simulator.configuration.dataset.bundles
             try await runPipeline(try first.write("p.yml", Self.fullPipeline), simulator: simulator)
             let file = try second.write("p.yml", Self.fullPipeline)
@@ -113,7 +113,7 @@ struct DeliveryTests {
                 shell: 'cat > /dev/null; if [ "$FSEXPORT_BUNDLE_ID" = "$FAIL_ID" ]; then echo "bad bundle $FSEXPORT_BUNDLE_ID" >&2; exit 3; fi'
                 environment: {FAIL_ID: "${FAIL_ID}"}
             """)
-        try await withSimulator { simulator in
+        try await withSimulator(.pipelineTests()) { simulator in
             let bundles = simulator.configuration.dataset.bundles
             setenv("FAIL_ID", String(bundles[1].id), 1)
             defer { unsetenv("FAIL_ID") }
@@ -167,7 +167,7 @@ struct DeliveryTests {
             """)
         setenv("FULLSTORY_API_KEY", "secret-in-parent", 1)
         defer { unsetenv("FULLSTORY_API_KEY") }
-        try await withSimulator(bundles: 2) { simulator in
+        try await withSimulator(.pipelineTests(bundles: 2)) { simulator in
             try await runPipeline(file, simulator: simulator)
             let bundle = simulator.configuration.dataset.bundle(at: 0)
             let environment = String(decoding: try workspace.bytes("env-\(bundle.id).txt"), as: UTF8.self)
@@ -207,7 +207,7 @@ struct DeliveryTests {
         let escaping = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"../escape/{id}.gz\"}\n")
         #expect(throws: PipelineFileError.self) { try Pipeline.load(path: escaping, environment: [:]) }
         let linked = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  raw: {type: files, inputs: [source], root: out, path: \"link/{id}.gz\"}\n")
-        try await withSimulator(bundles: 1) { simulator in
+        try await withSimulator(.pipelineTests(bundles: 1)) { simulator in
             await #expect(throws: StageFailure.self) { try await runPipeline(linked, simulator: simulator) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
@@ -217,7 +217,7 @@ struct DeliveryTests {
     @Test("if_exists: skip keeps what is there; error refuses to replace other contents, and accepts the same bytes again")
     func existingFiles() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await withSimulator(bundles: 1) { simulator in
+        try await withSimulator(.pipelineTests(bundles: 1)) { simulator in
             let id = simulator.configuration.dataset.bundle(at: 0).id
             try "keep me".write(toFile: "\(workspace.path)/\(id).json.gz", atomically: true, encoding: .utf8)
             let skip = try workspace.write("skip.yml", "source: {start: 0, settle: 0s, state: skip.state}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\", if_exists: skip}\n")
@@ -254,7 +254,7 @@ struct DeliveryTests {
             done
             """)
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 0s}\nstages:\n  ext: {type: external, inputs: [source], command: [sh, \(program)]}\n")
-        try await withSimulator(bundles: 1) { simulator async throws in
+        try await withSimulator(.pipelineTests(bundles: 1)) { simulator async throws in
             do {
                 try await runPipeline(file, simulator: simulator)
                 Issue.record("the refusal went unnoticed")
@@ -300,7 +300,7 @@ struct DeliveryTests {
               slow: {type: command, inputs: [source], shell: 'cat >/dev/null; touch started; while [ ! -e go ]; do sleep 0.05; done'}
               raw: {type: files, inputs: [source], path: "{id}.json.gz"}
             """)
-        try await withSimulator(bundles: 2) { simulator async throws in
+        try await withSimulator(.pipelineTests(bundles: 2)) { simulator async throws in
             async let first = runPipeline(file, simulator: simulator)
             while !FileManager.default.fileExists(atPath: "\(workspace.path)/started") { try await Task.sleep(for: .milliseconds(20)) }
             do {
@@ -323,7 +323,7 @@ struct DeliveryTests {
     func settle() async throws {
         let workspace = try TemporaryFolder("pipeline")
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
-        try await withSimulator(bundles: 3) { simulator in
+        try await withSimulator(.pipelineTests(bundles: 3)) { simulator in
             let bundles = simulator.configuration.dataset.bundles
             let pipeline = try Pipeline.load(path: file)
             // "Now" is 30 hours after the second bundle ends: only the first two have settled.
@@ -338,7 +338,7 @@ struct DeliveryTests {
 
     /// Runs the pipeline on one bundle and expects `stage` to fail it for `reason`, with nothing checkpointed.
     private func expectFailure(of file: String, in workspace: TemporaryFolder, stage: String, because reason: String, events: Int) async throws {
-        try await withSimulator(bundles: 1, events: events) { simulator async throws in
+        try await withSimulator(.pipelineTests(bundles: 1, events: events)) { simulator async throws in
             do {
                 try await runPipeline(file, simulator: simulator)
                 Issue.record("stage '\(stage)' did not fail")
@@ -375,7 +375,7 @@ struct RunLogTests {
         let firstStart = (now / 3600) * 3600 - 3 * 86_400  // three daily bundles, the last ending within the hour
         let dataset = SimulatedDataset(bundleCount: 3, firstStart: firstStart, eventsPerBundle: 10)
         let file = try workspace.write("p.yml", "source: {start: 0, settle: 24h}\nstages:\n  raw: {type: files, inputs: [source], path: \"{id}.json.gz\"}\n")
-        try await ExportSimulator.withRunning(SimulatorConfiguration(dataset: dataset, rateLimit: nil)) { simulator in
+        try await withSimulator(SimulatorConfiguration(dataset: dataset, rateLimit: nil)) { simulator in
             let log = LogCapture()
             let pipeline = try Pipeline.load(path: file, environment: [:])
             let engine = try pipeline.makeEngine(

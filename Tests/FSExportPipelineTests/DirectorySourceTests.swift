@@ -19,7 +19,7 @@ struct DirectorySourceTests {
               raw: {type: files, inputs: [source], path: "archive/{start:%Y/%m}/{id}.json.gz"}
               lines: {type: files, inputs: [source], format: ndjson, path: "api/{id}.ndjson"}
             """)
-        try await withSimulator(bundles: 3) { simulator in try await runPipeline(file, simulator: simulator) }
+        try await withSimulator(.pipelineTests(bundles: 3)) { simulator in try await runPipeline(file, simulator: simulator) }
     }
 
     static func replay(in workspace: TemporaryFolder, until: Int64? = nil) async throws -> RunSummary {

@@ -58,7 +58,7 @@ struct S3SinkTests {
                         shell: "cat > /dev/null; head -c 11000000 /dev/urandom"
                         output: "{id}.bin"
                     """))
-        try await withSimulator { simulator in
+        try await withSimulator(.pipelineTests()) { simulator in
             let summary = try await runPipeline(file, simulator: simulator)
             #expect(summary.bundles.count == 4)
         }
@@ -94,7 +94,7 @@ struct S3SinkTests {
                         shell: "cat > /dev/null; exit 3"
                     """))
         await #expect(throws: (any Error).self) {
-            try await withSimulator { simulator in try await runPipeline(file, simulator: simulator) }
+            try await withSimulator(.pipelineTests()) { simulator in try await runPipeline(file, simulator: simulator) }
         }
         #expect(try store.objects().isEmpty)
         #expect(try store.uploads().isEmpty)
@@ -107,7 +107,7 @@ struct S3SinkTests {
         try store.startUpload("objects/deeper/another.bin")
         try store.startUpload("other-tool/its-own.bin")
         let file = try workspace.write("p.yml", Self.pipeline(store))
-        try await withSimulator { simulator in try await runPipeline(file, simulator: simulator) }
+        try await withSimulator(.pipelineTests()) { simulator in try await runPipeline(file, simulator: simulator) }
         #expect(try store.uploads().map(\.key) == ["other-tool/its-own.bin"])
         #expect(try store.objects().count == 4)
     }
@@ -117,7 +117,7 @@ struct S3SinkTests {
         let (store, workspace) = try Self.storeAndWorkspace()
         let file = try workspace.write("p.yml", Self.pipeline(
             store, bucketOptions: "if_exists: skip\nserver_side_encryption: AES256\ncontent_type: application/vnd.fullstory+gzip\nstorage_class: GLACIER_IR"))
-        try await withSimulator { simulator in
+        try await withSimulator(.pipelineTests()) { simulator in
             let first = simulator.configuration.dataset.bundles[0].id
             try store.put("objects/\(first).json.gz", Data("kept".utf8))
             try await runPipeline(file, simulator: simulator)
@@ -136,7 +136,7 @@ struct S3SinkTests {
         _ = try workspace.write("credentials", store.credentialsFile(profile: "nightly", secret: wrongSecret))
         let file = try workspace.write("p.yml", Self.pipeline(store, bucketOptions: "profile: nightly"))
         let error = await #expect(throws: (any Error).self) {
-            try await withSimulator { simulator in try await runPipeline(file, simulator: simulator) }
+            try await withSimulator(.pipelineTests()) { simulator in try await runPipeline(file, simulator: simulator) }
         }
         let message = "\(error.map { "\($0)" } ?? "")"
         #expect(message.contains("SignatureDoesNotMatch"), "\(message)")

@@ -64,7 +64,7 @@ struct SegmentSourceTests {
         arguments: [("1h", "ndjson", "2024-01-05"), ("1d", "json", "2024-01-05"), ("7d", "ndjson", "2024-01-11")])
     func sameEvents(_ window: String, _ format: String, _ until: String) async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             #expect(expected.count == 900)
             let summary = try await runPipeline(try Self.segmentsPipeline(workspace, window: window, format: format, until: until), simulator: simulator)
@@ -84,7 +84,7 @@ struct SegmentSourceTests {
             FaultRule(.failed, on: .operation, .requests([2])), FaultRule(.tooManyRequests, on: .create, .requests([1]), retryAfter: 0),
             FaultRule(.expired, on: .storage, .requests([1])), FaultRule(.reset, on: .storage, .requests([3])),
         ]
-        try await ExportSimulator.withRunning(Self.simulator(faults: faults)) { simulator in
+        try await withSimulator(Self.simulator(faults: faults)) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
             #expect(try Self.lines(below: "segments", in: workspace) == expected)
@@ -102,7 +102,7 @@ struct SegmentSourceTests {
     @Test("An export that keeps failing ends the run with Fullstory's errorDetails; the windows before it stay delivered")
     func failing() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(2...100)))])) { simulator in
+        try await withSimulator(Self.simulator(faults: [FaultRule(.failed, on: .operation, .requests(Set(2...100)))])) { simulator in
             do {
                 try await runPipeline(try Self.segmentsPipeline(workspace), simulator: simulator)
                 Issue.record("a failing export was delivered")
@@ -117,7 +117,7 @@ struct SegmentSourceTests {
 
     @Test("A long-running export is polled at its interval, its percentage reported, until it completes")
     func longRunning() async throws {
-        try await ExportSimulator.withRunning(Self.simulator(runningPolls: 12)) { simulator in
+        try await withSimulator(Self.simulator(runningPolls: 12)) { simulator in
             let source = try SegmentExportSource(
                 settings: SegmentExportSettings(segment: "everyone", format: .json, pollInterval: .milliseconds(5)),
                 configuration: ExportClientConfiguration(apiKey: try APIKey(simulator.configuration.apiKey), baseURL: simulator.baseURL, rateLimit: .unlimited))
@@ -140,7 +140,7 @@ struct SegmentSourceTests {
 
     @Test("An export that never finishes is given up after poll_timeout, with a message that says so; its polls obey the rate limit")
     func neverFinishes() async throws {
-        try await ExportSimulator.withRunning(Self.simulator(runningPolls: 1_000_000)) { simulator in
+        try await withSimulator(Self.simulator(runningPolls: 1_000_000)) { simulator in
             let source = try SegmentExportSource(
                 settings: SegmentExportSettings(segment: "everyone", pollInterval: .milliseconds(1), pollTimeout: .seconds(2)),
                 configuration: ExportClientConfiguration(
@@ -221,7 +221,7 @@ struct SegmentSourceTests {
     @Test("Resuming after some windows delivers the rest, none twice; a state file of another source is refused")
     func resume() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let first = try await runPipeline(try Self.segmentsPipeline(workspace, until: "2024-01-03"), simulator: simulator)
             #expect(first.bundles == [1_704_067_200, 1_704_153_600])
@@ -244,7 +244,7 @@ struct SegmentSourceTests {
     @Test("A segments export loads into a database table like the legacy API's bundles: a row per event, a ledger row per window")
     func intoDatabase() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let file = try workspace.write("db.yml", """
                 source: {type: segments, segment: everyone, format: ndjson, start: 2024-01-01, until: 2024-01-05, settle: 0s, poll_interval: 1s, state: db.state}
@@ -269,7 +269,7 @@ struct SegmentSourceTests {
     @Test("A CSV export reaches stages that read files, as ID.csv.gz; a segment that does not exist is a 404 that says so")
     func csvAndMissingSegment() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let file = try workspace.write("csv.yml", """
                 source: {type: segments, segment: everyone, format: csv, fields: [IndvId, EventType], start: 2024-01-01, until: 2024-01-02, settle: 0s, poll_interval: 1s, state: csv.state}
                 stages:
@@ -292,7 +292,7 @@ struct SegmentSourceTests {
     @Test("An individuals export lists each individual of a window once; fields, scope and timezone reach the API as given")
     func individuals() async throws {
         let workspace = try TemporaryFolder("pipeline")
-        try await ExportSimulator.withRunning(Self.simulator()) { simulator in
+        try await withSimulator(Self.simulator()) { simulator in
             let expected = try await Self.legacyLines(simulator, in: workspace)
             let file = try workspace.write("people.yml", """
                 source:

@@ -70,7 +70,7 @@ struct WarehouseTests {
         let workspace = try TemporaryFolder("pipeline")
         let database = try Database(backend, in: workspace)
         let file = try Self.pipeline(database, more: "  lines: {type: files, inputs: [source], format: ndjson, path: \"lines/{id}.ndjson\"}\n")
-        let summary = try await ExportSimulator.withRunning(SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 3, eventsPerBundle: 500), rateLimit: nil)) { simulator in
+        let summary = try await withSimulator(SimulatorConfiguration(dataset: SimulatedDataset(bundleCount: 3, eventsPerBundle: 500), rateLimit: nil)) { simulator in
             try await runPipeline(file, simulator: simulator)
         }
         let events = try workspace.tree().filter { $0.key.hasPrefix("lines/") }.sorted { $0.key < $1.key }.map(\.value)
@@ -234,16 +234,7 @@ struct WarehouseTests {
 
 /// Runs a program and returns its standard output; throws with its standard error when it fails.
 func runProgram(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let problem = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw PostgresServerError("\(path) failed: \(String(decoding: problem, as: UTF8.self))") }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    let result = try Programs.runBlocking(path, arguments)
+    guard result.status == 0 else { throw PostgresServerError("\(path) failed: \(result.stderr)") }
+    return result.stdout.trimmingCharacters(in: .newlines)
 }

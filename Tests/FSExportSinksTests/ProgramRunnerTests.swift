@@ -87,12 +87,6 @@ struct TarWriterTests {
 
     /// The output of `command`, waited for without holding a thread of the concurrency pool.
     func shell(_ command: String) async throws -> String {
-        let work = try TemporaryFolder("tar-shell")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "\(command) > '\(work.file("out"))'"]
-        process.environment = ["TZ": "UTC", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        try await process.runToExit()
-        return work.read("out") ?? ""
+        try await Programs.shell(command, environment: ["TZ": "UTC"]).stdout
     }
 }

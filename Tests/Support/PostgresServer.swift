@@ -71,21 +71,10 @@ public final class PostgresServer: Sendable {
     /// Runs SQL with psql (unaligned, tuples only, fields split by `|`); its output.
     @discardableResult
     public func psql(_ sql: String, database: String, as user: String = PostgresServer.role) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "|", connection(database, user: user), "-c", sql]
-        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problem = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresServerError("psql failed on \(sql.prefix(200)): \(String(decoding: problem, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        let result = try Programs.runBlocking(
+            "/usr/bin/psql", ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "|", connection(database, user: user), "-c", sql], environment: Self.environment)
+        guard result.status == 0 else { throw PostgresServerError("psql failed on \(sql.prefix(200)): \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .newlines)
     }
 }
 

@@ -109,17 +109,9 @@ public final class S3Store: Sendable {
     }
 
     private func run(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = (Self.python == "/usr/bin/env" ? ["python3"] : []) + [Self.script] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw S3StoreError("s3-store.py \(arguments.joined(separator: " ")) failed") }
-        return data
+        let result = try Programs.runBlocking(Self.python, (Self.python == "/usr/bin/env" ? ["python3"] : []) + [Self.script] + arguments, environment: environment)
+        guard result.status == 0 else { throw S3StoreError("s3-store.py \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        return result.stdoutData
     }
 }
 
