@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Builds in fsexport's own build folder: fsexport's modules, which this package depends on by path,
+# are then compiled once for both packages (a build of its own would compile all of them again,
+# and those of the validation plugin's tool a third time).
+swift() { command swift "$1" --scratch-path ../../.build "${@:2}"; }
+
 swift build
 swift test
 
