@@ -57,27 +57,33 @@ final class ProgressDisplay: Sendable {
     var runReporter: (@Sendable (RunProgress) -> Void)? {
         guard enabled else { return nil }
         return { [self] event in
-            let line: String? = run.withLock { tally in
-                switch event {
-                case .listing:
-                    return "listing bundles…"
-                case .fetching(let bundle, let position, let progress):
-                    tally.note(position)
-                    guard tally.delivering == nil else { return nil }  // the next one, downloading behind the delivery
-                    return "\(tally.name(position, bundle))  \(self.transferText(progress, of: bundle.id))  |  \(tally.overall())"
-                case .delivering(let bundle, let position, let bytes):
-                    tally.note(position)
-                    tally.delivering = bundle.id
-                    return "\(tally.name(position, bundle))  delivering \(ByteSizeText.format(bytes))  |  \(tally.overall())"
-                case .delivered(let bundle, let position, let events, _):
-                    tally.note(position)
-                    tally.delivering = nil
-                    tally.done += 1
-                    tally.events += events
-                    return "\(tally.name(position, bundle))  delivered  |  \(tally.overall())"
-                }
+            // Drawn under the lock: a line worked out first must not be drawn last (the next
+            // bundle's download reports from another thread while this one is delivered).
+            run.withLock { tally in
+                if let line = self.line(for: event, tally: &tally) { self.draw(line) }
             }
-            if let line { self.draw(line) }
+        }
+    }
+
+    /// The line that shows `event`, or nil when it is not shown.
+    private func line(for event: RunProgress, tally: inout RunTally) -> String? {
+        switch event {
+        case .listing:
+            return "listing bundles…"
+        case .fetching(let bundle, let position, let progress):
+            tally.note(position)
+            guard tally.delivering == nil else { return nil }  // the next one, downloading behind the delivery
+            return "\(tally.name(position, bundle))  \(self.transferText(progress, of: bundle.id))  |  \(tally.overall())"
+        case .delivering(let bundle, let position, let bytes):
+            tally.note(position)
+            tally.delivering = bundle.id
+            return "\(tally.name(position, bundle))  delivering \(ByteSizeText.format(bytes))  |  \(tally.overall())"
+        case .delivered(let bundle, let position, let events, _):
+            tally.note(position)
+            tally.delivering = nil
+            tally.done += 1
+            tally.events += events
+            return "\(tally.name(position, bundle))  delivered  |  \(tally.overall())"
         }
     }
 
