@@ -106,10 +106,14 @@ final class TarWriter {
         while true {
             let count = try FileSystemError.naming("read", path) { try input.read(into: buffer) }
             if count == 0 { break }
-            guard archive_write_data(archive, buffer.baseAddress, count) == count else { try check(ARCHIVE_FATAL) ; return }
+            // libarchive takes no more than the entry's size (and says so by a shorter count): a
+            // file that grew is caught below, by its size, rather than as a short write.
+            let accepted = archive_write_data(archive, buffer.baseAddress, count)
+            if accepted < 0 { try check(Int32(truncatingIfNeeded: accepted)) }
             written += Int64(count)
+            guard written <= size else { break }
         }
-        guard written == size else { throw SinkError("\(name) changed size while it was archived") }
+        guard written == size else { throw SinkError("\(name) changed size while it was archived (\(size) bytes expected, \(written) read)") }
     }
 
     func close() throws {

@@ -65,28 +65,3 @@ struct ProgramRunnerTests {
         #expect(ending.value == ["kept=yes key="], "\(ending.value)")
     }
 }
-
-/// The tar writer over libarchive, driven directly and read back with tar.
-@Suite("The tar writer")
-struct TarWriterTests {
-    @Test("Files go in under their names with the given time; gzip and zstd archives read back with tar", arguments: [TarWriter.Compression.none, .gzip, .zstd])
-    func readsBack(_ compression: TarWriter.Compression) async throws {
-        let work = try TemporaryFolder("tar")
-        let first = try work.write("in/a.ndjson", "{\"a\":1}\n")
-        let second = try work.write("in/b.ndjson", String(repeating: "{\"b\":2}\n", count: 1000))
-        let name = "out.tar" + compression.fileExtension
-        let writer = try TarWriter(root: ConfinedRoot(work.path), relative: name, format: .pax, compression: compression, mtime: 1_704_067_200)
-        try writer.add(name: "day/a.ndjson", contentsOf: first, size: 8)
-        try writer.add(name: "day/b.ndjson", contentsOf: second, size: 8000)
-        try writer.close()
-        let listing = try await shell("tar -tvf '\(work.file(name))'")
-        #expect(listing.contains("day/a.ndjson") && listing.contains("day/b.ndjson") && listing.contains("2024-01-01"), "\(listing)")
-        let extracted = try await shell("tar -xOf '\(work.file(name))' day/b.ndjson | wc -l")
-        #expect(extracted.trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
-    }
-
-    /// The output of `command`, waited for without holding a thread of the concurrency pool.
-    func shell(_ command: String) async throws -> String {
-        try await Programs.shell(command, environment: ["TZ": "UTC"]).stdout
-    }
-}
