@@ -3,9 +3,13 @@ import Foundation
 /// What a program printed and how it ended.
 public struct CommandResult: Sendable {
     public var status: Int32
-    public var stdout: String
-    public var stderr: String
+    /// Standard output as it came: it may be binary (an object read back from S3).
     public var stdoutData: Data
+    public var stderr: String
+
+    /// Standard output as text. Decoded when asked for: decoding megabytes of binary is slow,
+    /// and slower still under swift-testing, which records a backtrace for each error thrown.
+    public var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
 }
 
 /// The one way the tests start programs (fsexport, a shell, psql, moto's script): the environment
@@ -87,10 +91,7 @@ public enum Programs {
     }
 
     private static func result(_ status: Int32, _ folder: TemporaryFolder) throws -> CommandResult {
-        let stdout = try folder.bytes("stdout")
-        return CommandResult(
-            status: status, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: try folder.bytes("stderr"), as: UTF8.self),
-            stdoutData: stdout)
+        CommandResult(status: status, stdoutData: try folder.bytes("stdout"), stderr: String(decoding: try folder.bytes("stderr"), as: UTF8.self))
     }
 }
 
