@@ -13,14 +13,15 @@ public struct CommandResult: Sendable {
 }
 
 /// The one way the tests start programs (fsexport, a shell, psql, moto's script): the environment
-/// is the test's (but a FULLSTORY_API_KEY of the developer's) with `environment` on top, standard input is empty unless a file is given, and
-/// output goes to files rather than pipes, so that no program blocks however much it prints.
+/// is the test's (but a FULLSTORY_API_KEY of the developer's) with `environment` on top, standard
+/// input is empty, and output goes to files rather than pipes, so that no program blocks however
+/// much it prints.
 public enum Programs {
     /// A process for `executable arguments`, ready to start: its output into the files `stdout`
     /// and `stderr` (made empty first), or discarded when nil.
     public static func process(
-        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil,
-        stdout: String? = nil, stderr: String? = nil
+        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], stdout: String? = nil,
+        stderr: String? = nil
     ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -29,13 +30,13 @@ public enum Programs {
         inherited["FULLSTORY_API_KEY"] = nil
         process.environment = inherited.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = try output(stdout)
         process.standardError = try output(stderr)
         return process
     }
 
-    /// Starts `executable arguments` in the background (see ``process(_:_:directory:environment:stdin:stdout:stderr:)``).
+    /// Starts `executable arguments` in the background (see ``process(_:_:directory:environment:stdout:stderr:)``).
     public static func start(
         _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], stdout: String? = nil,
         stderr: String? = nil
@@ -47,10 +48,10 @@ public enum Programs {
 
     /// Runs `executable arguments` to its end without holding a thread of the concurrency pool.
     public static func run(
-        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil
+        _ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:]
     ) async throws -> CommandResult {
         try await capturing { stdout, stderr in
-            let process = try process(executable, arguments, directory: directory, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+            let process = try process(executable, arguments, directory: directory, environment: environment, stdout: stdout, stderr: stderr)
             try await process.runToExit()
             return process.terminationStatus
         }
