@@ -7,7 +7,11 @@ import SystemPackage
 /// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.
 ///
 /// Inflating runs in a task of its own, a few chunks ahead of the splitting, so that the two use two
-/// cores: inflate is the most expensive step, and it overlaps with the sinks' work too.
+/// cores: inflate is the most expensive step, and it overlaps with the sinks' work too. That task
+/// is the decoder's, not a child of its caller's: a decoder is pulled one `next()` at a time, as an
+/// async iterator is (``SinkInput/events`` makes one per file it meets), and a child task cannot
+/// outlive the call that starts it. So its lifetime is the decoder's: its errors reach the caller
+/// through `next()`, and it is cancelled, and its file closed, when the decoder goes.
 ///
 /// ```swift
 /// let decoder = try BundleDecoder(path: bundle.path, encoding: bundle.encoding, bundleID: bundle.id)
