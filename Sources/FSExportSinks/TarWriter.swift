@@ -109,7 +109,7 @@ final class TarWriter {
             // libarchive takes no more than the entry's size (and says so by a shorter count): a
             // file that grew is caught below, by its size, rather than as a short write.
             let accepted = archive_write_data(archive, buffer.baseAddress, count)
-            if accepted < 0 { try check(Int32(truncatingIfNeeded: accepted)) }
+            if accepted < 0 { try check(ARCHIVE_FATAL) }
             written += Int64(count)
             guard written <= size else { break }
         }
