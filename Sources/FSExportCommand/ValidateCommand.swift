@@ -52,7 +52,7 @@ struct ValidateCommand: AsyncParsableCommand {
             // -q: errors only (the exit status says the rest).
             guard !logging.quiet else { return true }
             for warning in pipeline.warnings { Terminal.standardError.writeLine(warning.description) }
-            Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+            Terminal.standardOutput.writeLine("\(file): ok (\(pipeline.stages.count) stage\(pipeline.stages.count == 1 ? "" : "s"): \(pipeline.stages.map(\.name).joined(separator: ", ")))")
             return true
         } catch let error as PipelineFileError {
             Terminal.standardError.writeLine(error.description)

@@ -12,7 +12,7 @@ struct SharedOptionsTests {
         let file = try work.rawPipeline(source: "start: 0, settle: 0s, until: 2024-01-02", root: "out")
         let validate = try await FSExportBinary.run(["validate", "-q", file])
         #expect(validate.status == 0 && validate.stdout.isEmpty && validate.stderr.isEmpty, "\(validate)")
-        #expect(try await FSExportBinary.run(["validate", "-v", file]).stdout.contains("ok (1 stages: raw)"))
+        #expect(try await FSExportBinary.run(["validate", "-v", file]).stdout.contains("ok (1 stage: raw)"))
         let status = try await FSExportBinary.run(["status", "-q", "--offline", file])
         #expect(status.status == 0 && status.stdout.contains("checkpoint"), "\(status.stderr)")
         let reset = try await FSExportBinary.run(["reset", "-q", file, "--to", "2024-01-01", "--yes"])
