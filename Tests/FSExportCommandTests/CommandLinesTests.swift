@@ -75,8 +75,7 @@ struct CommandLinesTests {
                     await Self.interrupt(follow, expecting: 130, line)
                 } else {
                     // The status of fsexport itself, the first command of a pipeline (`| head` may cut jq short).
-                    let result = try await FSExportBinary.run(
-                        ["-c", "\(line)\nexit ${PIPESTATUS[0]}"], directory: sandbox.path, environment: environment, executable: "/bin/bash")
+                    let result = try await Programs.shell("\(line)\nexit ${PIPESTATUS[0]}", directory: sandbox.path, environment: environment)
                     #expect(result.status == 0, "\(line)\n\(result.stderr)")
                 }
             }

@@ -167,7 +167,7 @@ struct ConsistencyTests {
               count: {type: command, inputs: [source], shell: 'wc -l', output: '{id}.count'}
               kept: {type: files, inputs: [archive, count], root: \(work)/out, path: "kept/{name}"}
             """.write(toFile: "\(work)/p.yml", atomically: true, encoding: .utf8)
-        let result = try await FSExportBinary.run(["-c", "umask \(umask); exec '\(FSExportBinary.url.path)' run '\(work)/p.yml' --simulate"], executable: "/bin/sh")
+        let result = try await Programs.shell("umask \(umask); exec '\(FSExportBinary.url.path)' run '\(work)/p.yml' --simulate")
         #expect(result.status == 0, "\(result.stderr)")
         let expected = umask == "022" ? 0o644 : 0o600
         var checked = 0
@@ -418,11 +418,11 @@ struct MetricsTests {
             ["run", "\(work)/p.yml", "--simulate", "--follow", "--metrics-address", "127.0.0.1:0"], in: work.path, until: "next check at")
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let url = try #require(text().firstMatch(of: #/serving metrics at (http://127\.0\.0\.1:\d+/metrics)/#)?.1, "\(text())")
-        let scrape = try await shellOutput("curl -sf '\(url)'")
+        let scrape = try await Programs.shell("curl -sf '\(url)'").stdout
         #expect(Self.samples(scrape)["fsexport_bundles_delivered_total"] == 2, "\(scrape)")
-        let missing = try await FSExportBinary.run(["-c", "curl -s -o /dev/null -w '%{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/other"))'"], executable: "/bin/bash")
+        let missing = try await Programs.shell("curl -s -o /dev/null -w '%{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/other"))'")
         #expect(missing.stdout == "404")
-        let health = try await shellOutput("curl -s -w ' %{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/healthz"))'")
+        let health = try await Programs.shell("curl -s -w ' %{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/healthz"))'").stdout
         #expect(health.hasPrefix("ok: the last run succeeded at ") && health.hasSuffix(" 200"), "\(health)")
         kill(process.processIdentifier, SIGINT)
         await process.exited()

@@ -52,7 +52,7 @@ struct DeployTests {
             ]
             for file in ["crontab", "fsexport@.service"] {
                 let command = try Self.command(in: file, swapping: swaps)
-                let run = try await FSExportBinary.run(["-c", "umask 077 && \(command)"], environment: ["FSEXPORT_BASE_URL": simulator.baseURL], executable: "/bin/bash")
+                let run = try await Programs.shell("umask 077 && \(command)", environment: ["FSEXPORT_BASE_URL": simulator.baseURL])
                 #expect(run.status == 0, "\(file): \(command)\n\(run.stderr)")
             }
             #expect(FileManager.default.fileExists(atPath: work.file("metrics/fsexport-nightly.prom")))

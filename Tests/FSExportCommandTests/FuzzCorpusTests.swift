@@ -41,7 +41,7 @@ struct FuzzCorpusTests {
         #expect(build.status == 0, "\(build.stdout.suffix(2000))\(build.stderr.suffix(2000))")
         let replay = try await FSExportBinary.run(["\(Self.repository)/Fuzz/corpus/fuzz-inflate"], executable: "\(Self.repository)/.build-without-isal/debug/fuzz-inflate")
         #expect(replay.status == 0 && replay.stdout.contains("all properties held"), "\(replay.stdout)\(replay.stderr)")
-        let symbols = try await FSExportBinary.run(["-c", "nm -D '\(Self.repository)/.build-without-isal/debug/fuzz-inflate' | grep -c isal_inflate || true"], executable: "/bin/sh")
+        let symbols = try await Programs.shell("nm -D '\(Self.repository)/.build-without-isal/debug/fuzz-inflate' | grep -c isal_inflate || true")
         #expect(symbols.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "ISA-L linked in a build without it")
     }
 }

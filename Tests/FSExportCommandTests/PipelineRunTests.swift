@@ -5,11 +5,6 @@ import FSExportTestSupport
 /// The repository's root, for the examples and docs the tests run.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-func runFSExport(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let result = try await FSExportBinary.run(arguments, environment: environment)
-    return (result.status, result.stdout, result.stderr)
-}
-
 @Suite("Pipelines run from the command line", .serialized)
 struct PipelineRunTests {
     static let examples = [
@@ -20,13 +15,13 @@ struct PipelineRunTests {
     func example(_ name: String) async throws {
         let out = try TemporaryFolder("out")
         let file = "\(repositoryRoot)/examples/\(name).fsexport.yml"
-        let validated = try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out.path])
+        let validated = try await FSExportBinary.run(["validate", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(validated.status == 0, "\(validated.stderr)")
         let store = name == "nightly-s3" ? try S3Store() : nil
         let postgres = name == "warehouse-postgres" ? try PostgresServer.shared() : nil
         let database = try postgres?.makeDatabase()
         let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
-        let run = try await runFSExport(
+        let run = try await FSExportBinary.run(
             ["run", file, "--simulate", "--until", "2024-01-04"],
             environment: ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
@@ -40,13 +35,13 @@ struct PipelineRunTests {
             #expect(files.keys.allSatisfy { $0.hasSuffix(".ndjson.gz") })
         case "nightly-tar":
             #expect(files.keys.sorted() == ["nightly/2024-01-01-170406720048.tar.gz", "nightly/2024-01-02-170415360048.tar.gz", "nightly/2024-01-03-170424000048.tar.gz"])
-            let lines = try await shellOutput("tar -xzOf '\(out)/nightly/2024-01-01-170406720048.tar.gz' | wc -l")
+            let lines = try await Programs.shell("tar -xzOf '\(out)/nightly/2024-01-01-170406720048.tar.gz' | wc -l").stdout
             #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 200)
         case "jq-filter":
             #expect(files.keys.sorted() == ["frustrated-clicks/2024-01-01.ndjson", "frustrated-clicks/2024-01-02.ndjson", "frustrated-clicks/2024-01-03.ndjson"])
             #expect(files.values.allSatisfy { String(decoding: $0, as: UTF8.self).split(separator: "\n").allSatisfy { $0.contains("\"UserId\"") } })
         case "warehouse-sqlite":
-            let counts = try await shellOutput("sqlite3 '\(out)/warehouse.db' 'select count(*), count(distinct bundle_id), count(distinct eventtype) from fullstory_events'")
+            let counts = try await Programs.shell("sqlite3 '\(out)/warehouse.db' 'select count(*), count(distinct bundle_id), count(distinct eventtype) from fullstory_events'").stdout
             #expect(counts.trimmingCharacters(in: .whitespacesAndNewlines) == "600|3|8")
         case "warehouse-postgres":
             let counts = try #require(postgres).psql("select count(*), count(distinct bundle_id), count(distinct eventtype) from fullstory_events", database: try #require(database))
@@ -59,7 +54,7 @@ struct PipelineRunTests {
         case "segments":
             #expect(files.keys.contains("segments/2024-01-02/click/1704153600-0001.ndjson.gz"))
             #expect(files.keys.allSatisfy { $0.hasPrefix("segments/2024-01-0") && $0.hasSuffix(".ndjson.gz") })
-            let lines = try await shellOutput("cat '\(out)'/segments/*/*/*.ndjson.gz | gzip -dc | wc -l")
+            let lines = try await Programs.shell("cat '\(out)'/segments/*/*/*.ndjson.gz | gzip -dc | wc -l").stdout
             #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 600)
         case "nightly-s3":
             let objects = try #require(store).objects()
@@ -70,7 +65,7 @@ struct PipelineRunTests {
             #expect(objects.allSatisfy { $0.storageClass == "STANDARD_IA" && $0.contentType == "application/gzip" })
             let archive = try #require(store).get(objects[0].key)
             try archive.write(to: URL(fileURLWithPath: "\(out)/first.tar.gz"))
-            let lines = try await shellOutput("tar -xzOf '\(out)/first.tar.gz' | wc -l")
+            let lines = try await Programs.shell("tar -xzOf '\(out)/first.tar.gz' | wc -l").stdout
             #expect(Int(lines.trimmingCharacters(in: .whitespacesAndNewlines)) == 200)
             #expect(try #require(store).uploads().isEmpty)
         default:
@@ -81,11 +76,11 @@ struct PipelineRunTests {
     @Test("The replay example delivers what the raw-archive example archived, with no API")
     func replayArchive() async throws {
         let out = try TemporaryFolder("out")
-        let archive = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out.path])
+        let archive = try await FSExportBinary.run(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--until", "2024-01-04"], environment: ["FSEXPORT_OUT": out.path])
         #expect(archive.status == 0, "\(archive.stderr)")
         let file = "\(repositoryRoot)/examples/replay-archive.fsexport.yml"
-        #expect(try await runFSExport(["validate", file], environment: ["FSEXPORT_OUT": out.path]).status == 0)
-        let replay = try await runFSExport(["run", file], environment: ["FSEXPORT_OUT": out.path])
+        #expect(try await FSExportBinary.run(["validate", file], environment: ["FSEXPORT_OUT": out.path]).status == 0)
+        let replay = try await FSExportBinary.run(["run", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stderr.contains("3 bundles"))
         let parts = try out.tree().filter { $0.key.hasPrefix("replay/") }
@@ -93,11 +88,11 @@ struct PipelineRunTests {
         #expect(parts.values.reduce(0) { $0 + String(decoding: $1, as: UTF8.self).split(separator: "\n").count } == 600)
 
         // list and events read the same source with --from, as their --help shows.
-        let listed = try await runFSExport(["list", "--from", file], environment: ["FSEXPORT_OUT": out.path])
+        let listed = try await FSExportBinary.run(["list", "--from", file], environment: ["FSEXPORT_OUT": out.path])
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(listed.stdout.split(separator: "\n").dropFirst().map { $0.prefix(12) } == ["170406720048", "170415360048", "170424000048"])
-        let counted = try await shellOutput(
-            "FSEXPORT_OUT='\(out)' '\(FSExportBinary.url.path)' events --from '\(file)' | jq -r .EventType | sort | uniq -c | awk '{ total += $1 } END { print total }'")
+        let counted = try await Programs.shell(
+            "FSEXPORT_OUT='\(out)' '\(FSExportBinary.url.path)' events --from '\(file)' | jq -r .EventType | sort | uniq -c | awk '{ total += $1 } END { print total }'").stdout
         #expect(counted.trimmingCharacters(in: .whitespacesAndNewlines) == "600")
     }
 
@@ -108,17 +103,16 @@ struct PipelineRunTests {
         var lines = example.split(separator: "\n").filter { $0.hasPrefix("#   fsexport ") }
             .map { $0.dropFirst(4).components(separatedBy: "   #")[0].trimmingCharacters(in: .whitespaces) }
         for command in ["list", "events"] {
-            let help = try await runFSExport([command, "--help"], environment: [:])
+            let help = try await FSExportBinary.run([command, "--help"], environment: [:])
             lines += help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("fsexport ") && $0.contains("--from") }
         }
         try #require(lines.count == 4, "\(lines)")
         #expect(lines.allSatisfy { $0.count <= 76 }, "a --help line wraps: \(lines)")  // help wraps at 80 columns
         var outputs: [String] = []
         for line in lines {
-            let result = try await FSExportBinary.run(
-                ["-o", "pipefail", "-c", line], directory: repositoryRoot,
-                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"],
-                executable: "/bin/bash")
+            let result = try await Programs.shell(
+                "set -o pipefail; \(line)", directory: repositoryRoot,
+                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"])
             #expect(result.status == 0, "\(line)\n\(result.stderr)")
             outputs.append(result.stdout)
         }
@@ -137,10 +131,9 @@ struct PipelineRunTests {
         ])
         var results: [(status: Int32, stdout: String, stderr: String)] = []
         for line in lines {
-            let result = try await FSExportBinary.run(
-                ["-o", "pipefail", "-c", line], directory: repositoryRoot,
-                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"],
-                executable: "/bin/bash")
+            let result = try await Programs.shell(
+                "set -o pipefail; \(line)", directory: repositoryRoot,
+                environment: ["FSEXPORT_OUT": out.path, "PATH": "\(FSExportBinary.url.deletingLastPathComponent().path):/usr/bin:/bin"])
             #expect(result.status == 0, "\(line)\n\(result.stderr)")
             results.append((result.status, result.stdout, result.stderr))
         }
@@ -163,7 +156,7 @@ struct PipelineRunTests {
             let postgres = block.contains("type: postgres") ? try PostgresServer.shared() : nil
             let database = try postgres?.makeDatabase()
             let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try #require(database))].merging(PostgresServer.environment) { $1 } } ?? [:]
-            let run = try await runFSExport(
+            let run = try await FSExportBinary.run(
                 ["run", file, "--simulate", "--until", "2024-01-03"],
                 environment: ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 })
             #expect(run.status == 0, "\(block)\n\(run.stderr)")
@@ -182,28 +175,28 @@ struct PipelineRunTests {
         let out = try TemporaryFolder("out")
         let file = "\(out)/broken.yml"
         try "source: {start: 0}\nstages:\n  raw:\n    type: files\n    inputs: [sorce]\n    path: x\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try await runFSExport(["validate", file], environment: [:])
+        let result = try await FSExportBinary.run(["validate", file], environment: [:])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(file):5:14: error: stage 'raw' reads 'sorce', which is not a stage; did you mean 'source'?"))
-        let run = try await runFSExport(["run", file, "--simulate"], environment: [:])
+        let run = try await FSExportBinary.run(["run", file, "--simulate"], environment: [:])
         #expect(run.status == 78)
     }
 
     @Test("events prints NDJSON for jq, and stops quietly when the reader goes away")
     func events() async throws {
-        let all = try await runFSExport(["events", "--simulate", "--until", "2024-01-03"], environment: [:])
+        let all = try await FSExportBinary.run(["events", "--simulate", "--until", "2024-01-03"], environment: [:])
         #expect(all.status == 0)
         let lines = all.stdout.split(separator: "\n")
         #expect(lines.count == 400)
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
-        let head = try await shellOutput("'\(FSExportBinary.url.path)' events --simulate -q | head -n 3; echo \"status ${PIPESTATUS:-0}\"")
+        let head = try await Programs.shell("'\(FSExportBinary.url.path)' events --simulate -q | head -n 3; echo \"status ${PIPESTATUS:-0}\"").stdout
         #expect(head.split(separator: "\n").count == 4)
     }
 
     @Test("--dry-run lists bundles and planned paths, and writes nothing")
     func dryRun() async throws {
         let out = try TemporaryFolder("out")
-        let result = try await runFSExport(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out.path])
+        let result = try await FSExportBinary.run(["run", "\(repositoryRoot)/examples/raw-archive.fsexport.yml", "--simulate", "--dry-run", "--until", "2024-01-03"], environment: ["FSEXPORT_OUT": out.path])
         #expect(result.status == 0)
         #expect(result.stdout.contains("would deliver 2 bundles"))
         #expect(result.stdout.contains("raw/2024/01/02/170415360048.json.gz"))
@@ -220,7 +213,7 @@ struct PipelineRunTests {
         let warehouse = try postgres.map { ["FSEXPORT_PG": $0.connection(try $0.makeDatabase())].merging(PostgresServer.environment) { $1 } } ?? [:]
         let environment = ["FSEXPORT_OUT": out.path].merging(store?.environment ?? [:]) { $1 }.merging(warehouse) { $1 }
         let root = store.map { "s3://\($0.bucket)" } ?? out.path
-        let plan = try await runFSExport(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
+        let plan = try await FSExportBinary.run(["run", file, "--simulate", "--dry-run", "--until", "2024-01-03"], environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(try out.tree().isEmpty)
         #expect(try store?.objects().isEmpty ?? true)
@@ -232,7 +225,7 @@ struct PipelineRunTests {
                 planned.append(String(path.dropFirst(root.count + 1)))
             }
         }
-        let run = try await runFSExport(["run", file, "--simulate", "--until", "2024-01-03"], environment: environment)
+        let run = try await FSExportBinary.run(["run", file, "--simulate", "--until", "2024-01-03"], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         let written = try store?.objects().map(\.key) ?? Array(out.tree().keys)
         func matches(_ path: String, _ pattern: String) -> Bool {
@@ -256,7 +249,3 @@ struct PipelineRunTests {
     }
 }
 
-func shellOutput(_ command: String) async throws -> String {
-    let result = try await FSExportBinary.run(["-c", command], executable: "/bin/bash")
-    return result.stdout
-}

@@ -53,7 +53,7 @@ struct SharedOptionsTests {
 
     @Test("validate - names standard input the same way in its lines and its summary")
     func standardInputNamed() async throws {
-        let run = try await FSExportBinary.run(["-c", "printf 'source: {start: 0}\\nstages: {}\\nbogus: 1\\n' | '\(FSExportBinary.url.path)' validate -"], executable: "/bin/bash")
+        let run = try await Programs.shell("printf 'source: {start: 0}\\nstages: {}\\nbogus: 1\\n' | '\(FSExportBinary.url.path)' validate -")
         #expect(run.status == 78)
         #expect(run.stderr.contains("<stdin>:3:1: error: ") && run.stderr.hasSuffix("<stdin>: 2 errors\n"), "\(run.stderr)")
         #expect(!run.stderr.contains("-: "), "\(run.stderr)")

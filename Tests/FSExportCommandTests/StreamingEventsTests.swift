@@ -31,8 +31,8 @@ struct StreamingEventsTests {
     static func run(_ arguments: [String], spool: String?, firstLine: Bool) async throws -> CommandResult {
         let arguments = arguments + (spool.map { ["--spool-dir", $0] } ?? [])
         guard firstLine else { return try await FSExportBinary.run(arguments, key: "simulator-key") }
-        return try await FSExportBinary.run(
-            ["-c", "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1"], key: "simulator-key", executable: "/bin/bash")
+        return try await Programs.shell(
+            "'\(FSExportBinary.url.path)' \(arguments.joined(separator: " ")) | head -n 1", environment: ["FULLSTORY_API_KEY": "simulator-key"])
     }
 
     /// Runs `events --from` a segments pipeline (one day exported as `format`) against a

@@ -32,15 +32,15 @@ struct CompressionTests {
             return simulator.configuration.dataset.bundles.map(\.id)
         }
         for id in bundles {
-            let plain = try await shell("cat plain/\(id).ndjson", in: workspace.path)
-            #expect(try await shell("gzip -t gzip1/\(id).ndjson.gz && gzip -dc gzip1/\(id).ndjson.gz", in: workspace.path) == plain)
-            #expect(try await shell("gzip -dc gzip9/\(id).ndjson.gz", in: workspace.path) == plain)
-            #expect(try await shell("zstd -q -t zstd/\(id).ndjson.zst && zstd -q -dc zstd/\(id).ndjson.zst", in: workspace.path) == plain)
-            #expect(try await shell("for f in $(ls parts/\(id)-*.ndjson.zst); do zstd -q -dc $f; done", in: workspace.path) == plain)
-            #expect(try await shell("tar -tzf tar/\(id).tar.gz", in: workspace.path) == "\(id).json.gz\n")
-            #expect(try await shell("tar -xJOf xz/\(id).tar.xz | gzip -dc | wc -c", in: workspace.path) == (try await shell("tar -xzOf tar/\(id).tar.gz | gzip -dc | wc -c", in: workspace.path)))
+            let plain = try await Programs.shell("cat plain/\(id).ndjson", directory: workspace.path).stdout
+            #expect(try await Programs.shell("gzip -t gzip1/\(id).ndjson.gz && gzip -dc gzip1/\(id).ndjson.gz", directory: workspace.path).stdout == plain)
+            #expect(try await Programs.shell("gzip -dc gzip9/\(id).ndjson.gz", directory: workspace.path).stdout == plain)
+            #expect(try await Programs.shell("zstd -q -t zstd/\(id).ndjson.zst && zstd -q -dc zstd/\(id).ndjson.zst", directory: workspace.path).stdout == plain)
+            #expect(try await Programs.shell("for f in $(ls parts/\(id)-*.ndjson.zst); do zstd -q -dc $f; done", directory: workspace.path).stdout == plain)
+            #expect(try await Programs.shell("tar -tzf tar/\(id).tar.gz", directory: workspace.path).stdout == "\(id).json.gz\n")
+            #expect(try await Programs.shell("tar -xJOf xz/\(id).tar.xz | gzip -dc | wc -c", directory: workspace.path).stdout == (try await Programs.shell("tar -xzOf tar/\(id).tar.gz | gzip -dc | wc -c", directory: workspace.path).stdout))
         }
-        let sizes = try await shell("cat gzip1/*.gz | wc -c; cat gzip9/*.gz | wc -c", in: workspace.path).split(separator: "\n").compactMap { Int($0) }
+        let sizes = try await Programs.shell("cat gzip1/*.gz | wc -c; cat gzip9/*.gz | wc -c", directory: workspace.path).stdout.split(separator: "\n").compactMap { Int($0) }
         #expect(sizes.count == 2 && sizes[0] > sizes[1], "level 1 \(sizes.first ?? 0) bytes, level 9 \(sizes.last ?? 0)")
     }
 

@@ -61,15 +61,15 @@ struct DeliveryTests {
                 #expect(lines.count == bundle.eventCount)
 
                 // Read the archive back with tar: parts per event type, none over 40 lines, all events there.
-                let listing = try await shell("tar -tzf tar/\(bundle.id).tar.gz", in: workspace.path).split(separator: "\n")
+                let listing = try await Programs.shell("tar -tzf tar/\(bundle.id).tar.gz", directory: workspace.path).stdout.split(separator: "\n")
                 #expect(listing == listing.sorted())
-                let all = try await shell("tar -xzOf tar/\(bundle.id).tar.gz | gzip -dc", in: workspace.path).split(separator: "\n")
+                let all = try await Programs.shell("tar -xzOf tar/\(bundle.id).tar.gz | gzip -dc", directory: workspace.path).stdout.split(separator: "\n")
                 #expect(all.count == bundle.eventCount)
                 if bundle.eventCount > 0 {
                     #expect(listing.contains { $0.hasPrefix("click/\(bundle.id)-0002.ndjson.gz") })
-                    let clicks = try await shell("tar -xzOf tar/\(bundle.id).tar.gz --wildcards 'click/*' | gzip -dc", in: workspace.path)
+                    let clicks = try await Programs.shell("tar -xzOf tar/\(bundle.id).tar.gz --wildcards 'click/*' | gzip -dc", directory: workspace.path).stdout
                     #expect(clicks.split(separator: "\n").allSatisfy { $0.contains(#""EventType":"click""#) })
-                    let perPart = try await shell("for f in $(tar -tzf tar/\(bundle.id).tar.gz); do tar -xzOf tar/\(bundle.id).tar.gz $f | gzip -dc | wc -l; done", in: workspace.path)
+                    let perPart = try await Programs.shell("for f in $(tar -tzf tar/\(bundle.id).tar.gz); do tar -xzOf tar/\(bundle.id).tar.gz $f | gzip -dc | wc -l; done", directory: workspace.path).stdout
                     #expect(perPart.split(separator: "\n").allSatisfy { Int($0.trimmingCharacters(in: .whitespaces)).map { $0 <= 40 } == true })
                 }
             }

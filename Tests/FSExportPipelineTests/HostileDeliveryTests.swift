@@ -60,7 +60,7 @@ struct HostileDeliveryTests {
         var written = try workspace.tree().filter { $0.key.hasPrefix("parts") }
         if downstream == "tar" {
             let archive = try #require(written.keys.first { $0.hasSuffix(".tar") })
-            written = ["all": Data(try await shell("tar -xOf \(archive)", in: workspace.path).utf8)]
+            written = ["all": try await Programs.shell("tar -xOf \(archive)", directory: workspace.path).stdoutData]
         }
         // A value's lines fill its parts 3 at a time (a missing field and an empty one are both the
         // empty value): a value met again after its part was closed gets that part back.

@@ -25,11 +25,11 @@ struct SplitMemoryTests {
         #expect(parts.count == Set(values).count, "\(parts.count) parts for \(Set(values).count) values")
         #expect(parts.allSatisfy { $0.hasSuffix("-0001.ndjson" + (compression == "gzip" ? ".gz" : compression == "zstd" ? ".zst" : "")) })
         let reader = compression == "gzip" ? "zcat" : compression == "zstd" ? "zstdcat" : "cat"
-        let lines = try await shell("find parts -type f -print0 | sort -z | xargs -0 \(reader) | sort", in: workspace.path).split(separator: "\n").map(String.init)
+        let lines = try await Programs.shell("find parts -type f -print0 | sort -z | xargs -0 \(reader) | sort", directory: workspace.path).stdout.split(separator: "\n").map(String.init)
         #expect(lines == events.sorted())
         // Each part holds its own value's events in order, members and frames joined as one stream.
         let sample = try #require(parts.first)
-        let inPart = try await shell("\(reader) '\(sample)'", in: workspace.path).split(separator: "\n").map(String.init)
+        let inPart = try await Programs.shell("\(reader) '\(sample)'", directory: workspace.path).stdout.split(separator: "\n").map(String.init)
         let value = sample.split(separator: "/")[1]
         #expect(inPart == events.filter { $0.contains(#""EventTargetText":"\#(value)""#) })
     }

@@ -37,8 +37,3 @@ extension SimulatorConfiguration {
     }
 }
 
-/// Runs a program and returns its standard output.
-func shell(_ command: String, in directory: String) async throws -> String {
-    try await Programs.shell(command, directory: directory).stdout
-}
-

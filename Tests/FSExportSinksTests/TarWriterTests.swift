@@ -19,9 +19,9 @@ struct TarWriterTests {
         try writer.add(name: "day/a.ndjson", contentsOf: first, size: 8)
         try writer.add(name: "day/b.ndjson", contentsOf: second, size: 8000)
         try writer.close()
-        let listing = try await shell("tar -tvf '\(work.file(name))'")
+        let listing = try await Programs.shell("tar -tvf '\(work.file(name))'", environment: ["TZ": "UTC"]).stdout
         #expect(listing.contains("day/a.ndjson") && listing.contains("day/b.ndjson") && listing.contains("2024-01-01"), "\(listing)")
-        let extracted = try await shell("tar -xOf '\(work.file(name))' day/b.ndjson | wc -l")
+        let extracted = try await Programs.shell("tar -xOf '\(work.file(name))' day/b.ndjson | wc -l").stdout
         #expect(extracted.trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
     }
 
@@ -54,7 +54,7 @@ struct TarWriterTests {
         let pax = try TarWriter(root: ConfinedRoot(work.path), relative: "p.tar", format: .pax, compression: .none, mtime: 0)
         try pax.add(name: long, contentsOf: input, size: 1)
         try pax.close()
-        #expect(try await shell("tar -tf '\(work.file("p.tar"))'") == long + "\n")
+        #expect(try await Programs.shell("tar -tf '\(work.file("p.tar"))'").stdout == long + "\n")
     }
 
     @Test("A file that is not the size it was said to be fails the archive, never a short entry")
@@ -69,10 +69,5 @@ struct TarWriterTests {
                 "\(error)".contains("a changed size while it was archived (\(size) bytes expected, ")
             }
         }
-    }
-
-    /// The output of `command`, waited for without holding a thread of the concurrency pool.
-    func shell(_ command: String) async throws -> String {
-        try await Programs.shell(command, environment: ["TZ": "UTC"]).stdout
     }
 }

@@ -68,9 +68,10 @@ public enum Programs {
         }
     }
 
-    /// Runs `command` with `/bin/sh -c`.
+    /// Runs `command` with `bash -c`: the one way a test runs a shell line (bash, so that a line
+    /// may use `PIPESTATUS` or `set -o pipefail`).
     public static func shell(_ command: String, directory: String? = nil, environment: [String: String] = [:]) async throws -> CommandResult {
-        try await run("/bin/sh", ["-c", command], directory: directory, environment: environment)
+        try await run("/bin/bash", ["-c", command], directory: directory, environment: environment)
     }
 
     private static func output(_ path: String?) throws -> FileHandle {
