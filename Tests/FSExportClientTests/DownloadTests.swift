@@ -165,8 +165,7 @@ struct DownloadTests {
             let destination = folder.file("slow.json.gz")
             let task = Task { try await client.download(id, to: destination) }
             // Once the body is flowing: the transfer is under way.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while (try? FileSize.of(destination + ".part")) ?? 0 == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try await waitUntil { (try? FileSize.of(destination + ".part")) ?? 0 != 0 }
             let clock = ContinuousClock()
             let started = clock.now
             task.cancel()

@@ -23,8 +23,7 @@ struct HostileServerTests {
     /// bound on them is a test that load cannot break.
     static func shortestGap(_ server: ScriptedServer, requests count: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Duration {
         let task = Task { try await body() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while server.requestCount < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil { server.requestCount >= count }
         task.cancel()
         _ = await task.result
         let arrivals = server.arrivals

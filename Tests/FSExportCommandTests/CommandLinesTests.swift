@@ -91,10 +91,7 @@ struct CommandLinesTests {
     static func startServer(_ line: String, in directory: String, environment: [String: String]) async throws -> Process {
         let output = "\(directory)/simulate-\(UUID().uuidString)"
         let process = try start(line, in: directory, environment: environment, output: output)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").isEmpty, process.isRunning, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil(within: .seconds(20)) { !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").isEmpty || !process.isRunning }
         #expect(process.isRunning, "\(line) did not start")
         return process
     }

@@ -119,9 +119,8 @@ struct CommandTests {
             let output = "\(folder)/stdout"
             let process = try FSExportBinary.start(["simulate", "--port", "0"], stdout: output)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            let deadline = ContinuousClock.now + .seconds(20)
-            while (try Data(contentsOf: URL(fileURLWithPath: output))).isEmpty, process.isRunning, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(1))
+            try await waitUntil(within: .seconds(20), every: .milliseconds(1)) {
+                try !Data(contentsOf: URL(fileURLWithPath: output)).isEmpty || !process.isRunning
             }
             kill(process.processIdentifier, SIGINT)
             let sent = ContinuousClock.now

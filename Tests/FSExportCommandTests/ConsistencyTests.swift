@@ -242,8 +242,7 @@ struct StatusResetTests {
         let file = try Self.pipeline(work.path, extra: "  slow: {type: command, inputs: [source], shell: 'cat > /dev/null; touch \(work)/started; sleep 30'}")
         let process = try FSExportBinary.start(["run", file, "--simulate", "-q"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: "\(work)/started"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil { FileManager.default.fileExists(atPath: "\(work)/started") }
         let status = try await Self.status(file, ["--offline"])
         #expect(status["running"] as? Bool == true && status["pid"] as? Int32 == process.processIdentifier)
         let reset = try await FSExportBinary.run(["reset", file, "--to", "0", "--yes"])
@@ -439,8 +438,7 @@ enum LoggedRun {
         let log = "\(folder)/stderr-\(UUID().uuidString)"
         let process = try FSExportBinary.start(arguments, stderr: log)
         let read: @Sendable () -> String = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !read().contains(text), process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil { read().contains(text) || !process.isRunning }
         return (process, read)
     }
 }

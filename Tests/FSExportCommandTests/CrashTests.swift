@@ -158,10 +158,7 @@ struct CrashTests {
         let process = try Self.start(file, out: out, extra: ["--until", "2024-01-15"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // Signal once the first bundle is committed, however long a busy machine takes to get there.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: "\(out)/state/state.json"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil { FileManager.default.fileExists(atPath: "\(out)/state/state.json") }
         let took = await process.timeToEnd(after: SIGTERM)
         await process.exited()
         #expect(process.terminationStatus == 143)
@@ -191,8 +188,7 @@ struct FollowTests {
         let process = try CrashTests.start(file, out: "\(work)/out", extra: ["--follow", "--interval", "1s", "--until", "2024-01-10"])
         defer { if process.isRunning { process.terminate() } }
         let rawFiles = { ((try? FileManager.default.subpathsOfDirectory(atPath: "\(work)/out/raw")) ?? []).filter { $0.hasSuffix(".gz") } }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while rawFiles().count < 9, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await waitUntil(every: .milliseconds(100)) { rawFiles().count >= 9 }
         try await Task.sleep(for: .seconds(2))  // a round or two with nothing new: it keeps following
         #expect(process.isRunning)
         process.interrupt()
@@ -219,8 +215,7 @@ struct FollowTests {
         #expect(!FileManager.default.fileExists(atPath: "\(out)/state/state.json"))
 
         #expect(FileManager.default.createFile(atPath: "\(out)/open", contents: nil))
-        let deadline = ContinuousClock.now + .seconds(30)
-        while rawFiles().count < 9, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await waitUntil(every: .milliseconds(100)) { rawFiles().count >= 9 }
         #expect(rawFiles().count == 9)
         process.interrupt()
         await process.exited()

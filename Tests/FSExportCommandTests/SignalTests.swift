@@ -30,9 +30,7 @@ struct SignalTests {
 
     /// Waits until `condition` holds (at most 30 s), then a little longer, so the run is inside its wait.
     static func wait(until condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(condition())
+        #expect(try await waitUntil(condition))
         try await Task.sleep(for: .milliseconds(300))
     }
 

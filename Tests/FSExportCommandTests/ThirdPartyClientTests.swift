@@ -19,11 +19,10 @@ struct ThirdPartyClientTests {
         let urlFile = "\(work)/url"
         let simulator = try FSExportBinary.start(["simulate", "--port", "0", "--bundles", "5", "--events", "40"], stdout: urlFile)
         defer { simulator.interrupt() }
-        let deadline = ContinuousClock.now + .seconds(30)
         var url = ""
-        while url.isEmpty, ContinuousClock.now < deadline {
+        try await waitUntil {
             url = (try? String(contentsOfFile: urlFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init) ?? ""
-            if url.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            return !url.isEmpty
         }
         #expect(!url.isEmpty)
 

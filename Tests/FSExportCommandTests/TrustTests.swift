@@ -147,8 +147,7 @@ struct TrustTests {
                 environment: ["FULLSTORY_API_KEY": "simulator-key"], stderr: errors.file("stderr"))
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // Interrupt once the download has written something.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while spool.listing().isEmpty && out.listing().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try await waitUntil { !(spool.listing().isEmpty && out.listing().isEmpty) }
             #expect(!(spool.listing().isEmpty && out.listing().isEmpty), "nothing was downloaded to interrupt: \(errors.read("stderr") ?? "")")
             let took = await process.timeToEnd(after: SIGINT)
             await process.exited()

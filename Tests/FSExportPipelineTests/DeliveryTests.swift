@@ -284,9 +284,7 @@ struct DeliveryTests {
         try await expectFailure(of: file, in: workspace, stage: "ext", because: reason, events: 5_000)
         if let sleeper = options.firstMatch(of: /sleep [0-9.]+/) {
             // Nothing it started outlives it (the process group is ended with it): gone within seconds.
-            let deadline = ContinuousClock.now + .seconds(5)
-            while !processes(running: String(sleeper.output)).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(processes(running: String(sleeper.output)).isEmpty)
+            #expect(try await waitUntil(within: .seconds(5)) { processes(running: String(sleeper.output)).isEmpty })
         }
     }
 
