@@ -15,60 +15,71 @@ struct StreamingFetch {
     private var arrivingFile: ArrivingFile? { (source as? any FetchPreview)?.arrivingFile(for: destination) }
 
     /// Prints the bundle's events; false when the reader went away. Leaves no file behind: the
-    /// fetch is ended, and its files removed, whatever happened.
+    /// fetch, a child task of this call, has ended, and its files are removed, whatever happened.
     func print(to output: StandardOutputLines) async throws -> Bool {
         let arriving = Arriving(arrivingFile.map { FileGrowth.Key($0.path) })
-        let fetch = Task { [source, bundle, destination] in
-            defer { arriving.ended() }
-            return try await source.fetch(bundle, to: destination, progress: nil)
+        defer {
+            for path in [destination] + (arrivingFile.map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
         }
-        // Cancelling this (Ctrl-C) cancels the fetch at once: the printing waits on it.
-        let result = await withTaskCancellationHandler {
-            await Result { try await print(to: output, fetch: fetch, arriving: arriving) }
-        } onCancel: {
-            fetch.cancel()
+        return try await withThrowingTaskGroup(of: DownloadedBundle.self) { group in
+            group.addTask { [source, bundle, destination] in
+                defer { arriving.ended() }
+                return try await source.fetch(bundle, to: destination, progress: nil)
+            }
+            // Printing done (or the reader gone): the fetch has nothing left to do.
+            defer { group.cancelAll() }
+            var fetched: Result<DownloadedBundle, any Error>?
+            func fetch() async -> Result<DownloadedBundle, any Error> {
+                if let fetched { return fetched }
+                let result = await Result { try await group.next()! }
+                fetched = result
+                return result
+            }
+            return try await print(to: output, fetch: fetch, arriving: arriving)
         }
-        fetch.cancel()
-        _ = await fetch.result
-        for path in [destination] + (arrivingFile.map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
-        return try result.get()
     }
 
-    private func print(to output: StandardOutputLines, fetch: Task<DownloadedBundle, any Error>, arriving: Arriving) async throws -> Bool {
+    private func print(
+        to output: StandardOutputLines, fetch: () async -> Result<DownloadedBundle, any Error>, arriving: Arriving
+    ) async throws -> Bool {
         var printed = 0
         do {
             let decoder: BundleDecoder
-            if let partial = try await gzipArriving(arriving),
-                let following = try? BundleDecoder(following: partial.path, ndjson: partial.ndjson, arriving: { arriving.isOn }, bundleID: bundle.id)
-            {
-                decoder = following
+            if let partial = try await gzipArriving(arriving) {
+                decoder = BundleDecoder(following: partial.path, ndjson: partial.ndjson, arriving: { arriving.isOn }, bundleID: bundle.id)
             } else {  // not gzip, no arriving file, or already whole and renamed
-                let file = try await fetch.value
+                let file = try await fetch().get()
                 decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
             }
-            while let batch = try await decoder.next() {
-                guard output.write(batch) else { return false }
-                printed += batch.count
-            }
-            _ = try await fetch.value  // the fetch's own verdict: verified and whole
+            guard try await print(decoder, to: output, counting: &printed) else { return false }
+            _ = try await fetch().get()  // the fetch's own verdict: verified and whole
             return true
         } catch {
             // The fetch's failure explains a decoder that ran out of data; report it first.
-            let fetched = await fetch.result
+            let fetched = await fetch()
             let cause = fetched.failure ?? error
             guard printed > 0 else {
                 // Nothing printed yet: the fetch retried its way to a verified file, which is read whole.
                 guard case .success(let file) = fetched, !(error is CancellationError) else { throw cause }
-                let decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
-                while let batch = try await decoder.next() {
-                    guard output.write(batch) else { return false }
-                }
-                return true
+                return try await print(BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id), to: output, counting: &printed)
             }
             _ = output.flush()
             throw BundleFormatError(
                 bundleID: bundle.id, offset: 0,
                 message: "\(cause); the output is incomplete: \(printed) events of bundle \(bundle.id) were printed before this was found")
+        }
+    }
+
+    /// Prints every event the decoder gives; false when the reader went away.
+    private func print(_ decoder: BundleDecoder, to output: StandardOutputLines, counting printed: inout Int) async throws -> Bool {
+        do {
+            try await decoder.decode { batch in
+                guard output.write(batch) else { throw ReaderGone() }
+                printed += batch.count
+            }
+            return true
+        } catch is ReaderGone {
+            return false
         }
     }
 
@@ -110,6 +121,9 @@ private final class Arriving: Sendable {
         if let file { FileGrowth.shared.grew(file) }
     }
 }
+
+/// The reader of the output went away (a closed pipe): the printing stops, and that is no error.
+private struct ReaderGone: Error {}
 
 extension Result {
     fileprivate var failure: Failure? {

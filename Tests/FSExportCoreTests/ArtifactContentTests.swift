@@ -60,6 +60,45 @@ struct ArtifactContentTests {
         }
     }
 
+    /// Iterates its input's events though its sink says it reads files.
+    struct Confused: Sink {
+        var reads: SinkReads { .files }
+        func deliver(_ delivery: Delivery) async throws -> Commit {
+            for try await _ in delivery.input.events {}
+            return .nothing
+        }
+    }
+
+    @Test("A file's events are decoded once for every stage that reads them; a sink that says it reads files gets the file, not its events")
+    func severalReaders() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
+        defer { unlink(path) }
+        let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
+        let first = Counter()
+        let second = Counter()
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let publisher = Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source])
+        let delivery = BundleDelivery(
+            stages: [publisher, Stage(name: "first", sink: first, inputs: [.stage("publisher")]), Stage(name: "second", sink: second, inputs: [.stage("publisher")])],
+            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: logger)
+        _ = try await delivery.deliver(bundle)
+        #expect(first.count.withLock { $0 } == 2)
+        #expect(second.count.withLock { $0 } == 2)
+
+        let confused = BundleDelivery(
+            stages: [publisher, Stage(name: "confused", sink: Confused(), inputs: [.stage("publisher")])],
+            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: logger)
+        do {
+            _ = try await confused.deliver(bundle)
+            Issue.record("a stage that reads files was given events")
+        } catch let failure as StageFailure {
+            #expect(failure.stage == "confused")
+            #expect("\(failure)".contains("reads: .files") && "\(failure)".contains("'part.ndjson'"), "\(failure)")
+        }
+    }
+
     /// Records which field each batch it reads has noted.
     final class FieldSpy: Sink, ReadsField, Sendable {
         let fieldRead: String?

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import FSExportTestSupport
 import Testing
 
 @testable import FSExportCore
@@ -17,10 +19,7 @@ struct DecoderTests {
     static func events(_ text: String, gzip: Bool, batchSize: Int) async throws -> [String] {
         let path = try temporaryFile(text, gzip: gzip)
         defer { unlink(path) }
-        let decoder = try BundleDecoder(path: path, encoding: gzip ? .gzip : .json, bundleID: 7, batchSize: batchSize)
-        var events: [String] = []
-        while let batch = try await decoder.next() { events += batch.events.map(\.json) }
-        return events
+        return try await BundleDecoder(path: path, encoding: gzip ? .gzip : .json, bundleID: 7, batchSize: batchSize).eventTexts()
     }
 
     @Test("Events come out whole and in order, whatever the batch size and encoding", arguments: [1, 7, 64, 1 << 20], [false, true])
@@ -77,8 +76,49 @@ struct DecoderTests {
         defer { unlink(path) }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: path))
-        let decoder = try BundleDecoder(path: path, encoding: .gzip)
-        await #expect(throws: (any Error).self) { while try await decoder.next() != nil {} }
+        await #expect(throws: (any Error).self) { try await BundleDecoder(path: path, encoding: .gzip).decode { _ in } }
+    }
+
+    /// A gzip bundle cut in half, as a download in progress leaves it: its first events can be
+    /// decoded, and a decoder following it waits for the rest.
+    static func halfArrivedBundle() throws -> String {
+        let events = (0..<2_000).map { #"{"EventType":"click","n":\#($0)}"# }
+        let path = try temporaryFile("[" + events.joined(separator: ",") + "]", gzip: true)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    struct Stop: Error {}
+
+    @Test("An error in the caller's work ends the decode, its inflating task included, even one waiting for the file to grow", .timeLimit(.minutes(1)))
+    func callerErrorEndsDecode() async throws {
+        let path = try Self.halfArrivedBundle()
+        defer { unlink(path) }
+        let decoder = BundleDecoder(following: path, arriving: { true }, batchSize: 64)
+        var batches = 0
+        await #expect(throws: Stop.self) {
+            try await decoder.decode { _ in
+                batches += 1
+                if batches == 3 { throw Stop() }
+            }
+        }
+        #expect(batches == 3)
+    }
+
+    @Test("Cancelling the caller ends a decode that waits for the file to grow", .timeLimit(.minutes(1)))
+    func cancellationEndsDecode() async throws {
+        let path = try Self.halfArrivedBundle()
+        defer { unlink(path) }
+        let decoder = BundleDecoder(following: path, arriving: { true }, batchSize: 64)
+        let events = Mutex(0)
+        let decoding = Task { try await decoder.decode { batch in events.withLock { $0 += batch.count } } }
+        // Every event that arrived is handed out; then the decode waits for more.
+        try #require(try await waitUntil(within: .seconds(30)) { events.withLock { $0 } > 0 })
+        decoding.cancel()
+        let result = await decoding.result
+        #expect(throws: (any Error).self) { try result.get() }
+        #expect(events.withLock { $0 } < 2_000, "the missing half was not made up")
     }
 
     @Test("NDJSON files decode line by line, gzip or not")
@@ -86,14 +126,12 @@ struct DecoderTests {
         for gzip in [false, true] {
             let path = try temporaryFile("{\"a\":1}\n{\"b\":[2]}\n\n{\"c\":\"x\"}\n", gzip: gzip)
             defer { unlink(path) }
-            let decoder = try BundleDecoder.ndjson(path: path, batchSize: 5)
-            var events: [String] = []
-            while let batch = try await decoder.next() { events += batch.events.map(\.json) }
+            let events = try await BundleDecoder.ndjson(path: path, batchSize: 5).eventTexts()
             #expect(events == [#"{"a":1}"#, #"{"b":[2]}"#, #"{"c":"x"}"#])
         }
         let bad = try temporaryFile("{\"a\":1}\n[2]\n")
         defer { unlink(bad) }
-        await #expect(throws: BundleFormatError.self) { let d = try BundleDecoder.ndjson(path: bad); while try await d.next() != nil {} }
+        await #expect(throws: BundleFormatError.self) { try await BundleDecoder.ndjson(path: bad).decode { _ in } }
     }
 
     @Test("Field lookup parses only what it needs and unescapes strings")
@@ -101,7 +139,7 @@ struct DecoderTests {
         let events = try await Self.events(Self.document, gzip: false, batchSize: 1 << 20)
         let path = try temporaryFile("[" + events.joined(separator: ",") + "]")
         defer { unlink(path) }
-        let batch = try #require(try await BundleDecoder(path: path, encoding: .json).next())
+        let batch = try #require(try await BundleDecoder(path: path, encoding: .json).batches().first)
         #expect(batch[0].field("EventType") == .string("click"))
         #expect(batch[0].field("EventTargetText") == .string("Say \"hi\" \\ é 🎉"))
         #expect(batch[0].field("n") == .number("-1.5e3"))

@@ -68,10 +68,8 @@ struct NotedFieldTests {
         let decoder =
             ndjson
             ? try BundleDecoder.ndjson(path: path, batchSize: batchSize, indexing: "EventType")
-            : try BundleDecoder(path: path, encoding: .json, batchSize: batchSize, indexing: "EventType")
-        var batches: [EventBatch] = []
-        while let batch = try await decoder.next() { batches.append(batch) }
-        return batches
+            : BundleDecoder(path: path, encoding: .json, batchSize: batchSize, indexing: "EventType")
+        return try await decoder.batches()
     }
 
     @Test("The noted value is the one a lookup finds, whatever the chunking, in arrays and NDJSON", arguments: [1, 3, 16, 1 << 20], [false, true])
@@ -112,7 +110,8 @@ struct NotedFieldTests {
     func nothingByDefault() async throws {
         let path = try temporaryFile("[" + Self.objects.joined(separator: ",") + "]")
         defer { unlink(path) }
-        let decoder = try BundleDecoder(path: path, encoding: .json)
-        while let batch = try await decoder.next() { #expect(batch.fieldIndex == nil) }
+        let batches = try await BundleDecoder(path: path, encoding: .json).batches()
+        #expect(!batches.isEmpty)
+        for batch in batches { #expect(batch.fieldIndex == nil) }
     }
 }

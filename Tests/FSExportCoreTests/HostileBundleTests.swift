@@ -21,10 +21,11 @@ struct HostileBundleTests {
     /// Decodes every event; returns the events and the most bytes the decoder held at once (its
     /// working buffer and what its inflating task held waiting, together).
     static func decode(_ path: String, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize) async throws -> (events: [String], peak: Int) {
-        let decoder = try BundleDecoder(path: path, encoding: .gzip, bundleID: 7, maximumEventSize: maximumEventSize)
+        let decoder = BundleDecoder(path: path, encoding: .gzip, bundleID: 7, maximumEventSize: maximumEventSize)
         var events: [String] = []
-        while let batch = try await decoder.next() { events += batch.events.map(\.json) }
-        return (events, decoder.peakBufferedBytes + decoder.peakProducedBytes)
+        let decoded = try await decoder.decode { events += $0.events.map(\.json) }
+        #expect(decoded.events == events.count)
+        return (events, decoded.peakBufferedBytes + decoded.peakProducedBytes)
     }
 
     @Test("White space, however much, costs no memory: around the array and between events")

@@ -1,4 +1,5 @@
 import FSExportZlib
+@testable import FSExportCore
 import Foundation
 
 /// A file holding `text`, gzip-compressed when asked, removed by the caller.
@@ -14,4 +15,18 @@ func temporaryFile(_ text: String, gzip: Bool = false) throws -> String {
     }
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     return path
+}
+
+extension BundleDecoder {
+    /// Every batch, in order.
+    func batches() async throws -> [EventBatch] {
+        var batches: [EventBatch] = []
+        try await decode { batches.append($0) }
+        return batches
+    }
+
+    /// Every event's JSON text, in order.
+    func eventTexts() async throws -> [String] {
+        try await batches().flatMap { $0.events.map(\.json) }
+    }
 }

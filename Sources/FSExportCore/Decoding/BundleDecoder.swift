@@ -4,20 +4,20 @@ import Synchronization
 import SystemPackage
 
 /// Turns a downloaded bundle into batches of events, streaming: inflate (if gzip), split the
-/// top-level array, check its structure. Memory stays at a few batches whatever the bundle's size.
+/// top-level array (``EventSplitter``), check its structure. Memory stays at a few batches
+/// whatever the bundle's size.
 ///
-/// Inflating runs in a task of its own, a few chunks ahead of the splitting, so that the two use two
-/// cores: inflate is the most expensive step, and it overlaps with the sinks' work too. That task
-/// is the decoder's, not a child of its caller's: a decoder is pulled one `next()` at a time, as an
-/// async iterator is (``SinkInput/events`` makes one per file it meets), and a child task cannot
-/// outlive the call that starts it. So its lifetime is the decoder's: its errors reach the caller
-/// through `next()`, and it is cancelled, and its file closed, when the decoder goes.
+/// A decoder says what to decode; ``decode(_:)`` does it, handing each batch to its closure.
+/// Inflating runs in a child task of that call, a few chunks ahead of the splitting, so that the
+/// two use two cores: inflate is the most expensive step, and it overlaps with the caller's work
+/// on each batch too. The call returns only when that task has ended: an error on either side,
+/// or the caller's cancellation, ends both, and the file is closed.
 ///
 /// ```swift
-/// let decoder = try BundleDecoder(path: bundle.path, encoding: bundle.encoding, bundleID: bundle.id)
-/// while let batch = try await decoder.next() { … }
+/// let decoder = BundleDecoder(path: bundle.path, encoding: bundle.encoding, bundleID: bundle.id)
+/// try await decoder.decode { batch in … }
 /// ```
-public final class BundleDecoder {
+public struct BundleDecoder: Sendable {
     /// The size a batch grows to before it is handed out.
     public static let defaultBatchSize = 256 << 10
     /// The default size above which an event is refused. Real events are a few kilobytes; a run
@@ -28,57 +28,43 @@ public final class BundleDecoder {
     /// A larger `max_event_size` raises the peak by two to three times the difference.
     public static let defaultMaximumEventSize = 1 << 20
 
-    private let maximumEventSize: Int
-
+    private let path: String
+    private let gzip: Bool
+    private let ndjson: Bool
     private let bundleID: Int64?
     private let batchSize: Int
-    private var scanner: JSONArrayScanner
-    private let chunks: AsyncThrowingChannel<[UInt8], any Error>
-    private var incoming: AsyncBufferSequence<AsyncThrowingChannel<[UInt8], any Error>>.Iterator
-    private let producer: Task<Void, Never>
-    private var working: [UInt8] = []
-    /// How far into `working` the scanner has looked.
-    private var scanned = 0
-    /// Where `working[0]` sits in the decoded document.
-    private var documentOffset: Int64 = 0
-    private var ranges: [Range<Int>] = []
+    private let maximumEventSize: Int
     /// The top-level key whose value the scanner notes in each event, if any.
     private let field: String?
-    private var fieldValues: [JSONArrayScanner.FieldValue] = []
-    private var endOfInput = false
-    /// The most document bytes held at once: stays near two batches, or one event when an event is larger.
-    private(set) var peakBufferedBytes = 0
-    /// The most inflated bytes the producer held waiting to be handed over: a few MiB at most.
-    var peakProducedBytes: Int { producerPeak.value.load(ordering: .relaxed) }
-    private let producerPeak = PeakCounter()
-    private var finished = false
+    /// For a file still being written: whether more is coming.
+    private let arriving: (@Sendable () -> Bool)?
 
     /// Decodes an export bundle (a JSON array of events), gzip or plain.
     ///
     /// `indexing` names a top-level field whose value is located in each event while the events
     /// are checked, so that ``FieldTexts`` reads it without a second pass (see ``ReadsField``).
-    public convenience init(
+    public init(
         path: String, encoding: BodyEncoding, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
         maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize, indexing field: String? = nil
-    ) throws {
-        try self.init(
+    ) {
+        self.init(
             path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize,
             field: field)
     }
 
     /// Decodes a file by what it holds: an export bundle or NDJSON, gzip or plain. A file of any
     /// other content (a CSV export) has no events to read: that is a ``SinkError``.
-    public convenience init(
+    public init(
         path: String, content: Artifact.Content, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
         maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize, indexing field: String? = nil
     ) throws {
         switch content {
         case .bundle(let encoding):
-            try self.init(
+            self.init(
                 path: path, gzip: encoding == .gzip, ndjson: false, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize,
                 field: field)
         case .ndjson(let gzip):
-            try self.init(
+            self.init(
                 path: path, gzip: gzip, ndjson: true, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, field: field)
         case .opaque:
             throw SinkError(
@@ -89,11 +75,12 @@ public final class BundleDecoder {
 
     /// Decodes an NDJSON file (one event object a line), gzip or plain as its first bytes say.
     public static func ndjson(
-        path: String, batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize,
-        indexing field: String? = nil
+        path: String, bundleID: Int64? = nil, batchSize: Int = BundleDecoder.defaultBatchSize,
+        maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize, indexing field: String? = nil
     ) throws -> BundleDecoder {
-        try BundleDecoder(
-            path: path, gzip: isGzip(path), ndjson: true, bundleID: nil, batchSize: batchSize, maximumEventSize: maximumEventSize, field: field)
+        BundleDecoder(
+            path: path, gzip: try isGzip(path), ndjson: true, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize,
+            field: field)
     }
 
     private static func isGzip(_ path: String) throws -> Bool {
@@ -108,51 +95,87 @@ public final class BundleDecoder {
     /// (``FetchPreview/arrivingFile(for:)``): at the end of what has arrived it waits while
     /// `arriving` says more is coming, and reads to the end once it says no more. Damaged or
     /// missing data fails as for a whole file, at the end at the latest (the gzip check).
-    public convenience init(
+    public init(
         following path: String, ndjson: Bool = false, arriving: @escaping @Sendable () -> Bool, bundleID: Int64? = nil,
-        batchSize: Int = 256 << 10, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
-    ) throws {
-        try self.init(
+        batchSize: Int = BundleDecoder.defaultBatchSize, maximumEventSize: Int = BundleDecoder.defaultMaximumEventSize
+    ) {
+        self.init(
             path: path, gzip: true, ndjson: ndjson, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize, arriving: arriving)
     }
 
     private init(
         path: String, gzip: Bool, ndjson: Bool, bundleID: Int64?, batchSize: Int, maximumEventSize: Int, field: String? = nil,
         arriving: (@Sendable () -> Bool)? = nil
-    ) throws {
-        scanner = JSONArrayScanner(ndjson: ndjson, field: field)
-        self.field = field
-        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
+    ) {
+        self.path = path
+        self.gzip = gzip
+        self.ndjson = ndjson
         self.bundleID = bundleID
         self.batchSize = batchSize
-        self.maximumEventSize = max(1, maximumEventSize)
-        let channel = AsyncThrowingChannel<[UInt8], any Error>()
-        chunks = channel
-        // Inflating runs up to three chunks ahead, so that a pause in the splitting (a full compressor
-        // queue) does not stop it.
-        incoming = channel.buffer(policy: .bounded(3)).makeAsyncIterator()
-        let producerPeak = self.producerPeak
-        producer = Task {
-            do {
-                try await FileSystemError.naming("read", path) {
-                    let following = arriving.map { arriving in (FileGrowth.Key(path), arriving) }
-                    let produce = {
-                        try await BundleDecoder.produce(peak: producerPeak, from: input, gzip: gzip, chunkSize: batchSize, following: following, into: channel)
-                    }
-                    if let (file, _) = following { try await FileGrowth.shared.watching(file, produce) } else { try await produce() }
-                }
-                channel.finish()
-            } catch {
-                channel.fail(error)
-            }
-            try? input.close()
-        }
-        working.reserveCapacity(2 * batchSize)
+        self.maximumEventSize = maximumEventSize
+        self.field = field
+        self.arriving = arriving
     }
 
-    deinit {
-        producer.cancel()
-        chunks.finish()  // releases the producer if it waits to hand over a chunk
+    /// What a decoding went through.
+    public struct Decoded: Sendable {
+        /// The events handed out.
+        public var events = 0
+        /// The most document bytes the splitting held at once: near two batches, or one event when
+        /// an event is larger.
+        var peakBufferedBytes = 0
+        /// The most inflated bytes the inflating task held waiting to be handed over: a chunk.
+        var peakProducedBytes = 0
+    }
+
+    /// Reads the file and calls `body` with each batch of events, in order, until the last.
+    /// Throws ``BundleFormatError`` for a malformed document, `ZlibError` for damaged gzip data,
+    /// ``FileSystemError`` when the file cannot be read, and whatever `body` throws; in every case
+    /// the inflating task has ended when this returns.
+    @discardableResult
+    public func decode(_ body: (EventBatch) async throws -> Void) async throws -> Decoded {
+        let input = try FileSystemError.naming("open", path) { try FileDescriptor.open(FilePath(path), .readOnly) }
+        let chunks = AsyncThrowingChannel<[UInt8], any Error>()
+        let producedPeak = PeakCounter()
+        var splitter = EventSplitter(ndjson: ndjson, field: field, bundleID: bundleID, batchSize: batchSize, maximumEventSize: maximumEventSize)
+        var decoded = Decoded()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await inflate(input, into: chunks, peak: producedPeak) }
+            // Whatever ends the splitting (the end, an error, the caller's), the inflating ends
+            // too: a chunk it waits to hand over is let go.
+            defer { chunks.finish() }
+            // Inflating runs up to three chunks ahead, so that a pause in the splitting (a full
+            // compressor queue) does not stop it.
+            var incoming = chunks.buffer(policy: .bounded(3)).makeAsyncIterator()
+            while !splitter.isFinished {
+                while splitter.needsInput { splitter.append(try await incoming.next()) }
+                if let batch = try splitter.step() {
+                    decoded.events += batch.count
+                    try await body(batch)
+                }
+            }
+        }
+        decoded.peakBufferedBytes = splitter.peakBufferedBytes
+        decoded.peakProducedBytes = producedPeak.value.load(ordering: .relaxed)
+        return decoded
+    }
+
+    /// The inflating task: reads the file into `chunks` until its end, then closes it. Its
+    /// failure reaches the splitting through the channel, after the chunks before it.
+    private func inflate(_ input: FileDescriptor, into chunks: AsyncThrowingChannel<[UInt8], any Error>, peak: PeakCounter) async {
+        defer { try? input.close() }
+        do {
+            try await FileSystemError.naming("read", path) {
+                let following = arriving.map { arriving in (FileGrowth.Key(path), arriving) }
+                let produce = {
+                    try await BundleDecoder.produce(peak: peak, from: input, gzip: gzip, chunkSize: batchSize, following: following, into: chunks)
+                }
+                if let (file, _) = following { try await FileGrowth.shared.watching(file, produce) } else { try await produce() }
+            }
+            chunks.finish()
+        } catch {
+            chunks.fail(error)
+        }
     }
 
     /// Reads and inflates the file into chunks of about `chunkSize` bytes.
@@ -187,13 +210,18 @@ public final class BundleDecoder {
                 continue
             }
             var offset = 0
-            while offset < count {
+            // ISA-L may take in all the input while it fills a small room, and hold the rest of its
+            // output: while it fills the room, it is asked again (with no input if none is left)
+            // before more is read, or waited for.
+            var roomFilled = false
+            while offset < count || roomFilled {
                 let rest = UnsafeRawBufferPointer(rebasing: buffer[offset..<count])
                 let room = UnsafeMutableRawBufferPointer(rebasing: chunk[filled...])
                 if let inflater {
                     let (consumed, produced) = try inflater.inflate(rest, into: room)
                     offset += consumed
                     filled += produced
+                    roomFilled = produced == room.count
                 } else {
                     let taken = min(rest.count, room.count)
                     room.copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
@@ -206,100 +234,9 @@ public final class BundleDecoder {
         try inflater?.finish()
         if filled > 0 { await handOver() }
     }
-
-    /// The next batch of events, or nil after the last. Throws ``BundleFormatError`` for a
-    /// malformed document and `ZlibError` for damaged gzip data.
-    public func next() async throws -> EventBatch? {
-        while !finished {
-            try await fill()
-            try scanNewBytes()
-            if endOfInput {
-                do { try scanner.finish(at: working.count) } catch { throw formatError(error) }
-                finished = true
-                return ranges.isEmpty ? nil : cutBatch()
-            }
-            if !ranges.isEmpty { return cutBatch() }
-            if let start = scanner.elementStart, working.count - start > maximumEventSize {
-                throw BundleFormatError(
-                    bundleID: bundleID, offset: documentOffset + Int64(start),
-                    message: "an event is larger than \(ByteSizeText.limit(Int64(maximumEventSize))) (max_event_size); real events are a few KiB")
-            }
-            discardScanned()
-        }
-        return nil
-    }
-
-    /// Drops what was scanned and belongs to no unfinished event (white space between events,
-    /// however much of it), so that memory stays bounded by the size of one event.
-    private func discardScanned() {
-        let keepFrom = scanner.elementStart ?? scanned
-        guard keepFrom > 0 else { return }
-        working.removeFirst(keepFrom)
-        scanner.rebase(droppingFirst: keepFrom)
-        scanned -= keepFrom
-        documentOffset += Int64(keepFrom)
-    }
-
-    /// Takes inflated chunks until the working buffer holds a batch's worth and something not yet
-    /// scanned (an event longer than a batch needs more than a batch), or the input ends.
-    private func fill() async throws {
-        while (working.count < batchSize || working.count == scanned) && !endOfInput {
-            guard let chunk = try await incoming.next() else {
-                endOfInput = true
-                break
-            }
-            if working.isEmpty {
-                working = chunk
-            } else {
-                // An event larger than a batch grows the buffer by a quarter at a time, not by
-                // doubling: the buffer stays near the event's size (4 MiB events: 5 MiB, not 8).
-                if working.count + chunk.count > working.capacity {
-                    working.reserveCapacity(working.count + chunk.count + max(batchSize, working.count / 4))
-                }
-                working.append(contentsOf: chunk)
-            }
-            peakBufferedBytes = max(peakBufferedBytes, working.count)
-        }
-    }
-
-    private func scanNewBytes() throws {
-        guard scanned < working.count else { return }
-        let failure = working.withUnsafeBytes { bytes -> JSONArrayScanner.Failure? in
-            do throws(JSONArrayScanner.Failure) {
-                try scanner.scan(bytes, from: scanned) { range, value in
-                    ranges.append(range)
-                    if field != nil { fieldValues.append(value) }
-                }
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw formatError(failure) }
-        scanned = working.count
-    }
-
-    /// Hands out the complete events and keeps the start of an unfinished one for the next batch.
-    private func cutBatch() -> EventBatch {
-        let keepFrom = scanner.elementStart ?? working.count
-        let storage = working
-        working = Array(storage[keepFrom...])
-        working.reserveCapacity(2 * batchSize)
-        scanner.rebase(droppingFirst: keepFrom)
-        scanned = working.count
-        documentOffset += Int64(keepFrom)
-        let batch = EventBatch(bytes: storage, ranges: ranges, fieldIndex: field.map { FieldIndex(field: $0, values: fieldValues) })
-        ranges.removeAll(keepingCapacity: true)
-        fieldValues.removeAll(keepingCapacity: true)
-        return batch
-    }
-
-    private func formatError(_ failure: JSONArrayScanner.Failure) -> BundleFormatError {
-        BundleFormatError(bundleID: bundleID, offset: documentOffset + Int64(failure.position), message: failure.message)
-    }
 }
 
-/// The largest value seen, shared with the producer task.
+/// The largest value seen, shared with the inflating task.
 final class PeakCounter: Sendable {
     let value = Atomic<Int>(0)
 }

@@ -52,6 +52,7 @@ public struct BundleDelivery: Sendable {
 
         let channels = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, AsyncThrowingChannel<SinkItem, any Error>()) })
         let downstream = downstreamMap()
+        let readers = downstream.mapValues { names in names.compactMap { name in stages.first { $0.name == name } } }
         let producers = ProducerCount(stages.map { ($0.name, $0.inputs.count) })
         @Sendable func producerFinished(_ producer: String) async {
             for name in downstream[producer, default: []] where await producers.finishOne(name) {
@@ -70,10 +71,10 @@ public struct BundleDelivery: Sendable {
                     let result = await Result { () async throws -> Commit in
                         let directory = try staging.folder("\(bundle.id)/\(stage.name)")
                         let output = ArtifactOutput(directory: directory) { artifact in
-                            for name in downstream[stage.name, default: []] { await channels[name]!.send(.file(artifact)) }
+                            await publish(artifact, to: readers[stage.name, default: []], channels, bundle: bundle)
                         }
                         let delivery = Delivery(
-                            bundle: bundle, input: SinkInput(channel: channels[stage.name]!, indexing: stage.fieldRead), output: output,
+                            bundle: bundle, input: SinkInput(channel: channels[stage.name]!), output: output,
                             stage: stage.name, logger: logger)
                         return try await stage.sink.deliver(delivery)
                     }
@@ -144,14 +145,50 @@ public struct BundleDelivery: Sendable {
         }
         let readers = sourceEventReaders
         guard !readers.isEmpty else { return 0 }
-        let decoder = try bundle.makeDecoder(indexing: readers.lazy.compactMap(\.fieldRead).first)
-        var events = 0
-        while let batch = try await decoder.next() {
-            try Task.checkCancellation()
-            events += batch.count
-            for reader in readers { await channels[reader.name]!.send(.events(batch)) }
+        return try await send(bundle.makeDecoder(indexing: readers.lazy.compactMap(\.fieldRead).first), to: readers, channels)
+    }
+
+    /// Sends a file a stage published to the stages that read that stage: the file itself to
+    /// those that read files, its events to those that read events, decoded here once for all of
+    /// them, in the publishing stage's task. A file with no events, or a damaged one, fails the
+    /// stages that read its events, with the reason, and not the stage that published it.
+    private func publish(
+        _ artifact: Artifact, to readers: [Stage], _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>], bundle: BundleContext
+    ) async {
+        for stage in readers where stage.sink.reads == .files {
+            await channels[stage.name]!.send(.file(artifact))
         }
-        return events
+        let eventReaders = readers.filter { $0.sink.reads == .events }
+        guard !eventReaders.isEmpty else { return }
+        do {
+            let decoder = try Self.decoder(for: artifact, maximumEventSize: bundle.maximumEventSize, indexing: eventReaders.lazy.compactMap(\.fieldRead).first)
+            _ = try await send(decoder, to: eventReaders, channels)
+        } catch {
+            for stage in eventReaders { channels[stage.name]!.fail(error) }
+        }
+    }
+
+    /// Decodes once and hands every batch to each of `readers`, in turn; returns the events.
+    private func send(_ decoder: BundleDecoder, to readers: [Stage], _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>]) async throws -> Int {
+        try await decoder.decode { batch in
+            try Task.checkCancellation()
+            for reader in readers { await channels[reader.name]!.send(.events(batch)) }
+        }.events
+    }
+
+    /// How a published file's events are read: by what it holds, an NDJSON file's compression by
+    /// its first bytes (a program's output may be gzip whatever its name says).
+    private static func decoder(for artifact: Artifact, maximumEventSize: Int, indexing field: String?) throws -> BundleDecoder {
+        switch artifact.content {
+        case .bundle(let encoding):
+            return BundleDecoder(path: artifact.path, encoding: encoding, maximumEventSize: maximumEventSize, indexing: field)
+        case .ndjson:
+            return try BundleDecoder.ndjson(path: artifact.path, maximumEventSize: maximumEventSize, indexing: field)
+        case .opaque:
+            throw SinkError(
+                "this stage reads events, but '\(artifact.name)' from the stage before it holds no events (an archive, a program's output); "
+                    + "read it as files (reads: .files), or give it a name ending in .ndjson if it is NDJSON")
+        }
     }
 
     private func downstreamMap() -> [String: [String]] {

@@ -52,8 +52,8 @@ public struct BundleContext: Sendable {
             maximumEventSize: maximumEventSize)
     }
 
-    /// Reads the events of the bundle file directly (for sinks that want both the file and events).
-    /// Throws a ``SinkError`` when the source delivers files that hold no events (a CSV export).
+    /// A decoder for the events of the bundle file, for sinks that read the file and want its
+    /// events too: `try await bundle.makeDecoder().decode { batch in … }`. Throws a ``SinkError`` when the source delivers files that hold no events (a CSV export).
     /// `indexing` names a field whose value is located in each event on the way (``ReadsField``).
     public func makeDecoder(indexing field: String? = nil) throws -> BundleDecoder {
         try BundleDecoder(path: file.path, content: content, bundleID: id, maximumEventSize: maximumEventSize, indexing: field)
