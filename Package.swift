@@ -112,12 +112,17 @@ let package = Package(
         // zstd compression on every core (through FSExportZlib's ordered blocks), for ndjson and files stages.
         .target(name: "FSExportZstd", dependencies: ["CZstd", "FSExportZlib"], swiftSettings: strict),
 
+        // What the core and the HTTP layer both speak, with no dependency: the injected clocks,
+        // duration text, a transfer's progress, text from outside quoted for a message. The core
+        // re-exports it.
+        .target(name: "FSExportBasics", dependencies: [], swiftSettings: strict),
+
         // HTTP over libcurl's easy interface, one blocking transfer a thread, cancellable: shared by
-        // the API client and the object-storage sink.
+        // the API client and the object-storage sink. Stands on the basics, not on the core.
         .target(
             name: "FSExportHTTP",
             dependencies: [
-                "FSExportCore", "CCurl", "CCurlShims",
+                "FSExportBasics", "CCurl", "CCurlShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -142,7 +147,7 @@ let package = Package(
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportZlib", "FSExportZstd", "CCrypto",
+                "FSExportBasics", "FSExportZlib", "FSExportZstd", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),

@@ -1,7 +1,7 @@
 import CCurl
 import CCurlShims
 import Foundation
-import FSExportCore
+import FSExportBasics
 
 /// Runs one HTTP transfer with libcurl's easy interface on a thread of its own (curl blocks),
 /// streaming a 2xx body into a ``BodyReceiver``. Nothing outside this file and ``CurlHandlePool``

@@ -1,5 +1,5 @@
 import Foundation
-import FSExportCore
+import FSExportBasics
 
 /// One HTTP request as the transfer layer sends it. Credentials travel only inside `headers` or
 /// `signing`, neither of which is ever logged.

@@ -1,4 +1,4 @@
-import FSExportCore
+import FSExportBasics
 import Synchronization
 
 /// When the server began to answer one attempt. The request reached the server no later, which

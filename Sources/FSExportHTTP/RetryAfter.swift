@@ -1,4 +1,4 @@
-import FSExportCore
+import FSExportBasics
 /// Reads a `Retry-After` header: delay seconds (`120`) or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`).
 package enum RetryAfter {
     /// The wait the header asks for (negative for a date in the past), or nil when it says nothing

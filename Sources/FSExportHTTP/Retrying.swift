@@ -1,4 +1,4 @@
-import FSExportCore
+import FSExportBasics
 import Logging
 import Metrics
 

@@ -1,4 +1,4 @@
-import FSExportCore
+import FSExportBasics
 
 /// A limit on calls: a burst, refilled at a rate.
 ///

@@ -1,5 +1,5 @@
 import Glibc
-import FSExportCore
+import FSExportBasics
 
 /// A transfer that got no whole answer, by kind, so that callers decide on the kind and never
 /// on a library's error codes: curl's code stays in the words, for a bug report.

@@ -112,13 +112,15 @@ struct LayeringTests {
         #expect(reached.intersection(Self.clients.union(Self.frontEnds)).isEmpty, "\(target) reaches \(reached.intersection(Self.clients.union(Self.frontEnds)).sorted())")
     }
 
-    @Test("The HTTP layer, the client and the storage sinks reach no pipeline file or command line; S3 and the client stay apart")
+    @Test("The HTTP layer, the client and the storage sinks reach no pipeline file or command line; S3 and the client stay apart; HTTP is below the core")
     func serviceLayers() {
         for target in ["FSExportHTTP", "FSExportClient", "FSExportS3", "FSExportWarehouse"] {
             #expect(Self.closure(of: target).intersection(Self.frontEnds).isEmpty, "\(target)")
         }
         #expect(!Self.closure(of: "FSExportS3").contains("FSExportClient"))
         #expect(!Self.closure(of: "FSExportHTTP").contains("FSExportClient"))
+        #expect(!Self.closure(of: "FSExportHTTP").contains("FSExportCore"), "the HTTP layer stands on the basics, not on the core")
+        #expect(Self.declared["FSExportBasics"] == [], "the basics stand on nothing")
         #expect(!Self.closure(of: "FSExportSimulator").contains("FSExportClient"), "the simulator shares no code with the client")
     }
 }

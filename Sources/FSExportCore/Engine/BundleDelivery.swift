@@ -212,10 +212,3 @@ private actor ProducerCount {
         return remaining[stage] == 0
     }
 }
-
-extension Result where Failure == any Error {
-    /// The outcome of an async throwing body, as a value (the client's retry loop uses it too).
-    package init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
-}

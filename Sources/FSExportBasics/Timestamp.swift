@@ -171,12 +171,3 @@ private struct DigitScanner {
         return index - start
     }
 }
-
-extension String {
-    package func trimmingWhitespace() -> String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
-        while let last = view.last, last.isWhitespace { view = view.dropLast() }
-        return String(view)
-    }
-}
