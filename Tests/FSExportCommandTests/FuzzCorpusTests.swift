@@ -8,26 +8,37 @@ import Testing
 struct FuzzCorpusTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Every target in Fuzz/ (each folder named fuzz-…), as Package.swift and Fuzz/run.sh find them.
-    static let targets = ((try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/Fuzz")) ?? []).filter { $0.hasPrefix("fuzz-") }.sorted()
+    /// Every target, as Fuzz/run.sh finds them: a corpus folder each in Fuzz/corpus.
+    static let targets = ((try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/Fuzz/corpus")) ?? []).filter { $0.hasPrefix("fuzz-") }.sorted()
 
-    @Test("Every fuzz target has a corpus, and the package builds every one")
-    func everyTarget() throws {
-        #expect(Self.targets.count >= 10, "\(Self.targets)")
-        let manifest = try String(contentsOfFile: "\(Self.repository)/Package.swift", encoding: .utf8)
-        for target in Self.targets {
-            #expect(FileManager.default.fileExists(atPath: "\(Self.repository)/Fuzz/corpus/\(target)"), "\(target) has no corpus")
-            #expect(manifest.contains("(\"\(target)\","), "\(target) is not in Package.swift")
-        }
+    /// The program and arguments that replay `target`'s inputs: fuzz-inflate is a program of its
+    /// own; every other target is one of fuzz-parsers'.
+    static func command(_ target: String) -> (program: String, arguments: [String]) {
+        let folder = FSExportBinary.url.deletingLastPathComponent()
+        return target == "fuzz-inflate"
+            ? (folder.appendingPathComponent(target).path, []) : (folder.appendingPathComponent("fuzz-parsers").path, [target])
+    }
+
+    @Test("Every corpus has its target, and every target of fuzz-parsers its corpus")
+    func everyTarget() async throws {
+        #expect(Self.targets.count >= 11, "\(Self.targets)")
+        let listed = try await FSExportBinary.run(["--list"], executable: Self.command("fuzz-parsers").program)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let parsers: [String] = listed.stdout.split(separator: "\n").map(String.init)
+        let corpora: [String] = Self.targets.filter { $0 != "fuzz-inflate" }
+        #expect(parsers == corpora)
+        let unknown = try await FSExportBinary.run(["fuzz-nothing"], executable: Self.command("fuzz-parsers").program)
+        #expect(unknown.status == 2 && unknown.stderr.contains("fuzz-json-scanner"), "\(unknown.stderr)")
     }
 
     @Test("Each fuzz target's properties hold on its corpus", arguments: targets)
     func replay(_ target: String) async throws {
         var inputs = ["\(Self.repository)/Fuzz/corpus/\(target)"]
         if target == "fuzz-pipeline" { inputs.append("\(Self.repository)/examples") }
-        let binary = FSExportBinary.url.deletingLastPathComponent().appendingPathComponent(target).path
-        let result = try await FSExportBinary.run(inputs, executable: binary)
+        let (program, arguments) = Self.command(target)
+        let result = try await FSExportBinary.run(arguments + inputs, executable: program)
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("\(target): "), "\(result.stdout)")
         let count = Int(result.stdout.split(separator: " ").dropFirst().first ?? "") ?? 0
         #expect(count >= 3, "\(result.stdout)")
     }

@@ -4,7 +4,7 @@ import FuzzDriver
 
 /// State files: any bytes are a checkpoint that makes sense, from which a run can resume, or an
 /// error naming the file; nothing traps.
-FuzzDriver.main { input in
+func fuzzStateFile(_ input: UnsafeRawBufferPointer) {
     do {
         let checkpoint = try CheckpointStore.checkpoint(from: Data(input), path: "state.json")
         FuzzDriver.require(Timestamp.validRange.contains(checkpoint.stop), "stop \(checkpoint.stop)")

@@ -5,7 +5,7 @@ import FuzzDriver
 
 /// A key file's contents: any bytes give a key that is one line with nothing around it, or a
 /// configuration error; the key never prints, and any text that echoes it shows it redacted.
-FuzzDriver.main { input in
+func fuzzKeyFile(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     do {
         let key = try APIKey(text)
@@ -24,15 +24,13 @@ FuzzDriver.main { input in
                     "key shown in echoed text: \(shown)")
             }
         }
-    } catch let error as ExportError {
+    } catch {  // every call above throws an ExportError, and no other
         guard case .configuration = error else { fatalError("unexpected error: \(error)") }
-    } catch {
-        fatalError("unexpected error: \(error)")
     }
 }
 
 /// `/` escaped as a JSON encoder does it: every byte, even one that begins a grapheme with a
 /// combining mark after it (String's own replacing works on whole characters and would skip it).
-func escapingSlashes(_ text: String) -> String {
+private func escapingSlashes(_ text: String) -> String {
     String(decoding: text.utf8.flatMap { $0 == UInt8(ascii: "/") ? Array(#"\/"#.utf8) : [$0] }, as: UTF8.self)
 }

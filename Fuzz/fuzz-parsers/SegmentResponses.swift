@@ -8,7 +8,7 @@ import FuzzDriver
 /// (PENDING and RUNNING wait, nothing else does); an answer that repeats a key is refused; an id
 /// from the server never becomes a path that leaves its endpoint; a percentage stays within 0–100;
 /// nothing traps.
-FuzzDriver.main { input in
+func fuzzSegmentResponses(_ input: UnsafeRawBufferPointer) {
     let data = Data(input)
     do {
         let operation = try SegmentResponse.decode(ExportOperation.self, from: data, call: "fuzz")
@@ -22,10 +22,8 @@ FuzzDriver.main { input in
         case .completed(let id): FuzzDriver.require(!id.isEmpty, "empty export id")
         case .failed(let details): FuzzDriver.require(details.count <= 500, "details of \(details.count) characters")
         }
-    } catch let error as ExportError {
+    } catch {  // every call above throws an ExportError, and no other
         guard case .invalidResponse = error else { fatalError("unexpected error: \(error)") }
-    } catch {
-        fatalError("unexpected error: \(error)")
     }
     for text in [String(decoding: input, as: UTF8.self)] + ((try? SegmentResponse.decode(CreatedExport.self, from: data, call: "fuzz")).map { [$0.operationId] } ?? []) {
         if let component = try? SegmentResponse.pathComponent(text, what: "id") {

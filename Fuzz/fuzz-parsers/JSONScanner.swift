@@ -5,7 +5,7 @@ import FuzzDriver
 /// (or the same error at the same offset), each a complete object, in both the array and the
 /// NDJSON form; reading a field of any event never traps; the value the scanner notes for a field
 /// while it checks an event reads as the same text as a lookup in that event.
-FuzzDriver.main { input in
+func fuzzJSONScanner(_ input: UnsafeRawBufferPointer) {
     guard !input.isEmpty else { return }
     let split = Int(input[0]) % input.count
     let document = UnsafeRawBufferPointer(rebasing: input[1...])
@@ -31,17 +31,17 @@ FuzzDriver.main { input in
 /// The field whose value the scanner notes: short, so that random input spells it now and then.
 /// (A static, set on first use: a global of main.swift would be set only when the top-level code
 /// reaches it, after `FuzzDriver.main` has started.)
-enum Noted {
+private enum Noted {
     static let field = "a"
 }
 
-enum Outcome: Equatable {
+private enum Outcome: Equatable {
     case success([Range<Int>], [JSONArrayScanner.FieldValue])
     case failure(position: Int)
 }
 
 /// Scans `document` in one call, or in two (the first seeing only the bytes before `splitAt`).
-func scan(_ document: UnsafeRawBufferPointer, ndjson: Bool, splitAt: Int?) -> Outcome {
+private func scan(_ document: UnsafeRawBufferPointer, ndjson: Bool, splitAt: Int?) -> Outcome {
     var scanner = JSONArrayScanner(ndjson: ndjson, field: Noted.field)
     var ranges: [Range<Int>] = []
     var values: [JSONArrayScanner.FieldValue] = []

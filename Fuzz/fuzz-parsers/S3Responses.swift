@@ -6,7 +6,7 @@ import FuzzDriver
 /// any bytes give a value the sink can act on or a Malformed error, never a trap; an upload id is
 /// never empty; a listing goes on only when it says it was cut short; an encoded key holds only
 /// unreserved characters and `%XX`, and decodes back to its bytes.
-FuzzDriver.main { input in
+func fuzzS3Responses(_ input: UnsafeRawBufferPointer) {
     let data = Data(input)
     if let id = try? S3Responses.uploadID(data) { FuzzDriver.require(!id.isEmpty, "empty upload id") }
     _ = try? S3Responses.completion(data)

@@ -3,7 +3,7 @@ import FuzzDriver
 
 /// Pipeline files: any text loads, or fails with diagnostics that point inside the file; in
 /// bounded time and memory whatever its aliases; validating touches nothing on disk.
-FuzzDriver.main { input in
+func fuzzPipeline(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     // YAML breaks lines at CR, LF, CRLF, NEL, LS and PS: every one is a newline Character.
     let lines = text.count { $0.isNewline } + 1

@@ -4,7 +4,7 @@ import FuzzDriver
 
 /// Times, durations, sizes and Retry-After headers: any text is read or refused; what is read is
 /// in range and formats back; a server's wait is clamped; nothing traps, however large.
-FuzzDriver.main { input in
+func fuzzTimes(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     if let time = try? Timestamp.parse(text, now: 1_700_000_000) {
         FuzzDriver.require(Timestamp.validRange.contains(time), "time \(time) from \(text)")

@@ -3,7 +3,7 @@ import FuzzDriver
 
 /// The AWS shared credentials file: any text parses or fails at a line that exists, never traps;
 /// profile names and values come back trimmed and on one line.
-FuzzDriver.main { input in
+func fuzzCredentialsFile(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     do throws(SharedCredentialsFile.ParseError) {
         let file = try SharedCredentialsFile(parsing: text)
