@@ -30,17 +30,23 @@ struct ArtifactContentTests {
         }
     }
 
-    static func run(publishing name: String) async throws -> Int {
+    /// Delivers a bundle of one event through `stages`, in a staging folder of its own.
+    static func deliver(through stages: [Stage]) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
         defer { unlink(path) }
         let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
-        let counter = Counter()
         let delivery = BundleDelivery(
-            stages: [Stage(name: "publisher", sink: Publisher(name: name), inputs: [.source]), Stage(name: "counter", sink: counter, inputs: [.stage("publisher")])],
-            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            stages: stages, stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try await delivery.deliver(bundle)
+    }
+
+    static func run(publishing name: String) async throws -> Int {
+        let counter = Counter()
+        try await deliver(through: [
+            Stage(name: "publisher", sink: Publisher(name: name), inputs: [.source]), Stage(name: "counter", sink: counter, inputs: [.stage("publisher")]),
+        ])
         return counter.count.withLock { $0 }
     }
 
@@ -71,27 +77,16 @@ struct ArtifactContentTests {
 
     @Test("A file's events are decoded once for every stage that reads them; a sink that says it reads files gets the file, not its events")
     func severalReaders() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
-        defer { unlink(path) }
-        let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
         let first = Counter()
         let second = Counter()
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let publisher = Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source])
-        let delivery = BundleDelivery(
-            stages: [publisher, Stage(name: "first", sink: first, inputs: [.stage("publisher")]), Stage(name: "second", sink: second, inputs: [.stage("publisher")])],
-            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: logger)
-        _ = try await delivery.deliver(bundle)
+        try await Self.deliver(through: [
+            publisher, Stage(name: "first", sink: first, inputs: [.stage("publisher")]), Stage(name: "second", sink: second, inputs: [.stage("publisher")]),
+        ])
         #expect(first.count.withLock { $0 } == 2)
         #expect(second.count.withLock { $0 } == 2)
-
-        let confused = BundleDelivery(
-            stages: [publisher, Stage(name: "confused", sink: Confused(), inputs: [.stage("publisher")])],
-            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: logger)
         do {
-            _ = try await confused.deliver(bundle)
+            try await Self.deliver(through: [publisher, Stage(name: "confused", sink: Confused(), inputs: [.stage("publisher")])])
             Issue.record("a stage that reads files was given events")
         } catch let failure as StageFailure {
             #expect(failure.stage == "confused")
@@ -112,20 +107,12 @@ struct ArtifactContentTests {
 
     @Test("A stage that reads a field gets it noted in the batches it reads, from the bundle and from upstream files")
     func notedField() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fsexport-content-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let path = try temporaryFile(#"[{"EventType":"click"}]"#, gzip: true)
-        defer { unlink(path) }
-        let bundle = BundleContext(id: 1, start: 0, stop: 1, file: DownloadedBundle(id: 1, path: path, encoding: .gzip, byteCount: 0).artifact, encoding: .gzip)
         let fromSource = FieldSpy(field: "EventType")
         let fromFile = FieldSpy(field: "a")
-        let delivery = BundleDelivery(
-            stages: [
-                Stage(name: "spy", sink: fromSource, inputs: [.source]), Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source]),
-                Stage(name: "downstream", sink: fromFile, inputs: [.stage("publisher")]),
-            ],
-            stagingRoot: try ConfinedRoot(root).folder("staging"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        _ = try await delivery.deliver(bundle)
+        try await Self.deliver(through: [
+            Stage(name: "spy", sink: fromSource, inputs: [.source]), Stage(name: "publisher", sink: Publisher(name: "part.ndjson"), inputs: [.source]),
+            Stage(name: "downstream", sink: fromFile, inputs: [.stage("publisher")]),
+        ])
         #expect(fromSource.noted.withLock { $0 } == ["EventType"])
         #expect(fromFile.noted.withLock { $0 } == ["a"])
     }
