@@ -12,6 +12,8 @@ public struct BundleDelivery: Sendable {
     public let stages: [Stage]
     public let stagingRoot: String
     public let logger: Logger
+    /// What each stage's time is measured on (the engine's clocks).
+    public let clocks: Clocks
     /// Each stage's place in ``stages``: commits go in that order.
     private let position: [String: Int]
     /// The stages that read the source: those given the bundle file, and those given its events.
@@ -19,7 +21,7 @@ public struct BundleDelivery: Sendable {
     private let sourceEventReaders: [Stage]
 
     /// `stages` are kept in pipeline order (``Swift/Array/inPipelineOrder``), the order they commit in.
-    public init(stages: [Stage], stagingRoot: String, logger: Logger) {
+    public init(stages: [Stage], stagingRoot: String, logger: Logger, clocks: Clocks = .system) {
         self.stages = stages.inPipelineOrder
         position = Dictionary(self.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let roots = self.stages.filter { $0.inputs.contains(.source) }
@@ -27,6 +29,7 @@ public struct BundleDelivery: Sendable {
         sourceEventReaders = roots.filter { $0.sink.reads == .events }
         self.stagingRoot = stagingRoot
         self.logger = logger
+        self.clocks = clocks
     }
 
     /// Whether the bundle is decoded into events (some stage reads them from the source); when
@@ -66,8 +69,7 @@ public struct BundleDelivery: Sendable {
         await withTaskGroup(of: ChildResult.self) { group in
             for stage in stages {
                 group.addTask {
-                    let clock = ContinuousClock()
-                    let started = clock.now
+                    let stopwatch = clocks.stopwatch()
                     let result = await Result { () async throws -> Commit in
                         let directory = try staging.folder("\(bundle.id)/\(stage.name)")
                         let output = ArtifactOutput(directory: directory) { artifact in
@@ -80,7 +82,7 @@ public struct BundleDelivery: Sendable {
                     }
                     channels[stage.name]!.finish()  // the stage takes nothing more: release its producers
                     await producerFinished(stage.name)
-                    return .stage(name: stage.name, result: result, time: clock.now - started)
+                    return .stage(name: stage.name, result: result, time: stopwatch.elapsed())
                 }
             }
             group.addTask {

@@ -90,7 +90,8 @@ public final class Engine: Sendable {
         let records = since.map { since in since <= (checkpoint?.stop ?? configuration.start) } ?? true
         if !records { logger.info("the window starts after where the state file stands; the state file is left as it was") }
         let delivery = BundleDelivery(
-            stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder(SpoolLayout.staging), logger: logger)
+            stages: configuration.stages, stagingRoot: try ConfinedRoot(configuration.spoolDirectory).folder(SpoolLayout.staging), logger: logger,
+            clocks: clocks)
         var summary = RunSummary()
         summary.countsEvents = delivery.decodesEvents
         summary.fetchVerb = source.fetchVerb
