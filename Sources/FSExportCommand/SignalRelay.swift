@@ -7,40 +7,46 @@ import Synchronization
 /// dispatch sources rather than a C signal handler. `run` stops after the bundle in progress on
 /// the first and aborts it on the second; `simulate` stops on the first.
 final class SignalRelay {
-    private var sources: [any DispatchSourceSignal] = []
+    private let sources: [any DispatchSourceSignal]
 
-    init(_ signals: [Int32] = [SIGINT, SIGTERM], handler: @escaping @Sendable (_ signal: Int32, _ count: Int) -> Void) {
+    private init(_ sources: [any DispatchSourceSignal]) { self.sources = sources }
+
+    /// Starts relaying; returns once every signal's handler is in place.
+    static func start(_ signals: [Int32] = [SIGINT, SIGTERM], handler: @escaping @Sendable (_ signal: Int32, _ count: Int) -> Void) async -> SignalRelay {
         let counter = SignalCounter()
-        sources = signals.map { number in
-            #if canImport(Darwin)
-            // kqueue reports a signal even when it is ignored, and ignoring it stops the default
-            // action (exit) from coming first.
-            signal(number, SIG_IGN)
-            #endif
-            // On Linux, libdispatch installs its own handler shortly after the source is resumed
-            // (waited for below). Ignoring the signal first would discard one arriving in between,
-            // a Ctrl-C lost; without it, one that early takes the default action and ends the process.
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number, counter.increment()) }
-            source.resume()
-            #if os(Linux)
-            Self.waitForHandler(number)
-            #endif
-            return source
-        }
+        let relay = SignalRelay(
+            signals.map { number in
+                #if canImport(Darwin)
+                // kqueue reports a signal even when it is ignored, and ignoring it stops the default
+                // action (exit) from coming first.
+                signal(number, SIG_IGN)
+                #endif
+                // On Linux, libdispatch installs its own handler shortly after the source is resumed
+                // (waited for below). Ignoring the signal first would discard one arriving in between,
+                // a Ctrl-C lost; without it, one that early takes the default action and ends the process.
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { handler(number, counter.increment()) }
+                source.resume()
+                return source
+            })
+        #if os(Linux)
+        for number in signals { await waitForHandler(number) }
+        #endif
+        return relay
     }
 
     #if os(Linux)
     /// libdispatch installs its handler from a thread of its own, shortly after `resume`: wait
     /// (at most a second) until it is in place, so that a signal sent once this relay exists is
-    /// heard, never discarded (an inherited SIG_IGN) nor fatal (SIG_DFL).
-    private static func waitForHandler(_ number: Int32) {
+    /// heard, never discarded (an inherited SIG_IGN) nor fatal (SIG_DFL). It says nothing when it
+    /// is done, so this looks every millisecond, sleeping in between (no thread of the pool blocks).
+    private static func waitForHandler(_ number: Int32) async {
         var action = sigaction()
         for _ in 0..<1000 {
             sigaction(number, nil, &action)
             let handler = unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self)
             if handler != 0, handler != 1 { return }  // neither SIG_DFL nor SIG_IGN
-            usleep(1000)
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
     #endif
@@ -70,7 +76,7 @@ func withSignals<T: Sendable>(
     _ body: @escaping @Sendable () async throws -> T, onSignal: @escaping @Sendable (_ signal: Int32, _ count: Int) -> SignalVerdict
 ) async -> (result: Result<T, any Error>, cancelledBy: Int32?) {
     let (signals, arrivals) = AsyncStream.makeStream(of: (signal: Int32, count: Int).self)
-    let relay = SignalRelay { signal, count in arrivals.yield((signal, count)) }
+    let relay = await SignalRelay.start { signal, count in arrivals.yield((signal, count)) }
     defer {
         relay.cancel()
         arrivals.finish()

@@ -43,7 +43,7 @@ struct SimulateCommand: AsyncParsableCommand {
         // Listening for Ctrl-C before the address is printed: a script that waits for the address
         // and then interrupts can count on the interrupt being heard.
         let (stopped, stop) = AsyncStream.makeStream(of: Int32.self)
-        let relay = SignalRelay { signal, _ in stop.yield(signal) }
+        let relay = await SignalRelay.start { signal, _ in stop.yield(signal) }
         defer { relay.cancel() }
         var started: ExportSimulator?
         try await reportingErrors(try makeLogger(verbose: false, quiet: false)) { started = try await ExportSimulator.start(configuration) }
