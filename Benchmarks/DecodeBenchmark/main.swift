@@ -84,6 +84,24 @@ if arguments.count >= 2, arguments[1] == "calls" {
     exit(0)
 }
 
+/// `scan FILE [ROUNDS]`: the decoder alone on a plain JSON bundle (no inflate, no sink), best of
+/// ROUNDS (5): what the JSON scan and split cost, for work on the scanner.
+if arguments.count >= 3, arguments[1] == "scan" {
+    let rounds = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+    var best = Duration.seconds(1_000)
+    var events = 0
+    for _ in 0..<rounds {
+        let clock = ContinuousClock()
+        let started = clock.now
+        events = try await BundleDecoder(path: arguments[2], encoding: .json).decode { _ in }.events
+        best = min(best, clock.now - started)
+    }
+    let seconds = best / .seconds(1)
+    let size = (try FileManager.default.attributesOfItem(atPath: arguments[2])[.size] as? Int64) ?? 0
+    print(String(format: "%d events in %.3f s: %.0f MB/s (best of %d)", events, seconds, Double(size) / 1e6 / seconds, rounds))
+    exit(0)
+}
+
 guard arguments.count <= 2, arguments.count == 1 || Int(arguments[1]).map({ $0 > 0 }) == true else {
     print("usage: fsexport-benchmark [EVENTS]   (default 500000; the baselines' tools: .ci/install-deps --tests)")
     exit(arguments.count == 2 && ["-h", "--help"].contains(arguments[1]) ? 0 : 2)

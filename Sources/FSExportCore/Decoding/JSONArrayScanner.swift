@@ -18,6 +18,10 @@ package struct JSONArrayScanner {
     private var expect = Expect.value
     /// Open containers of the current element: true for an object.
     private var stack: [Bool] = []
+    /// `stack.count` and its last value, kept beside it: the loop reads them at every byte, and
+    /// the array's own count lives on the heap.
+    private var depth = 0
+    private var topIsObject = false
     private var inString = false
     private var stringIsKey = false
     /// 0: none; 1: after a backslash; 2–5: that many hex digits of \uXXXX still to come, plus one.
@@ -79,7 +83,7 @@ package struct JSONArrayScanner {
                 continue
             }
             let byte = base[i]
-            if stack.isEmpty {
+            if depth == 0 {
                 try topLevel(byte, at: i)
                 i += 1
                 continue
@@ -92,42 +96,31 @@ package struct JSONArrayScanner {
             case 0x20, 0x0A, 0x0D, 0x09:
                 break
             case UInt8(ascii: "\""):
-                switch expect {
-                case .key, .keyOrEnd: stringIsKey = true
-                case .value, .valueOrEnd: stringIsKey = false
-                default: throw Failure(position: i, message: "unexpected string")
-                }
-                inString = true
-                if field != nil, stack.count == 1 {
-                    if stringIsKey {
-                        keyStart = i + 1
-                        keyHasEscape = false
-                    } else {
-                        noteValueStart(at: i)
-                    }
-                }
+                try beginString(at: i)
+                i = try scanString(base, i + 1, end)
+                continue
             case UInt8(ascii: ":"):
                 guard expect == .colon else { throw Failure(position: i, message: "unexpected ':'") }
                 expect = .value
             case UInt8(ascii: ","):
                 guard expect == .commaOrEnd else { throw Failure(position: i, message: "unexpected ','") }
-                expect = stack[stack.count - 1] ? .key : .value
+                expect = topIsObject ? .key : .value
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 guard expect == .value || expect == .valueOrEnd else {
                     throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'")
                 }
-                if stack.count == 1 { noteValueStart(at: i) }
-                stack.append(byte == UInt8(ascii: "{"))
+                if depth == 1 { noteValueStart(at: i) }
+                push(object: byte == UInt8(ascii: "{"))
                 expect = byte == UInt8(ascii: "{") ? .keyOrEnd : .valueOrEnd
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 let closesObject = byte == UInt8(ascii: "}")
-                guard stack[stack.count - 1] == closesObject,
+                guard topIsObject == closesObject,
                     expect == .commaOrEnd || expect == (closesObject ? .keyOrEnd : .valueOrEnd)
                 else { throw Failure(position: i, message: "unexpected '\(Character(Unicode.Scalar(byte)))'") }
-                stack.removeLast()
+                pop()
                 expect = .commaOrEnd
-                if stack.count == 1 { noteValueEnd(at: i + 1) }
-                if stack.isEmpty {
+                if depth == 1 { noteValueEnd(at: i + 1) }
+                if depth == 0 {
                     element(elementStart!..<i + 1, noted)
                     elementStart = nil
                     top = .commaOrEnd
@@ -137,10 +130,19 @@ package struct JSONArrayScanner {
                     throw Failure(position: i, message: "unexpected character \(Self.show(byte))")
                 }
                 scalarStart = i
-                if stack.count == 1 { noteValueStart(at: i) }
+                if depth == 1 { noteValueStart(at: i) }
                 expect = .commaOrEnd
-                // The rest of a number or literal in a tight loop; the byte after it ends it above.
+                // The rest of a number or literal in a tight loop, runs of digits (ids are sixteen)
+                // a word at a time; the byte after it ends it above.
                 i += 1
+                while i + 8 <= end {
+                    let lanes = Self.nonDigitLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                    if lanes != 0 {
+                        i += lanes.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    i += 8
+                }
                 while i < end, Self.isScalarByte(base[i]) { i += 1 }
                 continue
             }
@@ -150,7 +152,7 @@ package struct JSONArrayScanner {
 
     /// Whether the document ended properly.
     package func finish(at position: Int) throws(Failure) {
-        if lines, !stack.isEmpty || inString {
+        if lines, depth != 0 || inString {
             throw Failure(position: position, message: "the last line ends inside an event")
         }
         if lines { return }
@@ -203,7 +205,7 @@ package struct JSONArrayScanner {
     /// A new element: nothing is known of its field yet.
     private mutating func startElement(at i: Int) {
         elementStart = i
-        stack.append(true)
+        push(object: true)
         expect = .keyOrEnd
         noted = field == nil ? .unknown : .absent
         noteNextValue = false
@@ -211,6 +213,39 @@ package struct JSONArrayScanner {
     }
 
     // MARK: - Pieces
+
+    /// A string begins at the quote at `i`: a key or a value, as `expect` says, if either.
+    @inline(__always)
+    private mutating func beginString(at i: Int) throws(Failure) {
+        switch expect {
+        case .key, .keyOrEnd: stringIsKey = true
+        case .value, .valueOrEnd: stringIsKey = false
+        default: throw Failure(position: i, message: "unexpected string")
+        }
+        inString = true
+        if field != nil, depth == 1 {
+            if stringIsKey {
+                keyStart = i + 1
+                keyHasEscape = false
+            } else {
+                noteValueStart(at: i)
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func push(object: Bool) {
+        stack.append(object)
+        depth += 1
+        topIsObject = object
+    }
+
+    @inline(__always)
+    private mutating func pop() {
+        stack.removeLast()
+        depth -= 1
+        topIsObject = depth > 0 && stack[depth - 1]
+    }
 
     private mutating func topLevel(_ byte: UInt8, at i: Int) throws(Failure) {
         if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { return }
@@ -267,22 +302,55 @@ package struct JSONArrayScanner {
                 i += 1
                 continue
             }
-            // The hot loop: most string bytes are plain, so they are passed over a word at a time.
-            while i + 8 <= end, !Self.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { i += 8 }
-            while i < end {
-                let plain = base[i]
-                if plain == UInt8(ascii: "\"") || plain == UInt8(ascii: "\\") || plain < 0x20 { break }
-                i += 1
+            // The hot loop: most string bytes are plain, so they are passed over a word at a time,
+            // and the word holding the next special byte says where it is.
+            var found = false
+            while i + 8 <= end {
+                let lanes = Self.specialLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                if lanes != 0 {
+                    i += lanes.trailingZeroBitCount &>> 3
+                    found = true
+                    break
+                }
+                i += 8
+            }
+            if !found {
+                while i < end {
+                    let plain = base[i]
+                    if plain == UInt8(ascii: "\"") || plain == UInt8(ascii: "\\") || plain < 0x20 { break }
+                    i += 1
+                }
             }
             guard i < end else { return end }
             let special = base[i]
             if special == UInt8(ascii: "\"") {
                 inString = false
-                expect = stringIsKey ? .colon : .commaOrEnd
-                if field != nil, stack.count == 1 {
+                if field != nil, depth == 1 {
                     if stringIsKey { noteKey(base, endingAt: i) } else { noteValueEnd(at: i + 1) }
                 }
-                return i + 1
+                // What follows a string is nearly always the colon after a key or the comma after
+                // a value, with no space: taken here, as the loop would take it, without its dispatch.
+                // And what follows that is often another string (`"key":"value","key":…`): it is
+                // begun here too, as the loop would begin it, and this loop goes on through it.
+                let next = i + 1
+                if stringIsKey {
+                    guard next < end, base[next] == UInt8(ascii: ":") else {
+                        expect = .colon
+                        return next
+                    }
+                    expect = .value
+                } else {
+                    guard next < end, base[next] == UInt8(ascii: ",") else {
+                        expect = .commaOrEnd
+                        return next
+                    }
+                    expect = topIsObject ? .key : .value
+                }
+                let after = next + 1
+                guard after < end, base[after] == UInt8(ascii: "\"") else { return after }
+                try beginString(at: after)
+                i = after + 1
+                continue
             }
             if special == UInt8(ascii: "\\") {
                 keyHasEscape = true
@@ -295,22 +363,35 @@ package struct JSONArrayScanner {
         return end
     }
 
-    /// Whether any of the word's eight bytes is a quote, a backslash or below 0x20 (bit tricks
-    /// that test all eight lanes at once; each test is exact about whether some lane matches).
+    /// The high bit of each of the word's eight bytes (little-endian) that is a quote, a backslash
+    /// or below 0x20, found with bit tricks that test all eight at once. Above a lane that matches,
+    /// a borrow may mark lanes that do not; the lowest marked lane is always exact, and it is the
+    /// only one read.
     @inline(__always)
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+    private static func specialLanes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quotes = word ^ (ones &* 0x22)
         let backslashes = word ^ (ones &* 0x5C)
         let zeroLanes = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
         let controlLanes = (word &- ones &* 0x20) & ~word
-        return (zeroLanes | controlLanes) & (ones &* 0x80) != 0
+        return (zeroLanes | controlLanes) & (ones &* 0x80)
+    }
+
+    /// The high bit of each of the word's eight bytes that is not an ASCII digit, exact for every
+    /// lane (no carry crosses a byte): a digit is 0x3_ with a low half of at most 9.
+    @inline(__always)
+    private static func nonDigitLanes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = (word & (ones &* 0xF0)) ^ (ones &* 0x30)
+        let lowOver9 = ((word & (ones &* 0x0F)) &+ (ones &* 0x06)) & (ones &* 0xF0)
+        let differs = high | lowOver9
+        return (((differs & (ones &* 0x7F)) &+ (ones &* 0x7F)) | differs) & (ones &* 0x80)
     }
 
     private mutating func endScalar(_ base: UnsafePointer<UInt8>, at end: Int) throws(Failure) {
         let start = scalarStart!
         scalarStart = nil
-        if stack.count == 1 { noteValueEnd(at: end) }
+        if depth == 1 { noteValueEnd(at: end) }
         let token = UnsafeBufferPointer(start: base + start, count: end - start)
         guard Self.isLiteral(token) || Self.isNumber(token) else {
             throw Failure(position: start, message: "invalid value '\(String(decoding: token, as: UTF8.self))'")
