@@ -59,7 +59,8 @@ struct StreamingFetch {
             let fetched = await fetch()
             let cause = fetched.failure ?? error
             guard printed > 0 else {
-                // Nothing printed yet: the fetch retried its way to a verified file, which is read whole.
+                // Nothing printed yet: the fetch retried its way to a verified file (or was done, and
+                // renamed its file, before the decoder opened it), which is read whole.
                 guard case .success(let file) = fetched, !(error is CancellationError) else { throw cause }
                 return try await print(BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id), to: output, counting: &printed)
             }
