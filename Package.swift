@@ -105,8 +105,8 @@ let package = Package(
         .target(name: "FSExportZstd", dependencies: ["CZstd", "FSExportZlib"], swiftSettings: strict),
 
         // What the core and the HTTP layer both speak, with no dependency: the injected clocks,
-        // duration text, a transfer's progress, text from outside quoted for a message. The core
-        // re-exports it.
+        // timestamps and durations as text, a transfer's progress, the secrets a process holds and
+        // text from outside made safe to show. The core re-exports it.
         .target(name: "FSExportBasics", dependencies: [], swiftSettings: strict),
 
         // HTTP over libcurl's easy interface, one blocking transfer a thread, cancellable: shared by
