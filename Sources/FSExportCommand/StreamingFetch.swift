@@ -64,7 +64,6 @@ struct StreamingFetch {
                 guard case .success(let file) = fetched, !(error is CancellationError) else { throw cause }
                 return try await print(BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id), to: output, counting: &printed)
             }
-            _ = output.flush()
             throw BundleFormatError(
                 bundleID: bundle.id, offset: 0,
                 message: "\(cause); the output is incomplete: \(printed) events of bundle \(bundle.id) were printed before this was found")
