@@ -16,17 +16,18 @@ public struct BundleDelivery: Sendable {
     public let clocks: Clocks
     /// Each stage's place in ``stages``: commits go in that order.
     private let position: [String: Int]
-    /// The stages that read the source: those given the bundle file, and those given its events.
-    private let sourceFileReaders: [Stage]
-    private let sourceEventReaders: [Stage]
+    /// The stages that read each producer (`source`, or a stage's name), in pipeline order.
+    private let readers: [String: [Stage]]
 
     /// `stages` are kept in pipeline order (``Swift/Array/inPipelineOrder``), the order they commit in.
     public init(stages: [Stage], stagingRoot: String, logger: Logger, clocks: Clocks = .system) {
         self.stages = stages.inPipelineOrder
         position = Dictionary(self.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let roots = self.stages.filter { $0.inputs.contains(.source) }
-        sourceFileReaders = roots.filter { $0.sink.reads == .files }
-        sourceEventReaders = roots.filter { $0.sink.reads == .events }
+        var readers: [String: [Stage]] = [:]
+        for stage in self.stages {
+            for input in stage.inputs { readers[input.description, default: []].append(stage) }
+        }
+        self.readers = readers
         self.stagingRoot = stagingRoot
         self.logger = logger
         self.clocks = clocks
@@ -34,7 +35,7 @@ public struct BundleDelivery: Sendable {
 
     /// Whether the bundle is decoded into events (some stage reads them from the source); when
     /// not, a run's summary has no event count to give.
-    public var decodesEvents: Bool { !sourceEventReaders.isEmpty }
+    public var decodesEvents: Bool { readers["source", default: []].contains { $0.sink.reads == .events } }
 
     public struct Outcome: Sendable {
         public var events: Int = 0
@@ -54,12 +55,10 @@ public struct BundleDelivery: Sendable {
         defer { try? staging.remove("\(bundle.id)") }
 
         let channels = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, AsyncThrowingChannel<SinkItem, any Error>()) })
-        let downstream = downstreamMap()
-        let readers = downstream.mapValues { names in names.compactMap { name in stages.first { $0.name == name } } }
         let producers = ProducerCount(stages.map { ($0.name, $0.inputs.count) })
         @Sendable func producerFinished(_ producer: String) async {
-            for name in downstream[producer, default: []] where await producers.finishOne(name) {
-                channels[name]!.finish()
+            for reader in readers[producer, default: []] where await producers.finishOne(reader.name) {
+                channels[reader.name]!.finish()
             }
         }
 
@@ -88,7 +87,7 @@ public struct BundleDelivery: Sendable {
             group.addTask {
                 let result = await Result { try await feedSource(bundle, channels) }
                 if case .failure(let error) = result {
-                    for name in downstream["source", default: []] { channels[name]!.fail(error) }
+                    for reader in readers["source", default: []] { channels[reader.name]!.fail(error) }
                 }
                 await producerFinished("source")
                 return .source(result)
@@ -140,41 +139,41 @@ public struct BundleDelivery: Sendable {
         }
     }
 
-    /// Sends the bundle file to stages that read files, and the decoded events to those that read events.
+    /// Sends the bundle file to the stages that read the source: the file, or its events.
     private func feedSource(_ bundle: BundleContext, _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>]) async throws -> Int {
-        for stage in sourceFileReaders {
-            await channels[stage.name]!.send(.file(bundle.file))
-        }
-        let readers = sourceEventReaders
-        guard !readers.isEmpty else { return 0 }
-        return try await send(bundle.makeDecoder(indexing: readers.lazy.compactMap(\.fieldRead).first), to: readers, channels)
+        try await feed(bundle.file, to: readers["source", default: []], channels) { field in try bundle.makeDecoder(indexing: field) }
     }
 
-    /// Sends a file a stage published to the stages that read that stage: the file itself to
-    /// those that read files, its events to those that read events, decoded here once for all of
-    /// them, in the publishing stage's task. A file with no events, or a damaged one, fails the
-    /// stages that read its events, with the reason, and not the stage that published it.
+    /// Sends a file a stage published to the stages that read that stage, in the publishing
+    /// stage's task. A file with no events, or a damaged one, fails the stages that read its
+    /// events, with the reason, and not the stage that published it.
     private func publish(
         _ artifact: Artifact, to readers: [Stage], _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>], bundle: BundleContext
     ) async {
-        for stage in readers where stage.sink.reads == .files {
-            await channels[stage.name]!.send(.file(artifact))
-        }
-        let eventReaders = readers.filter { $0.sink.reads == .events }
-        guard !eventReaders.isEmpty else { return }
         do {
-            let decoder = try Self.decoder(for: artifact, maximumEventSize: bundle.maximumEventSize, indexing: eventReaders.lazy.compactMap(\.fieldRead).first)
-            _ = try await send(decoder, to: eventReaders, channels)
+            _ = try await feed(artifact, to: readers, channels) { field in
+                try Self.decoder(for: artifact, maximumEventSize: bundle.maximumEventSize, indexing: field)
+            }
         } catch {
-            for stage in eventReaders { channels[stage.name]!.fail(error) }
+            for stage in readers where stage.sink.reads == .events { channels[stage.name]!.fail(error) }
         }
     }
 
-    /// Decodes once and hands every batch to each of `readers`, in turn; returns the events.
-    private func send(_ decoder: BundleDecoder, to readers: [Stage], _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>]) async throws -> Int {
-        try await decoder.decode { batch in
+    /// Sends `file` to `readers`: the file itself to those that read files, and its events to
+    /// those that read events, decoded once for all of them (noting the field the first of them
+    /// reads, ``ReadsField``); returns the events.
+    private func feed(
+        _ file: Artifact, to readers: [Stage], _ channels: [String: AsyncThrowingChannel<SinkItem, any Error>],
+        decoder: (_ indexing: String?) throws -> BundleDecoder
+    ) async throws -> Int {
+        for stage in readers where stage.sink.reads == .files {
+            await channels[stage.name]!.send(.file(file))
+        }
+        let eventReaders = readers.filter { $0.sink.reads == .events }
+        guard !eventReaders.isEmpty else { return 0 }
+        return try await decoder(eventReaders.lazy.compactMap(\.fieldRead).first).decode { batch in
             try Task.checkCancellation()
-            for reader in readers { await channels[reader.name]!.send(.events(batch)) }
+            for reader in eventReaders { await channels[reader.name]!.send(.events(batch)) }
         }.events
     }
 
@@ -191,14 +190,6 @@ public struct BundleDelivery: Sendable {
                 "this stage reads events, but '\(artifact.name)' from the stage before it holds no events (an archive, a program's output); "
                     + "read it as files (reads: .files), or give it a name ending in .ndjson if it is NDJSON")
         }
-    }
-
-    private func downstreamMap() -> [String: [String]] {
-        var map: [String: [String]] = [:]
-        for stage in stages {
-            for input in stage.inputs { map[input.description, default: []].append(stage.name) }
-        }
-        return map
     }
 }
 
