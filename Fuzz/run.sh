@@ -8,7 +8,7 @@
 #   Fuzz/run.sh            # 60 s a target
 #   Fuzz/run.sh 600        # a long campaign: 10 minutes a target
 #   Fuzz/run.sh 30 fuzz-pipeline fuzz-templates
-#   Fuzz/run.sh --build-only               # the programs alone (scripts/check builds them early)
+#   Fuzz/run.sh --build-only               # the programs alone (scripts/check builds them beside the example)
 #   Fuzz/run.sh --skip-build 15            # runs what the last build left
 set -euo pipefail
 cd "$(dirname "$0")/.."
