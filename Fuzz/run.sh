@@ -8,15 +8,8 @@
 #   Fuzz/run.sh            # 60 s a target
 #   Fuzz/run.sh 600        # a long campaign: 10 minutes a target
 #   Fuzz/run.sh 30 fuzz-pipeline fuzz-templates
-#   Fuzz/run.sh --build-only               # the programs alone (scripts/check builds them beside the example)
-#   Fuzz/run.sh --skip-build 15            # runs what the last build left
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=yes run=yes
-case "${1:-}" in
-    --build-only) run=no; shift ;;
-    --skip-build) build=no; shift ;;
-esac
 seconds="${1:-60}"
 shift || true
 targets=("$@")
@@ -34,15 +27,12 @@ flags=(-c debug --scratch-path .build-fuzz
 program() { if [ "$1" = fuzz-inflate ]; then echo fuzz-inflate; else echo fuzz-parsers; fi; }
 mapfile -t programs < <(for target in "${targets[@]}"; do program "$target"; done | sort -u)
 for product in "${programs[@]}"; do
-    if [ "$build" = yes ]; then
-        echo "building $product" >&2
-        # A failed build leaves no program: removed first, so that an older one cannot stand in.
-        rm -f ".build-fuzz/debug/$product"
-        swift build "${flags[@]}" --product "$product" 2>&1 | grep -E "error|warning: " | grep -v "Cannot export local symbol" >&2 || true
-    fi
-    [ -x ".build-fuzz/debug/$product" ] || { echo "building $product failed (or, with --skip-build, was never built)" >&2; exit 1; }
+    echo "building $product" >&2
+    # A failed build leaves no program: removed first, so that an older one cannot stand in.
+    rm -f ".build-fuzz/debug/$product"
+    swift build "${flags[@]}" --product "$product" 2>&1 | grep -E "error|warning: " | grep -v "Cannot export local symbol" >&2 || true
+    [ -x ".build-fuzz/debug/$product" ] || { echo "building $product failed" >&2; exit 1; }
 done
-[ "$run" = yes ] || exit 0
 
 mkdir -p .build-fuzz/artifacts
 fuzz() {
