@@ -33,6 +33,28 @@ struct DecoderTests {
         for event in events { _ = try JSONSerialization.jsonObject(with: Data(event.utf8)) }
     }
 
+    @Test(
+        "A number after a key is judged the same read whole or a byte at a time",
+        arguments: [
+            "0", "-0", "7", "-12", "5066549580791876", "1.5", "-0.25", "1e5", "1E+5", "2.5e-3", "123456789012345678901234567890",
+            "-", "01", "-01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "12a", "1-2", "0x1", "1ee2", "--1", "-a", "1.e5",
+        ])
+    func numbersAfterKeys(_ number: String) async throws {
+        let valid = (try? JSONSerialization.jsonObject(with: Data("[\(number)]".utf8))) != nil
+        // Ended by a comma before a string, by a comma before white space, by a brace, and by a space.
+        let text = #"[{"a":\#(number),"b":"x"},{"a":\#(number), "c":\#(number)},{"a":\#(number)},{"a":\#(number) }]"#
+        for batchSize in [1, 5, 1 << 20] {
+            do {
+                let events = try await Self.events(text, gzip: false, batchSize: batchSize)
+                #expect(valid, "accepted \(number) in batches of \(batchSize)")
+                #expect(events == [#"{"a":\#(number),"b":"x"}"#, #"{"a":\#(number), "c":\#(number)}"#, #"{"a":\#(number)}"#, #"{"a":\#(number) }"#])
+            } catch let error as BundleFormatError {
+                #expect(!valid, "refused \(number) in batches of \(batchSize): \(error)")
+                #expect(error.offset == 6 && error.message.contains("invalid value '\(number)"), "\(error)")
+            }
+        }
+    }
+
     @Test("An empty array is a bundle with no events")
     func emptyArray() async throws {
         #expect(try await Self.events(" [ ] \n", gzip: true, batchSize: 4).isEmpty)

@@ -347,6 +347,22 @@ package struct JSONArrayScanner {
                     expect = topIsObject ? .key : .value
                 }
                 let after = next + 1
+                // A number after a key (a third of an event's values: ids, counts, durations) is
+                // read here too, with what follows it, when it ends inside the buffer.
+                if stringIsKey, after < end, let numberEnd = Self.numberEnd(base, after, end) {
+                    if depth == 1 {
+                        noteValueStart(at: after)
+                        noteValueEnd(at: numberEnd)
+                    }
+                    expect = .commaOrEnd
+                    guard base[numberEnd] == UInt8(ascii: ",") else { return numberEnd }
+                    expect = topIsObject ? .key : .value
+                    let quote = numberEnd + 1
+                    guard quote < end, base[quote] == UInt8(ascii: "\"") else { return quote }
+                    try beginString(at: quote)
+                    i = quote + 1
+                    continue
+                }
                 guard after < end, base[after] == UInt8(ascii: "\"") else { return after }
                 try beginString(at: after)
                 i = after + 1
@@ -386,6 +402,39 @@ package struct JSONArrayScanner {
         let lowOver9 = ((word & (ones &* 0x0F)) &+ (ones &* 0x06)) & (ones &* 0xF0)
         let differs = high | lowOver9
         return (((differs & (ones &* 0x7F)) &+ (ones &* 0x7F)) | differs) & (ones &* 0x80)
+    }
+
+    /// Where the number starting at `start` ends, when the whole of it lies before `end` and is
+    /// followed by a byte that ends a token: the same number ``endScalar(_:at:)`` would accept,
+    /// read in one pass. Nil for anything else (not a number, an invalid one, one that may go on
+    /// in the next chunk), which the byte loop then reads and judges.
+    @inline(__always)
+    private static func numberEnd(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        var i = start
+        @inline(__always) func digits() -> Int {
+            let from = i
+            while i + 8 <= end {
+                let lanes = nonDigitLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                i += lanes == 0 ? 8 : lanes.trailingZeroBitCount &>> 3
+                if lanes != 0 { return i - from }
+            }
+            while i < end, base[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+            return i - from
+        }
+        if base[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < end else { return nil }
+        if base[i] == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { return nil }
+        if i < end, base[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return nil }
+        }
+        if i < end, base[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < end, base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard i < end, !isScalarByte(base[i]) else { return nil }
+        return i
     }
 
     private mutating func endScalar(_ base: UnsafePointer<UInt8>, at end: Int) throws(Failure) {
