@@ -346,26 +346,30 @@ package struct JSONArrayScanner {
                     }
                     expect = topIsObject ? .key : .value
                 }
-                let after = next + 1
-                // A number after a key (a third of an event's values: ids, counts, durations) is
-                // read here too, with what follows it, when it ends inside the buffer.
-                if stringIsKey, after < end, let numberEnd = Self.numberEnd(base, after, end) {
+                // Where the value after the key (or the key after the comma) begins, and where
+                // the next string would begin.
+                let valueStart = next + 1
+                var quote = valueStart
+                // A number after a key (half of an event's values: ids, counts, durations) is read
+                // here too, with the comma after it, when a byte that ends a token follows it
+                // inside the buffer: the token is then that number, the one the byte loop would
+                // accept. Anything else (an invalid number, one that may go on in the next chunk)
+                // is left to the byte loop, which reads and judges it.
+                if stringIsKey, valueStart < end, base[valueStart] != UInt8(ascii: "\""), let numberEnd = Self.numberEnd(base, valueStart, end),
+                    numberEnd < end, !Self.isScalarByte(base[numberEnd])
+                {
                     if depth == 1 {
-                        noteValueStart(at: after)
+                        noteValueStart(at: valueStart)
                         noteValueEnd(at: numberEnd)
                     }
                     expect = .commaOrEnd
                     guard base[numberEnd] == UInt8(ascii: ",") else { return numberEnd }
                     expect = topIsObject ? .key : .value
-                    let quote = numberEnd + 1
-                    guard quote < end, base[quote] == UInt8(ascii: "\"") else { return quote }
-                    try beginString(at: quote)
-                    i = quote + 1
-                    continue
+                    quote = numberEnd + 1
                 }
-                guard after < end, base[after] == UInt8(ascii: "\"") else { return after }
-                try beginString(at: after)
-                i = after + 1
+                guard quote < end, base[quote] == UInt8(ascii: "\"") else { return quote }
+                try beginString(at: quote)
+                i = quote + 1
                 continue
             }
             if special == UInt8(ascii: "\\") {
@@ -404,10 +408,9 @@ package struct JSONArrayScanner {
         return (((differs & (ones &* 0x7F)) &+ (ones &* 0x7F)) | differs) & (ones &* 0x80)
     }
 
-    /// Where the number starting at `start` ends, when the whole of it lies before `end` and is
-    /// followed by a byte that ends a token: the same number ``endScalar(_:at:)`` would accept,
-    /// read in one pass. Nil for anything else (not a number, an invalid one, one that may go on
-    /// in the next chunk), which the byte loop then reads and judges.
+    /// Where the RFC 8259 number at `start` ends, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    /// read as far as it goes before `end`; nil when none starts there, or its fraction or
+    /// exponent has no digits. Runs of digits (ids are sixteen) are read a word at a time.
     @inline(__always)
     private static func numberEnd(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         var i = start
@@ -421,7 +424,7 @@ package struct JSONArrayScanner {
             while i < end, base[i] &- UInt8(ascii: "0") < 10 { i += 1 }
             return i - from
         }
-        if base[i] == UInt8(ascii: "-") { i += 1 }
+        if i < end, base[i] == UInt8(ascii: "-") { i += 1 }
         guard i < end else { return nil }
         if base[i] == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { return nil }
         if i < end, base[i] == UInt8(ascii: ".") {
@@ -433,7 +436,6 @@ package struct JSONArrayScanner {
             if i < end, base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-") { i += 1 }
             guard digits() > 0 else { return nil }
         }
-        guard i < end, !isScalarByte(base[i]) else { return nil }
         return i
     }
 
@@ -458,28 +460,10 @@ package struct JSONArrayScanner {
         }
     }
 
-    /// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    /// Whether the whole token is one number.
     private static func isNumber(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        let n = token.count
-        func digits() -> Int {
-            let start = i
-            while i < n, token[i] &- UInt8(ascii: "0") < 10 { i += 1 }
-            return i - start
-        }
-        if i < n, token[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < n else { return false }
-        if token[i] == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { return false }
-        if i < n, token[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits() > 0 else { return false }
-        }
-        if i < n, token[i] | 0x20 == UInt8(ascii: "e") {
-            i += 1
-            if i < n, token[i] == UInt8(ascii: "+") || token[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits() > 0 else { return false }
-        }
-        return i == n
+        guard let base = token.baseAddress else { return false }
+        return numberEnd(base, 0, token.count) == token.count
     }
 
     @inline(__always)
