@@ -89,6 +89,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CZlibShims", dependencies: ["CZlib"]),
+        // The JSON scanner's vector compares (SSE2, or a word at a time where there is none).
+        .target(name: "CJSONScan"),
         // Process tuning, for the executables alone.
         .target(name: "CMallocTuning"),
         // The commit fsexport was built from, for --version.
@@ -139,7 +141,7 @@ let package = Package(
         .target(
             name: "FSExportCore",
             dependencies: [
-                "FSExportBasics", "FSExportZlib", "FSExportZstd", "CCrypto",
+                "FSExportBasics", "FSExportZlib", "FSExportZstd", "CCrypto", "CJSONScan",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -281,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "FSExportCoreTests",
             dependencies: [
-                "FSExportCore", "FSExportZlib", "FSExportTestSupport",
+                "FSExportCore", "FSExportZlib", "FSExportTestSupport", "CJSONScan",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

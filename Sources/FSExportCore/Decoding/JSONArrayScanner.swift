@@ -1,3 +1,5 @@
+import CJSONScan
+
 /// Splits a JSON document of the form `[ {…}, {…}, … ]` into its elements as bytes arrive, and
 /// checks its structure on the way: string escapes and control characters, object and array
 /// grammar, nesting, literals and numbers, the closing bracket, and nothing after it.
@@ -29,6 +31,8 @@ package struct JSONArrayScanner {
     private var scalarStart: Int?
     /// Where the current element began, relative to the buffer being scanned.
     package private(set) var elementStart: Int?
+    /// The special bytes of the 64 last looked at, in the buffer being scanned.
+    private var specials = SpecialBytes()
 
     /// The top-level key whose value is noted, as UTF-8.
     private let field: [UInt8]?
@@ -76,6 +80,7 @@ package struct JSONArrayScanner {
     ) throws(Failure) {
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let end = bytes.count
+        specials = SpecialBytes()  // a mask of another call's buffer says nothing of this one
         var i = start
         while i < end {
             if inString {
@@ -302,25 +307,10 @@ package struct JSONArrayScanner {
                 i += 1
                 continue
             }
-            // The hot loop: most string bytes are plain, so they are passed over a word at a time,
-            // and the word holding the next special byte says where it is.
-            var found = false
-            while i + 8 <= end {
-                let lanes = Self.specialLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                if lanes != 0 {
-                    i += lanes.trailingZeroBitCount &>> 3
-                    found = true
-                    break
-                }
-                i += 8
-            }
-            if !found {
-                while i < end {
-                    let plain = base[i]
-                    if plain == UInt8(ascii: "\"") || plain == UInt8(ascii: "\\") || plain < 0x20 { break }
-                    i += 1
-                }
-            }
+            // The hot loop: most string bytes are plain. A mask of the special bytes among the 64
+            // from here says where the next one is, and keeps saying it for the strings after
+            // this one in those bytes.
+            i = specials.next(base, from: i, end: end)
             guard i < end else { return end }
             let special = base[i]
             if special == UInt8(ascii: "\"") {
@@ -381,20 +371,6 @@ package struct JSONArrayScanner {
             throw Failure(position: i, message: "unescaped control character \(Self.show(special)) in a string")
         }
         return end
-    }
-
-    /// The high bit of each of the word's eight bytes (little-endian) that is a quote, a backslash
-    /// or below 0x20, found with bit tricks that test all eight at once. Above a lane that matches,
-    /// a borrow may mark lanes that do not; the lowest marked lane is always exact, and it is the
-    /// only one read.
-    @inline(__always)
-    private static func specialLanes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
-        let zeroLanes = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
-        let controlLanes = (word &- ones &* 0x20) & ~word
-        return (zeroLanes | controlLanes) & (ones &* 0x80)
     }
 
     /// The high bit of each of the word's eight bytes that is not an ASCII digit, exact for every
