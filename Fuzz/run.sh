@@ -20,7 +20,7 @@ targets=("$@")
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")"
 runtime="$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a | head -1)"
 flags=(-c debug --scratch-path .build-fuzz
-    -Xswiftc -sanitize=address -Xswiftc -DFUZZING
+    -Xswiftc -sanitize=address -Xcc -fsanitize=address -Xswiftc -DFUZZING
     -Xswiftc -sanitize-coverage=edge,trace-cmp,indirect-calls,pc-table,inline-8bit-counters
     -Xlinker "$runtime" -Xlinker -lstdc++)
 # The program that runs a target: fuzz-inflate is its own; every other is fuzz-parsers TARGET.
