@@ -38,6 +38,9 @@ struct DecoderTests {
         arguments: [
             "0", "-0", "7", "-12", "5066549580791876", "1.5", "-0.25", "1e5", "1E+5", "2.5e-3", "123456789012345678901234567890",
             "-", "01", "-01", "1.", ".5", "1e", "1e+", "+1", "1.2.3", "12a", "1-2", "0x1", "1ee2", "--1", "-a", "1.e5",
+            // Runs of digits longer than the 32 read in a step, and ended just past one.
+            String(repeating: "9", count: 40), "1." + String(repeating: "0", count: 33) + "e-" + String(repeating: "7", count: 64),
+            "1" + String(repeating: "2", count: 31) + "x", "-" + String(repeating: "3", count: 64) + "e", String(repeating: "4", count: 32) + ".",
         ])
     func numbersAfterKeys(_ number: String) async throws {
         let valid = (try? JSONSerialization.jsonObject(with: Data("[\(number)]".utf8))) != nil

@@ -50,4 +50,30 @@ static inline uint64_t fsx_json_special_mask(const uint8_t *bytes) {
 #endif
 }
 
+/// How many of the 32 bytes from `bytes` on are ASCII digits before the first that is not one
+/// (32 when all are), a byte at a time. Reads 32 bytes.
+static inline unsigned fsx_json_digit_run_bytes(const uint8_t *bytes) {
+    unsigned run = 0;
+    while (run < 32 && (uint8_t)(bytes[run] - '0') <= 9) run++;
+    return run;
+}
+
+/// The same count, with vector compares where there are some: a number's run of digits (ids are
+/// sixteen) in one step.
+static inline unsigned fsx_json_digit_run(const uint8_t *bytes) {
+#if defined(__SSE2__)
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    uint64_t not_digits = 1ULL << 32;  // a run of all 32 ends after them
+    for (int part = 0; part < 2; part++) {
+        // A digit is 0 to 9 after subtracting '0' (as unsigned): min(d, 9) == d.
+        __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(bytes + 16 * part)), zero);
+        __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+        not_digits |= (uint64_t)(uint16_t)~_mm_movemask_epi8(digit) << (16 * part);
+    }
+    return (unsigned)__builtin_ctzll(not_digits);
+#else
+    return fsx_json_digit_run_bytes(bytes);
+#endif
+}
+
 #endif

@@ -137,17 +137,9 @@ package struct JSONArrayScanner {
                 scalarStart = i
                 if depth == 1 { noteValueStart(at: i) }
                 expect = .commaOrEnd
-                // The rest of a number or literal in a tight loop, runs of digits (ids are sixteen)
-                // a word at a time; the byte after it ends it above.
-                i += 1
-                while i + 8 <= end {
-                    let lanes = Self.nonDigitLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                    if lanes != 0 {
-                        i += lanes.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    i += 8
-                }
+                // The rest of a number or literal in a tight loop, a run of digits in a step; the
+                // byte after it ends it above.
+                i = Self.digitsEnd(base, from: i + 1, end)
                 while i < end, Self.isScalarByte(base[i]) { i += 1 }
                 continue
             }
@@ -373,31 +365,29 @@ package struct JSONArrayScanner {
         return end
     }
 
-    /// The high bit of each of the word's eight bytes that is not an ASCII digit, exact for every
-    /// lane (no carry crosses a byte): a digit is 0x3_ with a low half of at most 9.
+    /// Where the run of ASCII digits from `start` ends (at `end` at the latest), 32 bytes a step
+    /// while 32 are left before `end`.
     @inline(__always)
-    private static func nonDigitLanes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high = (word & (ones &* 0xF0)) ^ (ones &* 0x30)
-        let lowOver9 = ((word & (ones &* 0x0F)) &+ (ones &* 0x06)) & (ones &* 0xF0)
-        let differs = high | lowOver9
-        return (((differs & (ones &* 0x7F)) &+ (ones &* 0x7F)) | differs) & (ones &* 0x80)
+    private static func digitsEnd(_ base: UnsafePointer<UInt8>, from start: Int, _ end: Int) -> Int {
+        var i = start
+        while i + 32 <= end {
+            let run = Int(fsx_json_digit_run(base + i))
+            i += run
+            if run < 32 { return i }
+        }
+        while i < end, base[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+        return i
     }
 
     /// Where the RFC 8259 number at `start` ends, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     /// read as far as it goes before `end`; nil when none starts there, or its fraction or
-    /// exponent has no digits. Runs of digits (ids are sixteen) are read a word at a time.
+    /// exponent has no digits.
     @inline(__always)
     private static func numberEnd(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         var i = start
         @inline(__always) func digits() -> Int {
             let from = i
-            while i + 8 <= end {
-                let lanes = nonDigitLanes(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                i += lanes == 0 ? 8 : lanes.trailingZeroBitCount &>> 3
-                if lanes != 0 { return i - from }
-            }
-            while i < end, base[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+            i = digitsEnd(base, from: i, end)
             return i - from
         }
         if i < end, base[i] == UInt8(ascii: "-") { i += 1 }
