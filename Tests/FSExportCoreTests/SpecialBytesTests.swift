@@ -12,35 +12,22 @@ struct SpecialBytesTests {
         block.indices.reduce(0) { isSpecial(block[$1]) ? $0 | 1 << UInt64($1) : $0 }
     }
 
+    /// What is wrong with both masks of a block, if anything.
+    static func check(_ block: [UInt8]) -> String? {
+        let want = expected(block)
+        let (vector, words) = block.withUnsafeBufferPointer { (fsx_json_special_mask($0.baseAddress!), fsx_json_special_mask_words($0.baseAddress!)) }
+        return vector == want && words == want ? nil : "vector \(vector), words \(words), want \(want)"
+    }
+
     @Test("Every byte value at every one of the 64 places, among plain bytes and among special ones, both ways of making it")
     func everyByteEverywhere() {
-        for background in [UInt8(ascii: "a"), 0xFF, 0x20, UInt8(ascii: "\"")] {
-            for place in 0..<64 {
-                for value in 0...UInt8.max {
-                    var block = [UInt8](repeating: background, count: 64)
-                    block[place] = value
-                    let want = Self.expected(block)
-                    let (vector, words) = block.withUnsafeBufferPointer { (fsx_json_special_mask($0.baseAddress!), fsx_json_special_mask_words($0.baseAddress!)) }
-                    guard vector == want, words == want else {
-                        Issue.record("byte 0x\(String(value, radix: 16)) at \(place) among 0x\(String(background, radix: 16)): vector \(vector), words \(words), want \(want)")
-                        return
-                    }
-                }
-            }
-        }
+        ByteBlocks.everyByteEverywhere(count: 64, among: [UInt8(ascii: "a"), 0xFF, 0x20, UInt8(ascii: "\"")], Self.check)
     }
 
     @Test("Random blocks, both ways of making the mask")
     func randomBlocks() {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<20_000 {
-            // Mostly bytes near the classes' edges, so that neighbouring lanes interact.
-            let block = (0..<64).map { _ in [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF].randomElement(using: &generator)! as UInt8 }
-            let want = Self.expected(block)
-            let (vector, words) = block.withUnsafeBufferPointer { (fsx_json_special_mask($0.baseAddress!), fsx_json_special_mask_words($0.baseAddress!)) }
-            #expect(vector == want && words == want, "\(block)")
-            if vector != want || words != want { return }
-        }
+        // Mostly bytes near the classes' edges, so that neighbouring lanes interact.
+        ByteBlocks.random(count: 64, byte: { [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF].randomElement(using: &$0)! }, Self.check)
     }
 
     @Test("Strings end where the byte loop says, whatever their length and where the 64 bytes begin")
