@@ -126,20 +126,24 @@ enum MetricsServer {
             throw ValidationError("--metrics-address \(host):\(port): cannot listen (\(String(cString: strerror(error.errnoCode)).lowercased()))")
         }
         logger.info("serving metrics at http://\(host):\(channel.channel.localAddress?.port ?? port)/metrics")
-        let serving = Task {
-            try? await channel.executeThenClose { connections in
-                await withDiscardingTaskGroup { group in
-                    do {
-                        for try await connection in connections { group.addTask { await serve(connection, metrics: metrics) } }
-                    } catch {}
+        // The server is a child of this scope: leaving it closes the listening socket and cancels
+        // the connections being answered (an idle client's included), and waits for them to end.
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask {
+                try? await channel.executeThenClose { connections in
+                    await withDiscardingTaskGroup { connectionGroup in
+                        do {
+                            for try await connection in connections { connectionGroup.addTask { await serve(connection, metrics: metrics) } }
+                        } catch {}
+                    }
                 }
             }
+            defer {
+                group.cancelAll()
+                channel.channel.close(promise: nil)
+            }
+            return try await body()
         }
-        defer {
-            serving.cancel()
-            channel.channel.close(promise: nil)
-        }
-        return try await body()
     }
 
     private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, metrics: PipelineMetrics) async {

@@ -423,7 +423,15 @@ struct MetricsTests {
         #expect(missing.stdout == "404")
         let health = try await Programs.shell("curl -s -w ' %{http_code}' '\(url.replacingOccurrences(of: "/metrics", with: "/healthz"))'").stdout
         #expect(health.hasPrefix("ok: the last run succeeded at ") && health.hasSuffix(" 200"), "\(health)")
+        // Clients that never finish their request, or never send one, do not hold the run open:
+        // Ctrl-C ends it, and its server with them, at once.
+        let port = try #require(url.firstMatch(of: #/:(\d+)\//#).flatMap { UInt16($0.1) })
+        let idle = try IdleClient(port: port, sending: ""), halfway = try IdleClient(port: port, sending: "GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        defer { idle.close(); halfway.close() }
+        try await Task.sleep(for: .milliseconds(200))
         kill(process.processIdentifier, SIGINT)
+        #expect(try await waitUntil(within: .seconds(5)) { !process.isRunning }, "the run went on after Ctrl-C, with two clients connected")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         await process.exited()
         #expect(process.terminationStatus == 130)
         #expect(try await FSExportBinary.run(["run", "\(work)/p.yml", "--simulate", "--metrics-address", "127.0.0.1:0"]).status == 64)
@@ -441,4 +449,25 @@ enum LoggedRun {
         try await waitUntil { read().contains(text) || !process.isRunning }
         return (process, read)
     }
+}
+
+/// A TCP connection to a local port that sends `text` and then nothing, until closed.
+struct IdleClient {
+    let descriptor: Int32
+
+    init(port: UInt16, sending text: String) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let bytes = Array(text.utf8)
+        guard bytes.isEmpty || write(descriptor, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    func close() { Glibc.close(descriptor) }
 }
