@@ -34,7 +34,9 @@ actor BundleStore {
     }
 
     func body(for bundle: SimulatedDataset.Bundle) async throws -> StoredBody {
-        let name = "\(bundle.id)-\(seed)-\(gzipLevel)" + (plainJSON ? ".json" : ".json.gz")
+        // Everything the body depends on: a cache folder shared by simulators of other datasets
+        // (the same bundle id with another number of events) must not serve one for the other.
+        let name = "\(bundle.id)-\(bundle.stop)-\(bundle.eventCount)-\(seed)-\(gzipLevel)" + (plainJSON ? ".json" : ".json.gz")
         let path = "\(directory)/\(name)"
         return try await stored(named: name) { [dataset, plainJSON, gzipLevel] in
             StoredBody(path: path, size: try dataset.writeBody(of: bundle, to: path, gzipLevel: plainJSON ? nil : gzipLevel))
