@@ -5,6 +5,18 @@ import FSExportZlib
 /// stream ended with a matching CRC-32 and length. Plain JSON (a proxy inflated it) cannot carry a
 /// checksum; it must at least end with the closing `]` of the document.
 final class BundleVerifier {
+    /// How far the bytes are checked.
+    enum Depth: Sendable {
+        /// The gzip stream inflated to its end: CRC-32, length, nothing after it.
+        case gzipStream
+        /// Only what the transfer's framing (Content-Length, chunks) already proved whole, for a
+        /// reader that inflates the file as it arrives and checks the gzip stream itself
+        /// (``FSExportCore/FetchPreview/fetchForCheckingReader(_:to:)``): inflating here too
+        /// would do that work twice.
+        case transfer
+    }
+
+    private let depth: Depth
     private(set) var encoding: BodyEncoding?
     private var inflater: Inflater?
     private var lastSignificantByte: UInt8 = 0
@@ -16,6 +28,8 @@ final class BundleVerifier {
         case corrupt(String)
     }
 
+    init(depth: Depth = .gzipStream) { self.depth = depth }
+
     /// Feeds the next bytes; returns a corrupt verdict as soon as the data cannot be a bundle.
     func feed(_ bytes: UnsafeRawBufferPointer) -> Verdict? {
         guard !bytes.isEmpty else { return nil }
@@ -24,7 +38,7 @@ final class BundleVerifier {
                 return .corrupt("the body is neither gzip nor JSON (first byte 0x\(String(bytes[0], radix: 16)))")
             }
             encoding = sniffed
-            if sniffed == .gzip {
+            if sniffed == .gzip, depth == .gzipStream {
                 do { inflater = try Inflater() } catch { return .corrupt("\(error)") }
             }
         }
@@ -47,6 +61,7 @@ final class BundleVerifier {
         case nil:
             return .truncated("the body is empty")
         case .gzip:
+            guard depth == .gzipStream else { return .complete }
             guard let inflater, inflater.isAtEnd else {
                 return .truncated("the gzip stream ends early after \(byteCount) bytes")
             }

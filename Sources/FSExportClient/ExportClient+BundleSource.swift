@@ -15,4 +15,11 @@ extension ExportClient: BundleSource {
 extension ExportClient: FetchPreview {
     /// GET writes the body to `destination.part` as it arrives, resumed in place after a break.
     public func arrivingFile(for destination: String) -> ArrivingFile? { ArrivingFile(path: SpoolLayout.partPath(for: destination)) }
+
+    /// GET, complete once the transfer is (Content-Length or the last chunk received), its gzip
+    /// stream left to the reader. The segment source keeps the default: fetching again there means
+    /// a new export.
+    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool) {
+        (try await download(bundle.id, to: destination, checking: .transfer), false)
+    }
 }

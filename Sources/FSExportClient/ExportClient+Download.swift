@@ -11,9 +11,17 @@ extension ExportClient {
         _ id: Int64, to destination: String, sync: Bool = false,
         progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) async throws -> DownloadedBundle {
+        try await download(id, to: destination, sync: sync, progress: progress, checking: .gzipStream)
+    }
+
+    /// The same, the body checked to `checking`'s depth.
+    func download(
+        _ id: Int64, to destination: String, sync: Bool = false, progress: (@Sendable (TransferProgress) -> Void)? = nil,
+        checking: BundleVerifier.Depth
+    ) async throws -> DownloadedBundle {
         let download = SpoolDownload(
             id: id, destination: destination, retrying: configuration.retrying(bucket, logger: logger),
-            operation: "GET id=\(id)", sync: sync, progress: progress,
+            operation: "GET id=\(id)", sync: sync, checking: checking, progress: progress,
             request: { offset in self.makeRequest(path: "/api/v1/export/get", parameter: ("id", id), resumeFrom: offset) },
             failure: { status, headers, body, url in
                 ResponseClassification.failure(status: status, headers: headers, body: body, call: .get(id: id), url: url, now: self.configuration.clocks.wall())

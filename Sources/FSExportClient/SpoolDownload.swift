@@ -16,6 +16,9 @@ struct SpoolDownload {
     /// How retries name the call in the log: `GET id=…`.
     let operation: String
     var sync = false
+    /// How far the body is checked before it is called whole: its gzip stream, unless a reader
+    /// following the file checks that itself.
+    var checking = BundleVerifier.Depth.gzipStream
     var progress: (@Sendable (TransferProgress) -> Void)?
     /// The request for the bytes from `offset` on.
     let request: (_ offset: Int64) -> HTTPRequest
@@ -82,9 +85,10 @@ struct SpoolDownload {
     private func attempt(
         _ request: HTTPRequest, part: SpoolFile, offset: Int64, timing: ResponseTiming
     ) async throws -> (TransferOutcome, AttemptResult) {
+        let depth = checking
         do {
             return try await ExportClient.transfer(request, timing: timing, progress: progress) {
-                SpoolReceiver(part: part, requestedOffset: offset)
+                SpoolReceiver(part: part, requestedOffset: offset, checking: depth)
             } extract: { [sync] receiver in
                 AttemptResult(verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding, acceptsRanges: receiver.serverAcceptsRanges)
             }

@@ -11,15 +11,16 @@ final class SpoolReceiver: BodyReceiver {
 
     let part: SpoolFile
     let requestedOffset: Int64
-    let verifier = BundleVerifier()
+    let verifier: BundleVerifier
     private var descriptor: FileDescriptor?
     private(set) var serverAcceptsRanges = false
     /// The part file as a reader following it (`fsexport events`) knows it.
     private let growth: FileGrowth.Key
 
-    init(part: SpoolFile, requestedOffset: Int64) {
+    init(part: SpoolFile, requestedOffset: Int64, checking depth: BundleVerifier.Depth) {
         self.part = part
         self.requestedOffset = requestedOffset
+        verifier = BundleVerifier(depth: depth)
         growth = FileGrowth.Key(part.path)
     }
 

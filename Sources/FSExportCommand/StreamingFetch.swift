@@ -4,8 +4,10 @@ import Synchronization
 
 /// One bundle fetched and printed at once: its events are decoded from the bytes already arrived
 /// while the rest arrives (when the source writes them as they come, in gzip), else once it is
-/// whole. Printed events cannot be taken back, so a bundle found damaged after some were printed
-/// fails with a data error that says the output is incomplete.
+/// whole. The decoder checks the gzip stream (CRC-32 and length) as it goes, so the fetch is asked
+/// not to inflate it a second time (``FetchPreview/fetchForCheckingReader(_:to:)``). Printed
+/// events cannot be taken back, so a bundle found damaged after some were printed fails with a
+/// data error that says the output is incomplete; one found damaged before is fetched again, checked.
 struct StreamingFetch {
     let source: any BundleSource
     let bundle: ExportBundle
@@ -21,15 +23,17 @@ struct StreamingFetch {
         defer {
             for path in [destination] + (arrivingFile.map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
         }
-        return try await withThrowingTaskGroup(of: DownloadedBundle.self) { group in
+        return try await withThrowingTaskGroup(of: Fetched.self) { group in
             group.addTask { [source, bundle, destination] in
                 defer { arriving.ended() }
-                return try await source.fetch(bundle, to: destination, progress: nil)
+                // The decoder checks the gzip stream as it reads: the fetch need not inflate it too.
+                guard let preview = source as? any FetchPreview else { return (try await source.fetch(bundle, to: destination, progress: nil), true) }
+                return try await preview.fetchForCheckingReader(bundle, to: destination)
             }
             // Printing done (or the reader gone): the fetch has nothing left to do.
             defer { group.cancelAll() }
-            var fetched: Result<DownloadedBundle, any Error>?
-            func fetch() async -> Result<DownloadedBundle, any Error> {
+            var fetched: Result<Fetched, any Error>?
+            func fetch() async -> Result<Fetched, any Error> {
                 if let fetched { return fetched }
                 let result = await Result { try await group.next()! }
                 fetched = result
@@ -39,8 +43,11 @@ struct StreamingFetch {
         }
     }
 
+    /// The fetched file, and whether the fetch checked its gzip stream (``FetchPreview/fetchForCheckingReader(_:to:)``).
+    private typealias Fetched = (file: DownloadedBundle, verified: Bool)
+
     private func print(
-        to output: StandardOutputLines, fetch: () async -> Result<DownloadedBundle, any Error>, arriving: Arriving
+        to output: StandardOutputLines, fetch: () async -> Result<Fetched, any Error>, arriving: Arriving
     ) async throws -> Bool {
         var printed = 0
         do {
@@ -48,7 +55,7 @@ struct StreamingFetch {
             if let partial = try await gzipArriving(arriving) {
                 decoder = BundleDecoder(following: partial.path, ndjson: partial.ndjson, arriving: { arriving.isOn }, bundleID: bundle.id)
             } else {  // not gzip, no arriving file, or already whole and renamed
-                let file = try await fetch().get()
+                let file = try await fetch().get().file
                 decoder = try BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id)
             }
             guard try await print(decoder, to: output, counting: &printed) else { return false }
@@ -59,9 +66,11 @@ struct StreamingFetch {
             let fetched = await fetch()
             let cause = fetched.failure ?? error
             guard printed > 0 else {
-                // Nothing printed yet: the fetch retried its way to a verified file (or was done, and
-                // renamed its file, before the decoder opened it), which is read whole.
-                guard case .success(let file) = fetched, !(error is CancellationError) else { throw cause }
+                // Nothing printed yet: the file is read whole once verified: as the fetch left it,
+                // when it checked the gzip stream (and retried its way past damage, or was done and
+                // renamed its file before the decoder opened it); else fetched again, checked.
+                guard case .success(let done) = fetched, !(error is CancellationError) else { throw cause }
+                let file = done.verified ? done.file : try await source.fetch(bundle, to: destination, progress: nil)
                 return try await print(BundleDecoder(path: file.path, content: file.content, bundleID: bundle.id), to: output, counting: &printed)
             }
             throw BundleFormatError(

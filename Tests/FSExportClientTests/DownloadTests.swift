@@ -154,6 +154,28 @@ struct DownloadTests {
         }
     }
 
+    @Test("A fetch for a checking reader resumes broken transfers, leaves the gzip stream to the reader, and says so")
+    func forCheckingReader() async throws {
+        let folder = try TemporaryFolder()
+        let id = Self.dataset.bundle(at: 1).id
+        let bundle = ExportBundle(id: id, start: Self.dataset.bundle(at: 1).start, stop: Self.dataset.bundle(at: 1).stop)
+        try await withSimulator(Self.configuration(faults: [FaultRule(.truncate, .requests([1])), FaultRule(.corrupt, .requests([3]))])) { simulator in
+            let client = try makeClient(simulator)
+            // Cut short: resumed with a Range request, as a checked download is.
+            let (resumed, verified) = try await client.fetchForCheckingReader(bundle, to: folder.file("resumed.json.gz"))
+            #expect(!verified)
+            #expect(await simulator.requests.map(\.status) == [200, 206])
+            // Damaged: whole by its transfer, so handed over as it came, for the reader to refuse.
+            let (damaged, _) = try await client.fetchForCheckingReader(bundle, to: folder.file("damaged.json.gz"))
+            #expect(await simulator.requests.count == 3)
+            let expected = try await Self.reference(simulator, id: id, folder: folder)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: resumed.path)) == expected)
+            let damagedBytes = try Data(contentsOf: URL(fileURLWithPath: damaged.path))
+            #expect(damagedBytes.count == expected.count && damagedBytes != expected)
+            #expect(throws: (any Error).self) { try Self.decodedEvents(damaged) }
+        }
+    }
+
     @Test("Cancelling a download stops the transfer promptly")
     func cancellation() async throws {
         let folder = try TemporaryFolder()

@@ -14,16 +14,16 @@ struct StreamingEventsTests {
 
     /// Runs `events` against a simulator serving one bundle big enough to be printed in many
     /// batches (about 4 MB of JSON), with `fault`; through `| head -n 1` when `firstLine`.
-    static func events(fault: String? = nil, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
-        try await withSimulator(try configuration(fault: fault)) { simulator in
+    static func events(fault: String? = nil, eventCount: Int = 40_000, firstLine: Bool = false, spool: String? = nil) async throws -> CommandResult {
+        try await withSimulator(try configuration(fault: fault, eventCount: eventCount)) { simulator in
             try await run(["events", "--base-url", simulator.baseURL, "--since", "0", "-q"], spool: spool, firstLine: firstLine)
         }
     }
 
-    /// One bundle of 40 000 events, served with `fault`.
-    static func configuration(fault: String?) throws -> SimulatorConfiguration {
+    /// One bundle of 40 000 events (or `eventCount`), served with `fault`.
+    static func configuration(fault: String?, eventCount: Int = 40_000) throws -> SimulatorConfiguration {
         SimulatorConfiguration(
-            apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: 40_000), rateLimit: nil,
+            apiKey: "simulator-key", dataset: SimulatedDataset(bundleCount: 1, eventsPerBundle: eventCount), rateLimit: nil,
             faults: try fault.map { [try FaultRule(parsing: $0)] } ?? [], cacheDirectory: Self.cache)
     }
 
@@ -92,6 +92,17 @@ struct StreamingEventsTests {
         #expect(result.stderr.contains("the output is incomplete"), "\(result.stderr)")
         let printed = result.stdout.split(separator: "\n").count
         #expect(printed > 0 && printed < 40_000, "\(printed) lines")
+    }
+
+    @Test("Damage found before any event was printed is fetched again, checked, and the output is the clean run's")
+    func damagedEarly() async throws {
+        // 200 events inflate to less than one chunk: the decoder finds the damage (its CRC-32
+        // check, as the download leaves it) before it hands out a batch.
+        let clean = try await Self.events(eventCount: 200)
+        #expect(clean.status == 0 && clean.stdout.split(separator: "\n").count == 200, "\(clean.stderr)")
+        let damaged = try await Self.events(fault: "corrupt@get:1", eventCount: 200)
+        #expect(damaged.status == 0, "\(damaged.stderr)")
+        #expect(damaged.stdout == clean.stdout, "the output differs from the clean run's")
     }
 
     @Test("The first events come out while the bundle is still arriving")

@@ -12,10 +12,22 @@ public protocol FetchPreview: BundleSource {
     /// while the fetch goes on; nil when the source writes no such file, or a file without events
     /// (a CSV export).
     func arrivingFile(for destination: String) -> ArrivingFile?
+
+    /// Fetches as ``BundleSource/fetch(_:to:progress:)`` does, for a reader that decodes the
+    /// arriving file and checks its gzip stream itself (CRC-32 and length, as ``BundleDecoder``
+    /// does): the fetch may leave that check to the reader, rather than inflate every byte a
+    /// second time, and call the file whole once the transfer is; `verified` says whether it
+    /// checked the stream all the same. A file not verified is no bundle to hand on: a reader that
+    /// finds it damaged before using any of it fetches again with `fetch`. By default, `fetch`.
+    func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool)
 }
 
 extension FetchPreview {
     public func plannedFileName(for bundle: ExportBundle) -> String { bundle.deliveredFileName }
+
+    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool) {
+        (try await fetch(bundle, to: destination, progress: nil), true)
+    }
 }
 
 extension ExportBundle {
