@@ -426,8 +426,10 @@ struct MetricsTests {
         // Clients that never finish their request, or never send one, do not hold the run open:
         // Ctrl-C ends it, and its server with them, at once.
         let port = try #require(url.firstMatch(of: #/:(\d+)\//#).flatMap { UInt16($0.1) })
-        let idle = try IdleClient(port: port, sending: ""), halfway = try IdleClient(port: port, sending: "GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        defer { idle.close(); halfway.close() }
+        let idle = try IdleClient(port: port, sending: "")
+        defer { idle.close() }
+        let halfway = try IdleClient(port: port, sending: "GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        defer { halfway.close() }
         try await Task.sleep(for: .milliseconds(200))
         kill(process.processIdentifier, SIGINT)
         #expect(try await waitUntil(within: .seconds(5)) { !process.isRunning }, "the run went on after Ctrl-C, with two clients connected")
@@ -464,9 +466,12 @@ struct IdleClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         let bytes = Array(text.utf8)
-        guard bytes.isEmpty || write(descriptor, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+        guard connected == 0, bytes.isEmpty || write(descriptor, bytes, bytes.count) == bytes.count else {
+            let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            Glibc.close(descriptor)
+            throw error
+        }
     }
 
     func close() { Glibc.close(descriptor) }
