@@ -19,7 +19,7 @@ extension ExportClient: FetchPreview {
     /// GET, complete once the transfer is (Content-Length or the last chunk received), its gzip
     /// stream left to the reader. The segment source keeps the default: fetching again there means
     /// a new export.
-    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool) {
+    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> ReaderCheckedFetch {
         (try await download(bundle.id, to: destination, checking: .transfer), false)
     }
 }

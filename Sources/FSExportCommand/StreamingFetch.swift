@@ -23,7 +23,7 @@ struct StreamingFetch {
         defer {
             for path in [destination] + (arrivingFile.map { [$0.path] } ?? []) { ConfinedRoot.removeIfPresent(path) }
         }
-        return try await withThrowingTaskGroup(of: Fetched.self) { group in
+        return try await withThrowingTaskGroup(of: ReaderCheckedFetch.self) { group in
             group.addTask { [source, bundle, destination] in
                 defer { arriving.ended() }
                 // The decoder checks the gzip stream as it reads: the fetch need not inflate it too.
@@ -32,8 +32,8 @@ struct StreamingFetch {
             }
             // Printing done (or the reader gone): the fetch has nothing left to do.
             defer { group.cancelAll() }
-            var fetched: Result<Fetched, any Error>?
-            func fetch() async -> Result<Fetched, any Error> {
+            var fetched: Result<ReaderCheckedFetch, any Error>?
+            func fetch() async -> Result<ReaderCheckedFetch, any Error> {
                 if let fetched { return fetched }
                 let result = await Result { try await group.next()! }
                 fetched = result
@@ -43,11 +43,8 @@ struct StreamingFetch {
         }
     }
 
-    /// The fetched file, and whether the fetch checked its gzip stream (``FetchPreview/fetchForCheckingReader(_:to:)``).
-    private typealias Fetched = (file: DownloadedBundle, verified: Bool)
-
     private func print(
-        to output: StandardOutputLines, fetch: () async -> Result<Fetched, any Error>, arriving: Arriving
+        to output: StandardOutputLines, fetch: () async -> Result<ReaderCheckedFetch, any Error>, arriving: Arriving
     ) async throws -> Bool {
         var printed = 0
         do {

@@ -16,19 +16,24 @@ public protocol FetchPreview: BundleSource {
     /// Fetches as ``BundleSource/fetch(_:to:progress:)`` does, for a reader that decodes the
     /// arriving file and checks its gzip stream itself (CRC-32 and length, as ``BundleDecoder``
     /// does): the fetch may leave that check to the reader, rather than inflate every byte a
-    /// second time, and call the file whole once the transfer is; `verified` says whether it
-    /// checked the stream all the same. A file not verified is no bundle to hand on: a reader that
-    /// finds it damaged before using any of it fetches again with `fetch`. By default, `fetch`.
-    func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool)
+    /// second time, and call the file whole once the transfer is (see ``ReaderCheckedFetch``). By
+    /// default, `fetch`.
+    func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> ReaderCheckedFetch
 }
 
 extension FetchPreview {
     public func plannedFileName(for bundle: ExportBundle) -> String { bundle.deliveredFileName }
 
-    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> (file: DownloadedBundle, verified: Bool) {
+    public func fetchForCheckingReader(_ bundle: ExportBundle, to destination: String) async throws -> ReaderCheckedFetch {
         (try await fetch(bundle, to: destination, progress: nil), true)
     }
 }
+
+/// A file fetched for a reader that checks its gzip stream itself
+/// (``FetchPreview/fetchForCheckingReader(_:to:)``), and whether the fetch checked the stream all
+/// the same. A file not verified is no bundle to hand on: a reader that finds it damaged before
+/// using any of it fetches again with ``BundleSource/fetch(_:to:progress:)``.
+public typealias ReaderCheckedFetch = (file: DownloadedBundle, verified: Bool)
 
 extension ExportBundle {
     /// `ID.json.gz`: the bundle's file as the export API delivers it.
