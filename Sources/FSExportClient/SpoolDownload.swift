@@ -85,10 +85,9 @@ struct SpoolDownload {
     private func attempt(
         _ request: HTTPRequest, part: SpoolFile, offset: Int64, timing: ResponseTiming
     ) async throws -> (TransferOutcome, AttemptResult) {
-        let depth = checking
         do {
-            return try await ExportClient.transfer(request, timing: timing, progress: progress) {
-                SpoolReceiver(part: part, requestedOffset: offset, checking: depth)
+            return try await ExportClient.transfer(request, timing: timing, progress: progress) { [checking] in
+                SpoolReceiver(part: part, requestedOffset: offset, checking: checking)
             } extract: { [sync] receiver in
                 AttemptResult(verdict: try receiver.finish(sync: sync), encoding: receiver.verifier.encoding, acceptsRanges: receiver.serverAcceptsRanges)
             }
