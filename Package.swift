@@ -89,7 +89,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CZlibShims", dependencies: ["CZlib"]),
-        // The JSON scanner's vector compares (SSE2, or a word at a time where there is none).
+        // The JSON scanner's vector compares (SSE2, or a word or a byte at a time where there is none).
         .target(name: "CJSONScan"),
         // Process tuning, for the executables alone.
         .target(name: "CMallocTuning"),

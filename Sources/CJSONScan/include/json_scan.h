@@ -1,5 +1,6 @@
-// The bytes the JSON scanner looks for, 64 at a time: with the processor's vector compares where
-// it has them (SSE2, on every x86-64), a word at a time elsewhere.
+// The bytes the JSON scanner looks for: the special bytes of strings 64 at a time, and a number's
+// digits 32 at a time, with the processor's vector compares where it has them (SSE2, on every
+// x86-64), a word or a byte at a time elsewhere.
 #ifndef FSEXPORT_JSON_SCAN_H
 #define FSEXPORT_JSON_SCAN_H
 
